@@ -1,0 +1,343 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"crypto/x509"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vouchdev/vouch/certs"
+)
+
+type certFlags struct {
+	caroot        string
+	certFile      string
+	keyFile       string
+	p12File       string
+	pkcs12        bool
+	client        bool
+	keyType       string
+	ecdsa         bool
+	days          int
+	valid         string
+	csr           string
+	permit        []string
+	unconstrained bool
+}
+
+func certCommand() *command {
+	return &command{
+		name:    "cert",
+		usage:   "[flags] HOST... | --csr FILE",
+		summary: "issue a certificate",
+		help: `Issues a certificate for the given names, signed by the local CA, which is
+made on first use (and not trusted anywhere until "vouch install").
+
+Names may be host names (IDNs are converted to punycode), wildcards whose
+leftmost label is "*" (*.app.test), IPv4 and IPv6 addresses, email
+addresses and URIs. The CA may only vouch for: localhost, .test, .example,
+.invalid, .internal, .local, .home.arpa (and every name below them), the
+loopback and private IP ranges, and whatever --permit added when the CA was
+made.
+
+Files, as mkcert names them: NAME.pem (the certificate, then the CA's
+intermediate), NAME-key.pem, or NAME.p12 with --pkcs12 (password
+"changeit"). NAME is the first host, "+N" for N more, "-client" for client
+certificates, "_wildcard" for "*". The paths written are printed on stdout.`,
+		flags: func(fs *pflag.FlagSet) runner {
+			f := &certFlags{}
+			fs.StringVar(&f.caroot, "caroot", "", "the CA folder")
+			fs.StringVar(&f.certFile, "cert-file", "", "write the certificate (and chain) to `FILE`")
+			fs.StringVar(&f.keyFile, "key-file", "", "write the private key to `FILE`")
+			fs.StringVar(&f.p12File, "p12-file", "", "write the PKCS#12 bundle to `FILE` (implies --pkcs12)")
+			fs.BoolVar(&f.pkcs12, "pkcs12", false, "write a PKCS#12 bundle (.p12, password \"changeit\") instead of PEM files")
+			fs.BoolVar(&f.client, "client", false, "make a client authentication certificate")
+			fs.StringVar(&f.keyType, "key-type", "ecdsa", "key `TYPE`: ecdsa (P-256), rsa2048, rsa3072 or rsa4096")
+			fs.BoolVar(&f.ecdsa, "ecdsa", false, "use an ECDSA key (the default; for mkcert's -ecdsa)")
+			fs.IntVar(&f.days, "days", 0, "validity in `DAYS` (default 820, under Apple's 825-day limit)")
+			fs.StringVar(&f.valid, "valid", "", "validity as a `DURATION` such as 36h or 90d (at least 1h)")
+			fs.StringVar(&f.csr, "csr", "", "sign the certificate request in `FILE`, using its names and key")
+			fs.StringArrayVar(&f.permit, "permit", nil, "when this command makes the CA, also permit `NAME` (a domain, IP or CIDR); repeatable")
+			fs.BoolVar(&f.unconstrained, "unconstrained", false, "when this command makes the CA, give it no name constraints (dangerous)")
+			return func(a *app, args []string) int { return a.cmdCert(f, args) }
+		},
+	}
+}
+
+// parseValidity reads --days or --valid; 0 means the default.
+func parseValidity(days int, valid string) (time.Duration, error) {
+	if days != 0 && valid != "" {
+		return 0, errors.New("give --days or --valid, not both")
+	}
+	if days < 0 {
+		return 0, fmt.Errorf("--days %d is negative", days)
+	}
+	if days > 0 {
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	if valid == "" {
+		return 0, nil
+	}
+	var d time.Duration
+	if n, ok := strings.CutSuffix(valid, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, fmt.Errorf("--valid %q is not a duration like 36h or 90d", valid)
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(valid); err != nil {
+			return 0, fmt.Errorf("--valid %q is not a duration like 36h or 90d", valid)
+		}
+	}
+	if d < certs.MinLeafValidity {
+		return 0, fmt.Errorf("--valid %s is shorter than an hour", valid)
+	}
+	return d, nil
+}
+
+func (a *app) caroot(flag string) (string, bool, error) {
+	return certs.CARoot(flag, certs.Env{Getenv: a.getenv, GOOS: a.goos, Home: a.home})
+}
+
+// createConstraints are the constraints a CA made by this command gets; nil
+// for --unconstrained.
+func createConstraints(permit []string, unconstrained bool) (*certs.Constraints, error) {
+	if unconstrained {
+		if len(permit) > 0 {
+			return nil, errors.New("give --permit or --unconstrained, not both")
+		}
+		return nil, nil
+	}
+	c := certs.DefaultConstraints()
+	for _, p := range permit {
+		if err := c.Permit(p); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (a *app) cmdCert(f *certFlags, args []string) int {
+	if f.csr != "" && len(args) > 0 {
+		return a.usageError("cert", "give host names or --csr, not both")
+	}
+	if f.csr == "" && len(args) == 0 {
+		return a.usageError("cert", "no host names given")
+	}
+	kt, err := certs.ParseKeyType(f.keyType)
+	if err != nil {
+		return a.usageError("cert", "%v", err)
+	}
+	if f.ecdsa && kt != certs.ECDSA {
+		return a.usageError("cert", "-ecdsa and --key-type %s disagree", f.keyType)
+	}
+	validity, err := parseValidity(f.days, f.valid)
+	if err != nil {
+		return a.usageError("cert", "%v", err)
+	}
+	planned, err := createConstraints(f.permit, f.unconstrained)
+	if err != nil {
+		return a.usageError("cert", "%v", err)
+	}
+	if f.p12File != "" {
+		f.pkcs12 = true
+	}
+	if f.csr != "" && (f.pkcs12 || f.keyFile != "") {
+		return a.usageError("cert", "--csr issues only a certificate: the key stays with whoever made the request, so --key-file and --pkcs12 don't apply")
+	}
+
+	var (
+		names []certs.Name
+		csr   *x509.CertificateRequest
+	)
+	if f.csr != "" {
+		data, err := os.ReadFile(f.csr)
+		if err != nil {
+			a.errorf("can't read the certificate request: %v", err)
+			return exitFail
+		}
+		c, err := certs.ParseCSR(data)
+		if err != nil {
+			a.errorf("%s: %v", f.csr, err)
+			return exitFail
+		}
+		if names, err = certs.CSRNames(c); err != nil {
+			a.errorf("%s: %v", f.csr, err)
+			return exitFail
+		}
+		csr = c
+	} else if names, err = certs.ParseNames(args); err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+
+	dir, explicit, err := a.caroot(f.caroot)
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	ca, err := certs.Load(dir)
+	switch {
+	case err == nil:
+		if f.unconstrained && !ca.Unconstrained() {
+			a.errorf("the CA in %s already exists, with name constraints; --unconstrained only applies when a CA is made", dir)
+			a.hintf("vouch --caroot NEW_FOLDER --unconstrained cert %s", strings.Join(args, " "))
+			return exitFail
+		}
+		if len(f.permit) > 0 && !ca.Constraints.Covers(planned) {
+			a.errorf("the CA in %s already exists and its constraints can't change; it permits: %s", dir, ca.Constraints)
+			a.hintf("make a new CA that permits it: vouch --caroot NEW_FOLDER %s cert %s", permitFlags(f.permit), strings.Join(args, " "))
+			return exitFail
+		}
+	case errors.Is(err, certs.ErrNoCA):
+		// Refuse before a CA is made for names it could never sign.
+		if err := planned.Check(names); err != nil {
+			return a.outside(err, args, f.permit)
+		}
+		var created bool
+		ca, created, err = certs.LoadOrCreate(dir, !explicit, certs.CreateOptions{Constraints: planned, KeyType: kt, Owner: a.owner, Now: a.now})
+		if err != nil {
+			a.errorf("%v", err)
+			return exitFail
+		}
+		if created {
+			a.infof("created a new local CA in %s", dir)
+			a.infof("it may vouch for %s", ca.Constraints.Describe())
+			a.hintf("vouch install   (trust it on this machine; until then clients warn)")
+		}
+	default:
+		a.errorf("%v", err)
+		a.hintf("move %s aside and run vouch again to make a new CA", dir)
+		return exitFail
+	}
+	a.warnRisky(ca)
+
+	leaf, err := ca.Issue(certs.LeafRequest{Names: names, CSR: csr, Client: f.client, KeyType: kt, Validity: validity, Owner: a.owner, Now: a.now()})
+	if csr != nil {
+		names = nil // Issue took them from the CSR
+	}
+	if err != nil {
+		var out *certs.OutsideError
+		if errors.As(err, &out) {
+			return a.outside(err, args, f.permit)
+		}
+		a.errorf("%v", err)
+		return exitFail
+	}
+
+	base := certs.FileBase(mustNames(names, leaf), f.client)
+	var files []certs.File
+	switch {
+	case f.pkcs12:
+		p12, err := leaf.PKCS12()
+		if err != nil {
+			a.errorf("%v", err)
+			return exitFail
+		}
+		files = append(files, certs.File{Path: orDefault(f.p12File, base+".p12"), Data: p12, Mode: 0o600})
+	case csr != nil:
+		files = append(files, certs.File{Path: orDefault(f.certFile, base+".pem"), Data: leaf.ChainPEM(), Mode: 0o644})
+	default:
+		key, err := leaf.KeyPEM()
+		if err != nil {
+			a.errorf("%v", err)
+			return exitFail
+		}
+		files = append(files,
+			certs.File{Path: orDefault(f.certFile, "./"+base+".pem"), Data: leaf.ChainPEM(), Mode: 0o644},
+			certs.File{Path: orDefault(f.keyFile, "./"+base+"-key.pem"), Data: key, Mode: 0o600},
+		)
+	}
+	if len(files) == 2 && filepath.Clean(files[0].Path) == filepath.Clean(files[1].Path) {
+		a.errorf("the certificate and the key would both be written to %s; give them different files", files[0].Path)
+		return exitFail
+	}
+	if err := certs.WriteFiles(files...); err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+
+	a.infof("certificate for %s, valid until %s", strings.Join(certs.LeafNames(leaf.Cert), ", "), leaf.Cert.NotAfter.Local().Format("2 January 2006"))
+	if leaf.Capped {
+		a.warnf("that is sooner than asked: a certificate can't outlive its CA")
+	}
+	if f.pkcs12 {
+		a.infof("the PKCS#12 password is %q (mkcert's, and Java's default)", certs.PKCS12Password)
+	}
+	for _, file := range files {
+		fmt.Fprintln(a.stdout, file.Path)
+	}
+	return exitOK
+}
+
+// mustNames gives the names the file base is built from: the typed ones,
+// or for a CSR, those the leaf carries.
+func mustNames(typed []certs.Name, leaf *certs.Leaf) []certs.Name {
+	if len(typed) > 0 {
+		return typed
+	}
+	var out []certs.Name
+	for _, s := range certs.LeafNames(leaf.Cert) {
+		if n, err := certs.ParseName(s); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func orDefault(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
+}
+
+func permitFlags(permit []string) string {
+	parts := make([]string, len(permit))
+	for i, p := range permit {
+		parts[i] = "--permit " + p
+	}
+	return strings.Join(parts, " ")
+}
+
+func (a *app) outside(err error, args, permit []string) int {
+	a.errorf("%v", err)
+	var out *certs.OutsideError
+	if errors.As(err, &out) && out.Reason == "" {
+		a.hintf("a CA that may vouch for it: vouch --caroot NEW_FOLDER cert --permit %s %s", suggestPermit(out.Name), strings.Join(args, " "))
+	}
+	return exitFail
+}
+
+// suggestPermit turns a refused name into the --permit value that allows it.
+func suggestPermit(name string) string {
+	if i := strings.LastIndexByte(name, '@'); i >= 0 {
+		return name[i+1:]
+	}
+	if n, err := certs.ParseName(name); err == nil && n.Kind == certs.URI {
+		return n.URI.Hostname()
+	}
+	return strings.TrimPrefix(name, "*.")
+}
+
+// warnRisky says, every time, what a leak of this CA's key could do.
+func (a *app) warnRisky(ca *certs.CA) {
+	switch {
+	case ca.Adopted && ca.Unconstrained():
+		a.warnf("this is an mkcert CA: its root key is on disk (%s) and it has no name constraints, so anyone who copies that file can make certificates this machine trusts for any site, your bank's included", filepath.Join(ca.Dir, certs.RootKeyFile))
+		a.hintf("vouch --caroot NEW_FOLDER cert localhost   (a new CA that can vouch only for local names)")
+	case ca.Adopted:
+		a.warnf("this CA's root key is on disk (%s): anyone who copies it can make certificates for %s", filepath.Join(ca.Dir, certs.RootKeyFile), ca.Constraints)
+	case ca.Unconstrained():
+		a.warnf("this CA has no name constraints: anyone who copies its issuing key (%s) can make certificates for any site, your bank's included", filepath.Join(ca.Dir, certs.IssuerKeyFile))
+	}
+}

@@ -1,0 +1,340 @@
+package certs
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/big"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// File names inside the CA folder. rootCA.pem and rootCA-key.pem are
+// mkcert's, so an mkcert folder is read as it is.
+const (
+	RootCertFile   = "rootCA.pem"
+	RootKeyFile    = "rootCA-key.pem"
+	IssuerCertFile = "intermediateCA.pem"
+	IssuerKeyFile  = "intermediateCA-key.pem"
+	lockFileName   = ".vouch.lock"
+)
+
+const (
+	caValidity = 10 * 365 * 24 * time.Hour
+	// DefaultLeafValidity stays under the 825 days Apple platforms accept.
+	DefaultLeafValidity = 820 * 24 * time.Hour
+	MinLeafValidity     = time.Hour
+)
+
+// ErrNoCA means the CA folder holds no CA yet.
+var ErrNoCA = errors.New("no CA in this folder yet")
+
+// CA is a loaded certificate authority, able to sign leaves.
+type CA struct {
+	Dir  string
+	Root *x509.Certificate
+	// Issuer signs leaves: the intermediate, or for an adopted mkcert CA
+	// the root itself.
+	Issuer *x509.Certificate
+	key    crypto.Signer
+	// Adopted is true for an mkcert CA: its root key is on disk and it
+	// signs leaves directly.
+	Adopted bool
+	// Constraints is nil for a CA without name constraints.
+	Constraints *Constraints
+}
+
+// Fingerprint is the root's SHA-256 fingerprint.
+func (ca *CA) Fingerprint() string { return Fingerprint(ca.Root) }
+
+// Unconstrained reports whether a leaked issuing key could sign for any name.
+func (ca *CA) Unconstrained() bool { return ca.Constraints == nil }
+
+// CreateOptions shape a new CA. Zero values mean the defaults, except
+// Constraints: nil makes an unconstrained CA, so callers pass
+// DefaultConstraints() unless the user opted out.
+type CreateOptions struct {
+	Constraints *Constraints
+	KeyType     KeyType
+	// Owner names the person and machine, "user@host", in the subjects.
+	Owner string
+	Now   func() time.Time
+	Rand  io.Reader
+}
+
+func (o CreateOptions) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+func (o CreateOptions) rand() io.Reader {
+	if o.Rand != nil {
+		return o.Rand
+	}
+	return rand.Reader
+}
+
+func randomSerial(r io.Reader) (*big.Int, error) {
+	serial, err := rand.Int(r, new(big.Int).Lsh(big.NewInt(1), 128))
+	if err != nil {
+		return nil, fmt.Errorf("failed to generate serial number: %w", err)
+	}
+	return serial, nil
+}
+
+// Load reads the CA in dir. It returns an error wrapping ErrNoCA when there
+// is none, and a plain error for anything broken.
+func Load(dir string) (*CA, error) {
+	rootPEM, err := os.ReadFile(filepath.Join(dir, RootCertFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, serr := os.Stat(dir); serr != nil {
+			return nil, fmt.Errorf("CA folder %s: %w", dir, ErrNoCA)
+		}
+		return nil, fmt.Errorf("%s: %w", dir, ErrNoCA)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the CA: %w", err)
+	}
+	root, err := parseOneCert(rootPEM, filepath.Join(dir, RootCertFile))
+	if err != nil {
+		return nil, err
+	}
+	if !root.IsCA || root.CheckSignatureFrom(root) != nil {
+		return nil, fmt.Errorf("%s is not a self-signed CA certificate", filepath.Join(dir, RootCertFile))
+	}
+	ca := &CA{Dir: dir, Root: root}
+
+	issuerPath := filepath.Join(dir, IssuerCertFile)
+	issuerPEM, err := os.ReadFile(issuerPath)
+	switch {
+	case err == nil:
+		issuer, err := parseOneCert(issuerPEM, issuerPath)
+		if err != nil {
+			return nil, err
+		}
+		if !issuer.IsCA {
+			return nil, fmt.Errorf("%s is not a CA certificate", issuerPath)
+		}
+		if err := issuer.CheckSignatureFrom(root); err != nil {
+			return nil, fmt.Errorf("%s was not signed by %s: the folder mixes files of two CAs", issuerPath, filepath.Join(dir, RootCertFile))
+		}
+		key, err := readKey(filepath.Join(dir, IssuerKeyFile))
+		if err != nil {
+			return nil, err
+		}
+		if !keyMatches(issuer, key) {
+			return nil, fmt.Errorf("%s does not match %s: the folder mixes files of two CAs", filepath.Join(dir, IssuerKeyFile), issuerPath)
+		}
+		ca.Issuer, ca.key = issuer, key
+		ca.Constraints = constraintsOf(issuer)
+	case errors.Is(err, fs.ErrNotExist):
+		keyPath := filepath.Join(dir, RootKeyFile)
+		if _, err := os.Stat(keyPath); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s holds %s but no issuing key (%s or %s), so it can't sign certificates", dir, RootCertFile, IssuerKeyFile, RootKeyFile)
+		}
+		key, err := readKey(keyPath)
+		if err != nil {
+			return nil, err
+		}
+		if !keyMatches(root, key) {
+			return nil, fmt.Errorf("%s does not match %s: the folder mixes files of two CAs", keyPath, filepath.Join(dir, RootCertFile))
+		}
+		ca.Issuer, ca.key, ca.Adopted = root, key, true
+		ca.Constraints = constraintsOf(root)
+	default:
+		return nil, fmt.Errorf("failed to read the CA: %w", err)
+	}
+	return ca, nil
+}
+
+func parseOneCert(data []byte, path string) (*x509.Certificate, error) {
+	certs, err := ParseCertificates(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s is corrupt: %w", path, err)
+	}
+	if len(certs) != 1 {
+		return nil, fmt.Errorf("%s is corrupt: it holds %d certificates, want 1", path, len(certs))
+	}
+	return certs[0], nil
+}
+
+func readKey(path string) (crypto.Signer, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("the CA's issuing key %s is missing", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the CA's issuing key: %w", err)
+	}
+	k, err := ParseKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s is corrupt: %w", path, err)
+	}
+	return k, nil
+}
+
+// LoadOrCreate loads the CA in dir, creating it first when there is none.
+// Creation holds a lock file in the folder, so processes started together
+// on an empty folder end up sharing one CA. mkdirParents says whether
+// missing parent folders may be made (only for the default location).
+func LoadOrCreate(dir string, mkdirParents bool, opts CreateOptions) (ca *CA, created bool, err error) {
+	ca, err = Load(dir)
+	if err == nil || !errors.Is(err, ErrNoCA) {
+		return ca, false, err
+	}
+	if err := makeCAFolder(dir, mkdirParents); err != nil {
+		return nil, false, err
+	}
+	unlock, err := lockFolder(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	defer unlock()
+	ca, err = Load(dir)
+	if err == nil || !errors.Is(err, ErrNoCA) {
+		return ca, false, err
+	}
+	ca, err = Create(dir, opts)
+	return ca, err == nil, err
+}
+
+func makeCAFolder(dir string, parents bool) error {
+	if st, err := os.Stat(dir); err == nil {
+		if !st.IsDir() {
+			return fmt.Errorf("CA folder %s is not a folder", dir)
+		}
+		return nil
+	}
+	var err error
+	if parents {
+		err = os.MkdirAll(dir, 0o700)
+	} else {
+		err = os.Mkdir(dir, 0o700)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("can't create the CA folder %s: %s does not exist", dir, filepath.Dir(dir))
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("can't create the CA folder: %w", err)
+	}
+	return nil
+}
+
+func lockFolder(dir string) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(dir, lockFileName), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("can't write in the CA folder %s: %w", dir, unwrapPath(err))
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("can't lock the CA folder %s: %w", dir, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// Create makes a new two-level CA in dir: a self-signed root and an issuing
+// intermediate signed by it. The root's key lives only in this function's
+// memory; only the intermediate's key is written. The root certificate is
+// written last, so a folder with rootCA.pem is always complete.
+func Create(dir string, opts CreateOptions) (*CA, error) {
+	now := opts.now()
+	r := opts.rand()
+	rootKey, err := generateKey(opts.KeyType, r)
+	if err != nil {
+		return nil, fmt.Errorf("failed to generate the root key: %w", err)
+	}
+	issuerKey, err := generateKey(opts.KeyType, r)
+	if err != nil {
+		return nil, fmt.Errorf("failed to generate the issuing key: %w", err)
+	}
+	owner := opts.Owner
+	if owner == "" {
+		owner = "vouch"
+	}
+	notBefore := now.Add(-time.Hour).UTC()
+	notAfter := now.Add(caValidity).UTC()
+
+	rootSerial, err := randomSerial(r)
+	if err != nil {
+		return nil, err
+	}
+	rootTmpl := &x509.Certificate{
+		SerialNumber: rootSerial,
+		Subject: pkix.Name{
+			Organization:       []string{"vouch local CA"},
+			OrganizationalUnit: []string{owner},
+			CommonName:         "vouch root " + owner,
+		},
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLen:            1,
+	}
+	opts.Constraints.apply(rootTmpl)
+	rootDER, err := x509.CreateCertificate(r, rootTmpl, rootTmpl, rootKey.Public(), rootKey)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create the root certificate: %w", err)
+	}
+	root, err := x509.ParseCertificate(rootDER)
+	if err != nil {
+		return nil, err
+	}
+
+	issuerSerial, err := randomSerial(r)
+	if err != nil {
+		return nil, err
+	}
+	issuerTmpl := &x509.Certificate{
+		SerialNumber: issuerSerial,
+		Subject: pkix.Name{
+			Organization:       []string{"vouch local CA"},
+			OrganizationalUnit: []string{owner},
+			CommonName:         "vouch issuing CA " + owner,
+		},
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLen:            0,
+		MaxPathLenZero:        true,
+	}
+	opts.Constraints.apply(issuerTmpl)
+	issuerDER, err := x509.CreateCertificate(r, issuerTmpl, root, issuerKey.Public(), rootKey)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create the issuing certificate: %w", err)
+	}
+	// From here on nothing refers to the root key; it is never written.
+	rootKey = nil
+	issuer, err := x509.ParseCertificate(issuerDER)
+	if err != nil {
+		return nil, err
+	}
+
+	keyPEM, err := MarshalKey(issuerKey)
+	if err != nil {
+		return nil, err
+	}
+	if err := WriteFiles(
+		File{Path: filepath.Join(dir, IssuerKeyFile), Data: keyPEM, Mode: 0o400},
+		File{Path: filepath.Join(dir, IssuerCertFile), Data: CertPEM(issuerDER), Mode: 0o644},
+	); err != nil {
+		return nil, err
+	}
+	if err := WriteFiles(File{Path: filepath.Join(dir, RootCertFile), Data: CertPEM(rootDER), Mode: 0o644}); err != nil {
+		return nil, err
+	}
+	return &CA{Dir: dir, Root: root, Issuer: issuer, key: issuerKey, Constraints: constraintsOf(issuer)}, nil
+}
+
+var randReader = rand.Reader

@@ -1,0 +1,46 @@
+package certs
+
+import (
+	"errors"
+	"path/filepath"
+)
+
+// Env is the part of the environment the CA folder depends on; main fills it
+// from the process and tests from fixtures.
+type Env struct {
+	Getenv func(string) string
+	GOOS   string
+	Home   string
+}
+
+// CARoot picks the CA folder: the flag, else $VOUCH_CAROOT, else mkcert's
+// $CAROOT, else the per-OS user data folder. explicit is true when the user
+// named the folder, which then must already have an existing parent.
+func CARoot(flag string, env Env) (dir string, explicit bool, err error) {
+	if flag != "" {
+		return filepath.Clean(flag), true, nil
+	}
+	for _, v := range []string{"VOUCH_CAROOT", "CAROOT"} {
+		if d := env.Getenv(v); d != "" {
+			return filepath.Clean(d), true, nil
+		}
+	}
+	var base string
+	switch env.GOOS {
+	case "windows":
+		base = env.Getenv("LocalAppData")
+	case "darwin":
+		if env.Home != "" {
+			base = filepath.Join(env.Home, "Library", "Application Support")
+		}
+	default:
+		base = env.Getenv("XDG_DATA_HOME")
+		if base == "" && env.Home != "" {
+			base = filepath.Join(env.Home, ".local", "share")
+		}
+	}
+	if base == "" {
+		return "", false, errors.New("can't find a folder for the CA: no home folder; set --caroot or $VOUCH_CAROOT")
+	}
+	return filepath.Join(base, "vouch"), false, nil
+}

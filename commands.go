@@ -1,0 +1,207 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// Set at release time with -ldflags "-X main.version=…".
+var (
+	version = ""
+	commit  = ""
+	date    = ""
+)
+
+// runner is what a command does once its flags are parsed.
+type runner func(a *app, args []string) int
+
+type command struct {
+	name    string
+	usage   string // the arguments, after "vouch NAME"
+	summary string
+	help    string
+	// flags registers the command's flags and returns what to run.
+	flags func(fs *pflag.FlagSet) runner
+}
+
+func commands() []*command {
+	return []*command{
+		certCommand(),
+		{
+			name:    "caroot",
+			usage:   "[--caroot DIR]",
+			summary: "print the CA folder",
+			help: `Prints the folder that holds (or will hold) the CA: --caroot, else
+$VOUCH_CAROOT, else $CAROOT (mkcert's), else the per-user data folder.`,
+			flags: func(fs *pflag.FlagSet) runner {
+				caroot := fs.String("caroot", "", "the CA folder")
+				return func(a *app, args []string) int {
+					if len(args) > 0 {
+						return a.usageError("caroot", "unexpected argument %q", args[0])
+					}
+					dir, _, err := a.caroot(*caroot)
+					if err != nil {
+						a.errorf("%v", err)
+						return exitFail
+					}
+					fmt.Fprintln(a.stdout, dir)
+					return exitOK
+				}
+			},
+		},
+		notYet("install", "[--stores LIST]", "trust the CA in the system, browser and Java stores"),
+		notYet("uninstall", "[--stores LIST]", "take the CA's trust back out of every store"),
+		notYet("status", "[--json]", "show the CA and where it is trusted"),
+		{
+			name:    "version",
+			summary: "print vouch's version",
+			flags: func(fs *pflag.FlagSet) runner {
+				return func(a *app, args []string) int { return a.cmdVersion(args) }
+			},
+		},
+		{
+			name:    "help",
+			usage:   "[COMMAND]",
+			summary: "show help for vouch or one command",
+			flags: func(fs *pflag.FlagSet) runner {
+				return func(a *app, args []string) int {
+					if len(args) == 0 {
+						fmt.Fprint(a.stdout, globalUsage)
+						return exitOK
+					}
+					c := findCommand(args[0])
+					if c == nil {
+						return a.usageError("help", "unknown command %q", args[0])
+					}
+					fmt.Fprint(a.stdout, c.longHelp())
+					return exitOK
+				}
+			},
+		},
+	}
+}
+
+func notYet(name, usage, summary string) *command {
+	return &command{
+		name:    name,
+		usage:   usage,
+		summary: summary,
+		help:    "Not supported yet in this build.",
+		flags: func(fs *pflag.FlagSet) runner {
+			fs.String("caroot", "", "the CA folder")
+			fs.String("stores", "", "the stores to use")
+			fs.Bool("json", false, "print JSON")
+			return func(a *app, args []string) int {
+				a.errorf("%s is not supported yet in this build of vouch", name)
+				a.hintf("until it is, hand the root to each client yourself, e.g. curl --cacert \"$(vouch caroot)/rootCA.pem\" https://localhost/")
+				return exitFail
+			}
+		},
+	}
+}
+
+func findCommand(name string) *command {
+	for _, c := range commands() {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func newFlagSet(name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.SortFlags = false
+	return fs
+}
+
+func (c *command) run(a *app, args []string) int {
+	fs := newFlagSet(c.name)
+	r := c.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(a.stdout, c.longHelp())
+			return exitOK
+		}
+		return a.usageError(c.name, "%v", err)
+	}
+	return r(a, fs.Args())
+}
+
+func (c *command) longHelp() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: vouch %s %s\n\n", c.name, c.usage)
+	if c.help != "" {
+		b.WriteString(c.help)
+		b.WriteString("\n")
+	} else {
+		b.WriteString(strings.ToUpper(c.summary[:1]) + c.summary[1:] + ".\n")
+	}
+	fs := newFlagSet(c.name)
+	c.flags(fs)
+	if u := fs.FlagUsages(); u != "" {
+		b.WriteString("\nFlags:\n")
+		b.WriteString(u)
+	}
+	return b.String()
+}
+
+// usageError prints a usage error and the command's usage line; exit 2.
+func (a *app) usageError(cmd, format string, args ...any) int {
+	a.errorf(format, args...)
+	if c := findCommand(cmd); c != nil {
+		fmt.Fprintf(a.stderr, "usage: vouch %s %s\n", c.name, c.usage)
+	}
+	a.hintf("vouch help %s", cmd)
+	return exitUsage
+}
+
+func (a *app) cmdVersion(args []string) int {
+	if len(args) > 0 {
+		return a.usageError("version", "unexpected argument %q", args[0])
+	}
+	v, c, d := version, commit, date
+	if v == "" {
+		v = "(devel)"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+	}
+	line := "vouch " + v
+	if c != "" {
+		line += " (" + c
+		if d != "" {
+			line += ", " + d
+		}
+		line += ")"
+	}
+	fmt.Fprintln(a.stdout, line)
+	return exitOK
+}
+
+const globalUsage = `vouch makes a local certificate authority that can vouch only for local
+and development names, and issues certificates signed by it.
+
+Usage:
+  vouch HOST...                 issue a certificate (same as vouch cert HOST...)
+  vouch cert [flags] HOST...    issue a certificate for these names
+  vouch cert --csr FILE         sign a certificate request
+  vouch caroot                  print the CA folder
+  vouch install                 trust the CA (not supported yet in this build)
+  vouch uninstall               take the trust back (not supported yet)
+  vouch status                  show where the CA is trusted (not supported yet)
+  vouch version                 print the version
+  vouch help [COMMAND]          show help
+
+The CA is made on first use in the CA folder: --caroot, else $VOUCH_CAROOT,
+else $CAROOT, else the per-user data folder. mkcert's flags (-cert-file,
+-key-file, -p12-file, -pkcs12, -client, -ecdsa, -csr, -CAROOT, -install,
+-uninstall) work as they do in mkcert.
+`

@@ -1,0 +1,171 @@
+// Command vouch makes a local, name-constrained certificate authority and
+// issues development certificates signed by it.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"runtime"
+	"strings"
+	"time"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// app is everything a command reads from the outside world, so tests can
+// hand in their own.
+type app struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	home           string
+	goos           string
+	owner          string
+	now            func() time.Time
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	home, _ := os.UserHomeDir()
+	a := &app{
+		stdout: stdout,
+		stderr: stderr,
+		getenv: os.Getenv,
+		home:   home,
+		goos:   runtime.GOOS,
+		owner:  owner(),
+		now:    time.Now,
+	}
+	return a.run(args)
+}
+
+func owner() string {
+	name := "someone"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return name
+	}
+	return name + "@" + host
+}
+
+func (a *app) errorf(format string, args ...any) {
+	fmt.Fprintf(a.stderr, "vouch: error: "+format+"\n", args...)
+}
+
+func (a *app) warnf(format string, args ...any) {
+	fmt.Fprintf(a.stderr, "vouch: warning: "+format+"\n", args...)
+}
+
+func (a *app) hintf(format string, args ...any) {
+	fmt.Fprintf(a.stderr, "vouch: hint: "+format+"\n", args...)
+}
+
+func (a *app) infof(format string, args ...any) {
+	fmt.Fprintf(a.stderr, "vouch: "+format+"\n", args...)
+}
+
+// exit codes
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+func (a *app) run(args []string) int {
+	args = translateMkcert(args)
+	name, rest := splitCommand(args)
+	if name == "" {
+		if len(rest) == 0 {
+			fmt.Fprint(a.stderr, globalUsage)
+			return exitUsage
+		}
+		for _, r := range rest {
+			switch r {
+			case "-h", "--help", "-help":
+				fmt.Fprint(a.stdout, globalUsage)
+				return exitOK
+			case "--version", "-version":
+				return a.cmdVersion(nil)
+			}
+		}
+		name = "cert"
+	}
+	cmd := findCommand(name)
+	return cmd.run(a, rest)
+}
+
+// translateMkcert rewrites mkcert's single-dash flags into vouch's, so
+// `alias mkcert=vouch` keeps old scripts working.
+func translateMkcert(args []string) []string {
+	var cmd string
+	out := make([]string, 0, len(args)+1)
+	for i, arg := range args {
+		if arg == "--" {
+			out = append(out, args[i:]...)
+			break
+		}
+		switch arg {
+		case "-install":
+			cmd = "install"
+			continue
+		case "-uninstall":
+			cmd = "uninstall"
+			continue
+		case "-CAROOT":
+			cmd = "caroot"
+			continue
+		}
+		if strings.HasPrefix(arg, "-") && !strings.HasPrefix(arg, "--") {
+			if flag, _, _ := strings.Cut(arg[1:], "="); mkcertFlags[flag] {
+				arg = "-" + arg
+			}
+		}
+		out = append(out, arg)
+	}
+	if cmd != "" {
+		out = append([]string{cmd}, out...)
+	}
+	return out
+}
+
+var mkcertFlags = map[string]bool{
+	"cert-file": true, "key-file": true, "p12-file": true, "pkcs12": true,
+	"client": true, "ecdsa": true, "csr": true, "help": true, "version": true,
+}
+
+// valueFlags take a value in the next argument when written without "=";
+// splitCommand needs them to tell a flag's value from the command name.
+var valueFlags = map[string]bool{
+	"caroot": true, "cert-file": true, "key-file": true, "p12-file": true,
+	"key-type": true, "days": true, "valid": true, "csr": true, "permit": true,
+	"stores": true,
+}
+
+// splitCommand finds the command word: the first argument that is not a
+// flag or a flag's value. When that word is not a command, the arguments
+// are host names for the cert command and name is "".
+func splitCommand(args []string) (name string, rest []string) {
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			return "", args
+		}
+		if strings.HasPrefix(arg, "-") && len(arg) > 1 {
+			if flag := strings.TrimLeft(arg, "-"); valueFlags[flag] && !strings.Contains(arg, "=") {
+				i++
+			}
+			continue
+		}
+		if findCommand(arg) == nil {
+			return "", args
+		}
+		rest = append(append([]string(nil), args[:i]...), args[i+1:]...)
+		return arg, rest
+	}
+	return "", args
+}
