@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -71,6 +72,9 @@ func ParseName(s string) (Name, error) {
 	if strings.TrimSpace(s) == "" {
 		return Name{}, errors.New("empty name")
 	}
+	if !utf8.ValidString(s) {
+		return Name{}, fmt.Errorf("%q is not valid UTF-8", s)
+	}
 	if strings.ContainsAny(s, " \t\r\n") {
 		return Name{}, fmt.Errorf("%q contains white space", s)
 	}
@@ -108,6 +112,9 @@ func ParseName(s string) (Name, error) {
 // parseDNS returns the lowercase ASCII form of a host name, with a leading
 // "*." kept when wildcards are allowed.
 func parseDNS(s string, wildcard bool) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", fmt.Errorf("%q is not valid UTF-8", s)
+	}
 	prefix := ""
 	rest := s
 	if wildcard && strings.HasPrefix(s, "*.") {

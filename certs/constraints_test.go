@@ -1,0 +1,65 @@
+package certs
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPermit(t *testing.T) {
+	c := DefaultConstraints()
+	for _, p := range []string{"photos.alice.example.org", ".corp.example.net", "*.dev.example.com", "192.168.1.20", "203.0.113.0/24", "2001:db8::/32", "x.test"} {
+		if err := c.Permit(p); err != nil {
+			t.Fatalf("Permit(%q): %v", p, err)
+		}
+	}
+	ok := []string{"photos.alice.example.org", "a.photos.alice.example.org", "corp.example.net", "x.dev.example.com", "203.0.113.9", "2001:db8::5", "me@corp.example.net"}
+	for _, n := range ok {
+		if err := c.Check(mustParse(t, n)); err != nil {
+			t.Errorf("Check(%s) after Permit: %v", n, err)
+		}
+	}
+	bad := []string{"alice.example.org", "example.net", "203.0.114.1", "x.example.com"}
+	for _, n := range bad {
+		if err := c.Check(mustParse(t, n)); err == nil {
+			t.Errorf("Check(%s) passed, want outside", n)
+		}
+	}
+	// x.test is already under test: no duplicate.
+	if strings.Count(c.String(), "x.test") != 0 {
+		t.Errorf("Permit(x.test) added a redundant domain: %s", c)
+	}
+	for _, p := range []string{".", "*.", "", "10.0.0.0/33", "a..b", "fe80::/10%eth0"} {
+		if err := DefaultConstraints().Permit(p); err == nil {
+			t.Errorf("Permit(%q) succeeded, want an error", p)
+		}
+	}
+}
+
+func TestCovers(t *testing.T) {
+	def := DefaultConstraints()
+	more := DefaultConstraints()
+	more.Permit("photos.example.org")
+	if !more.Covers(def) || def.Covers(more) {
+		t.Errorf("Covers: more⊇def=%v def⊇more=%v, want true, false", more.Covers(def), def.Covers(more))
+	}
+	var none *Constraints
+	if !none.Covers(def) || def.Covers(none) {
+		t.Errorf("nil (unconstrained) must cover everything and be covered by nothing")
+	}
+}
+
+func TestConstraintsRoundTrip(t *testing.T) {
+	c := DefaultConstraints()
+	c.Permit("photos.example.org")
+	c.Permit("192.168.1.0/24") // inside 192.168/16 already
+	ca, err := Create(t.TempDir(), CreateOptions{Constraints: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := constraintsOf(ca.Issuer).String(); got != c.String() {
+		t.Errorf("constraints read back = %s, want %s", got, c)
+	}
+	if strings.Contains(c.String(), "192.168.1.0/24") {
+		t.Errorf("a range inside another was added: %s", c)
+	}
+}
