@@ -54,9 +54,9 @@ $VOUCH_CAROOT, else $CAROOT (mkcert's), else the per-user data folder.`,
 				}
 			},
 		},
-		notYet("install", "[--stores LIST]", "trust the CA in the system, browser and Java stores"),
-		notYet("uninstall", "[--stores LIST]", "take the CA's trust back out of every store"),
-		notYet("status", "[--json]", "show the CA and where it is trusted"),
+		installCommand(),
+		uninstallCommand(),
+		statusCommand(),
 		{
 			name:    "version",
 			summary: "print vouch's version",
@@ -82,25 +82,6 @@ $VOUCH_CAROOT, else $CAROOT (mkcert's), else the per-user data folder.`,
 					return exitOK
 				}
 			},
-		},
-	}
-}
-
-func notYet(name, usage, summary string) *command {
-	return &command{
-		name:    name,
-		usage:   usage,
-		summary: summary,
-		help:    "Not supported yet in this build.",
-		flags: func(fs *pflag.FlagSet) runner {
-			fs.String("caroot", "", "the CA folder")
-			fs.String("stores", "", "the stores to use")
-			fs.Bool("json", false, "print JSON")
-			return func(a *app, args []string) int {
-				a.errorf("%s is not supported yet in this build of vouch", name)
-				a.hintf("until it is, hand the root to each client yourself, e.g. curl --cacert \"$(vouch caroot)/rootCA.pem\" https://localhost/")
-				return exitFail
-			}
 		},
 	}
 }
@@ -194,9 +175,9 @@ Usage:
   vouch cert [flags] HOST...    issue a certificate for these names
   vouch cert --csr FILE         sign a certificate request
   vouch caroot                  print the CA folder
-  vouch install                 trust the CA (not supported yet in this build)
-  vouch uninstall               take the trust back (not supported yet)
-  vouch status                  show where the CA is trusted (not supported yet)
+  vouch install                 make the CA if needed and trust it (system store)
+  vouch uninstall               take the trust back out
+  vouch status [--json]         show the CA and, per store, whether it is trusted
   vouch version                 print the version
   vouch help [COMMAND]          show help
 

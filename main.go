@@ -25,6 +25,7 @@ type app struct {
 	goos           string
 	owner          string
 	now            func() time.Time
+	isRoot         bool
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -37,6 +38,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		goos:   runtime.GOOS,
 		owner:  owner(),
 		now:    time.Now,
+		isRoot: os.Geteuid() == 0,
 	}
 	return a.run(args)
 }

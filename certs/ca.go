@@ -338,3 +338,8 @@ func Create(dir string, opts CreateOptions) (*CA, error) {
 }
 
 var randReader = rand.Reader
+
+// Lock takes the CA folder's lock until the returned function is called;
+// commands that change trust stores hold it so that concurrent runs take
+// turns.
+func Lock(dir string) (unlock func(), err error) { return lockFolder(dir) }

@@ -1,0 +1,248 @@
+package platform
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Layout is how one Linux distribution family keeps its system trust: a
+// folder of local anchors, the distro's tool that turns them into the
+// bundles programs read, and the bundle to look in to see the result.
+type Layout struct {
+	Name string
+	// Tool must exist for the layout to apply (looked up in the sbin/bin
+	// folders, which a user's PATH may lack).
+	Tool      string
+	AnchorDir string
+	Refresh   []string
+	Bundle    string
+	// Requires is a file that must exist too: Alpine and Debian share a
+	// folder and a tool, and only /etc/alpine-release tells them apart.
+	Requires string
+}
+
+// Layouts are tried in this order; the first whose anchor folder and tool
+// both exist applies. Fedora and openSUSE come first because their
+// machines may also carry a Debian-style folder from a package.
+var Layouts = []Layout{
+	{Name: "fedora", Tool: "update-ca-trust", AnchorDir: "/etc/pki/ca-trust/source/anchors", Refresh: []string{"update-ca-trust", "extract"}, Bundle: "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"},
+	{Name: "opensuse", Tool: "update-ca-certificates", AnchorDir: "/etc/pki/trust/anchors", Refresh: []string{"update-ca-certificates"}, Bundle: "/var/lib/ca-certificates/ca-bundle.pem"},
+	{Name: "alpine", Tool: "update-ca-certificates", AnchorDir: "/usr/local/share/ca-certificates", Refresh: []string{"update-ca-certificates"}, Bundle: "/etc/ssl/certs/ca-certificates.crt", Requires: "/etc/alpine-release"},
+	{Name: "debian", Tool: "update-ca-certificates", AnchorDir: "/usr/local/share/ca-certificates", Refresh: []string{"update-ca-certificates"}, Bundle: "/etc/ssl/certs/ca-certificates.crt"},
+	{Name: "arch", Tool: "trust", AnchorDir: "/etc/ca-certificates/trust-source/anchors", Refresh: []string{"trust", "extract-compat"}, Bundle: "/etc/ssl/certs/ca-certificates.crt"},
+}
+
+var toolDirs = []string{"/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin"}
+
+// LinuxSystem is the system store of a Linux machine whose file system
+// starts at Root ("/" for real; a temp folder in tests).
+type LinuxSystem struct {
+	Root   string
+	Runner Runner
+	// IsRoot: anchors are written directly; otherwise through sudo.
+	IsRoot bool
+}
+
+func (s *LinuxSystem) path(p string) string { return filepath.Join(s.Root, p) }
+
+func (s *LinuxSystem) exists(p string) bool {
+	_, err := os.Stat(s.path(p))
+	return err == nil
+}
+
+// tool returns the absolute path of a tool in the usual folders, "" if none.
+func (s *LinuxSystem) tool(name string) string {
+	for _, d := range toolDirs {
+		p := filepath.Join(d, name)
+		if st, err := os.Stat(s.path(p)); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	return ""
+}
+
+// ErrNoLayout means no known system-store layout is on this machine.
+var ErrNoLayout = errors.New("no known system trust store layout")
+
+// Layout finds the layout that applies, at the moment it is asked.
+func (s *LinuxSystem) Layout() (Layout, error) {
+	for _, l := range Layouts {
+		if !s.exists(l.AnchorDir) {
+			continue
+		}
+		if s.tool(l.Tool) == "" {
+			continue
+		}
+		if l.Requires != "" && !s.exists(l.Requires) {
+			continue
+		}
+		return l, nil
+	}
+	var looked []string
+	for _, l := range Layouts {
+		looked = append(looked, fmt.Sprintf("%s (%s + %s)", l.Name, l.AnchorDir, l.Tool))
+	}
+	return Layout{}, fmt.Errorf("%w: looked for %s", ErrNoLayout, strings.Join(looked, ", "))
+}
+
+// AnchorName is the file vouch writes for a root: unique per root, so a new
+// CA never overwrites another's anchor, and recognisably vouch's.
+func AnchorName(root *x509.Certificate) string {
+	return "vouch-" + shortFingerprint(root) + ".crt"
+}
+
+func shortFingerprint(c *x509.Certificate) string {
+	return fmt.Sprintf("%x", sha256Sum(c.Raw)[:8])
+}
+
+// SystemState is what the system store says about one root.
+type SystemState struct {
+	Layout Layout
+	// Anchor is vouch's anchor file for this root, "" if absent.
+	Anchor string
+	// InBundle: the generated bundle holds the root, so programs trust it.
+	InBundle bool
+	// Stale lists anchors vouch wrote for other roots.
+	Stale []string
+	// Checked names the files read.
+	Checked []string
+}
+
+// State reads, without changing anything, whether root is trusted.
+func (s *LinuxSystem) State(root *x509.Certificate) (SystemState, error) {
+	l, err := s.Layout()
+	if err != nil {
+		return SystemState{}, err
+	}
+	st := SystemState{Layout: l}
+	anchor := filepath.Join(l.AnchorDir, AnchorName(root))
+	st.Checked = append(st.Checked, anchor)
+	if data, err := os.ReadFile(s.path(anchor)); err == nil && holdsCert(data, root) {
+		st.Anchor = anchor
+	}
+	entries, _ := os.ReadDir(s.path(l.AnchorDir))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "vouch-") && e.Name() != AnchorName(root) {
+			st.Stale = append(st.Stale, filepath.Join(l.AnchorDir, e.Name()))
+		}
+	}
+	sort.Strings(st.Stale)
+	st.Checked = append(st.Checked, l.Bundle)
+	data, err := os.ReadFile(s.path(l.Bundle))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return st, fmt.Errorf("can't read the system bundle: %w", err)
+	}
+	st.InBundle = holdsCert(data, root)
+	return st, nil
+}
+
+// holdsCert reports whether PEM data holds the certificate.
+func holdsCert(data []byte, c *x509.Certificate) bool {
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return false
+		}
+		if b.Type == "CERTIFICATE" && bytes.Equal(b.Bytes, c.Raw) {
+			return true
+		}
+	}
+}
+
+// InstallPlan is what Install would run for root, given its state: nothing
+// when the root is already anchored and in the bundle.
+func (s *LinuxSystem) InstallPlan(root *x509.Certificate, rootFile string, st SystemState) []Cmd {
+	if st.Anchor != "" && st.InBundle {
+		return nil
+	}
+	l := st.Layout
+	var plan []Cmd
+	if st.Anchor == "" {
+		plan = append(plan, Cmd{Argv: []string{"install", "-m", "0644", rootFile, filepath.Join(l.AnchorDir, AnchorName(root))}, Root: true})
+	}
+	return append(plan, Cmd{Argv: s.refreshArgv(l), Root: true})
+}
+
+// UninstallPlan removes vouch's anchor for root (and, with all, every
+// anchor vouch wrote) and refreshes; nothing when there is nothing to remove.
+func (s *LinuxSystem) UninstallPlan(root *x509.Certificate, st SystemState, all bool) []Cmd {
+	var remove []string
+	if st.Anchor != "" {
+		remove = append(remove, st.Anchor)
+	}
+	if all {
+		remove = append(remove, st.Stale...)
+	}
+	if len(remove) == 0 {
+		return nil
+	}
+	return []Cmd{
+		{Argv: append([]string{"rm", "-f", "--"}, remove...), Root: true},
+		{Argv: s.refreshArgv(st.Layout), Root: true},
+	}
+}
+
+func (s *LinuxSystem) refreshArgv(l Layout) []string {
+	argv := append([]string(nil), l.Refresh...)
+	if p := s.tool(argv[0]); p != "" {
+		argv[0] = p
+	}
+	return argv
+}
+
+// Apply carries out a plan. As root, files are written by vouch itself
+// (temp file, sync, rename) rather than by install(1). When a step fails,
+// anchors this plan added are taken out again, so a failed refresh leaves
+// the store as it was.
+func (s *LinuxSystem) Apply(ctx context.Context, plan []Cmd, rootPEM []byte) (err error) {
+	var added []string
+	defer func() {
+		if err == nil || len(added) == 0 {
+			return
+		}
+		if s.IsRoot {
+			for _, p := range added {
+				os.Remove(s.path(p))
+			}
+			return
+		}
+		s.Runner.Run(ctx, Cmd{Argv: append([]string{"rm", "-f", "--"}, added...), Root: true})
+	}()
+	for i, c := range plan {
+		switch {
+		case s.IsRoot && c.Argv[0] == "install":
+			if err := writeAtomic(s.path(c.Argv[len(c.Argv)-1]), rootPEM, 0o644); err != nil {
+				return err
+			}
+		case s.IsRoot && c.Argv[0] == "rm":
+			for _, p := range c.Argv[3:] {
+				if err := os.Remove(s.path(p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("failed to remove %s: %w", p, err)
+				}
+			}
+		default:
+			if _, err := s.Runner.Run(ctx, c); err != nil {
+				var nr *NeedRootError
+				if errors.As(err, &nr) {
+					// The user needs the whole rest of the plan, not one step.
+					nr.Commands = plan[i:]
+				}
+				return err
+			}
+		}
+		if c.Argv[0] == "install" {
+			added = append(added, c.Argv[len(c.Argv)-1])
+		}
+	}
+	return nil
+}

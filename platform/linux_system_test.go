@@ -1,0 +1,201 @@
+package platform
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// recorder is a Runner that records commands and runs a fake instead.
+type recorder struct {
+	cmds []Cmd
+	fake func(c Cmd) error
+}
+
+func (r *recorder) Run(_ context.Context, c Cmd) ([]byte, error) {
+	r.cmds = append(r.cmds, c)
+	if r.fake != nil {
+		return nil, r.fake(c)
+	}
+	return nil, nil
+}
+
+func (r *recorder) argvs() []string {
+	var out []string
+	for _, c := range r.cmds {
+		out = append(out, strings.Join(c.Argv, " "))
+	}
+	return out
+}
+
+func testRoot(t *testing.T) (*x509.Certificate, []byte) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test root"}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	return c, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// fakeMachine lays out a distro's folders and tools under a temp root.
+func fakeMachine(t *testing.T, l Layout) string {
+	t.Helper()
+	root := t.TempDir()
+	mk := func(p string) { os.MkdirAll(filepath.Join(root, p), 0o755) }
+	mk(l.AnchorDir)
+	mk(filepath.Dir(l.Bundle))
+	mk("/usr/sbin")
+	mk("/usr/bin")
+	os.WriteFile(filepath.Join(root, "/usr/sbin", l.Tool), []byte("#!/bin/sh\n"), 0o755)
+	if l.Requires != "" {
+		os.WriteFile(filepath.Join(root, l.Requires), nil, 0o644)
+	}
+	os.WriteFile(filepath.Join(root, l.Bundle), []byte("# empty bundle\n"), 0o644)
+	return root
+}
+
+func TestLayoutDetection(t *testing.T) {
+	for _, l := range Layouts {
+		t.Run(l.Name, func(t *testing.T) {
+			s := &LinuxSystem{Root: fakeMachine(t, l)}
+			got, err := s.Layout()
+			if err != nil || got.Name != l.Name {
+				t.Errorf("Layout() = %q, %v; want %q", got.Name, err, l.Name)
+			}
+		})
+	}
+	s := &LinuxSystem{Root: t.TempDir()}
+	if _, err := s.Layout(); !errors.Is(err, ErrNoLayout) || !strings.Contains(err.Error(), "/etc/pki/ca-trust/source/anchors") {
+		t.Errorf("Layout() on an empty machine = %v, want ErrNoLayout naming what was looked for", err)
+	}
+	// A Debian-style folder without its tool is not a layout.
+	bare := t.TempDir()
+	os.MkdirAll(filepath.Join(bare, "/usr/local/share/ca-certificates"), 0o755)
+	if _, err := (&LinuxSystem{Root: bare}).Layout(); !errors.Is(err, ErrNoLayout) {
+		t.Errorf("Layout() with a folder but no tool = %v, want ErrNoLayout", err)
+	}
+}
+
+// TestPlans pins the exact command sequence for every distro: install on a
+// fresh machine, nothing when trusted, uninstall.
+func TestPlans(t *testing.T) {
+	cert, pemData := testRoot(t)
+	for _, l := range Layouts {
+		t.Run(l.Name, func(t *testing.T) {
+			fsRoot := fakeMachine(t, l)
+			rec := &recorder{}
+			s := &LinuxSystem{Root: fsRoot, Runner: rec}
+			st, err := s.State(cert)
+			if err != nil || st.Anchor != "" || st.InBundle {
+				t.Fatalf("State on a fresh machine = %+v, %v", st, err)
+			}
+			anchor := filepath.Join(l.AnchorDir, AnchorName(cert))
+			refresh := strings.Join(append([]string{filepath.Join("/usr/sbin", l.Refresh[0])}, l.Refresh[1:]...), " ")
+			plan := s.InstallPlan(cert, "/ca/rootCA.pem", st)
+			want := []string{"install -m 0644 /ca/rootCA.pem " + anchor, refresh}
+			if got := argvs(plan); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("install plan = %q, want %q", got, want)
+			}
+			for _, c := range plan {
+				if !c.Root {
+					t.Errorf("%s is not marked as needing root", c)
+				}
+			}
+
+			// What the distro's tool would do: the bundle gains the root.
+			os.WriteFile(filepath.Join(fsRoot, anchor), pemData, 0o644)
+			os.WriteFile(filepath.Join(fsRoot, l.Bundle), pemData, 0o644)
+			st, _ = s.State(cert)
+			if st.Anchor != anchor || !st.InBundle {
+				t.Fatalf("State after install = %+v", st)
+			}
+			if plan := s.InstallPlan(cert, "/ca/rootCA.pem", st); len(plan) != 0 {
+				t.Errorf("install plan when trusted = %q, want nothing", argvs(plan))
+			}
+			plan = s.UninstallPlan(cert, st, false)
+			want = []string{"rm -f -- " + anchor, refresh}
+			if got := argvs(plan); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("uninstall plan = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func argvs(plan []Cmd) []string {
+	var out []string
+	for _, c := range plan {
+		out = append(out, strings.Join(c.Argv, " "))
+	}
+	return out
+}
+
+func TestApplyAsRootWritesItself(t *testing.T) {
+	cert, pemData := testRoot(t)
+	l := Layouts[3] // debian
+	fsRoot := fakeMachine(t, l)
+	rec := &recorder{}
+	s := &LinuxSystem{Root: fsRoot, Runner: rec, IsRoot: true}
+	st, _ := s.State(cert)
+	if err := s.Apply(context.Background(), s.InstallPlan(cert, "/ca/rootCA.pem", st), pemData); err != nil {
+		t.Fatal(err)
+	}
+	anchor := filepath.Join(fsRoot, l.AnchorDir, AnchorName(cert))
+	if got, err := os.ReadFile(anchor); err != nil || string(got) != string(pemData) {
+		t.Errorf("anchor = %q, %v; want the root PEM", got, err)
+	}
+	if got := rec.argvs(); len(got) != 1 || got[0] != "/usr/sbin/update-ca-certificates" {
+		t.Errorf("commands run = %q, want only the refresh", got)
+	}
+}
+
+func TestApplyNeedRootListsTheRest(t *testing.T) {
+	cert, pemData := testRoot(t)
+	l := Layouts[0] // fedora
+	rec := &recorder{fake: func(c Cmd) error { return &NeedRootError{Reason: "sudo is not installed", Commands: []Cmd{c}} }}
+	s := &LinuxSystem{Root: fakeMachine(t, l), Runner: rec}
+	st, _ := s.State(cert)
+	err := s.Apply(context.Background(), s.InstallPlan(cert, "/ca/rootCA.pem", st), pemData)
+	var nr *NeedRootError
+	if !errors.As(err, &nr) || len(nr.Commands) != 2 {
+		t.Fatalf("Apply without root = %v, want a NeedRootError with both commands", err)
+	}
+	if got := nr.Commands[1].String(); got != "/usr/sbin/update-ca-trust extract" {
+		t.Errorf("second command to paste = %s", got)
+	}
+}
+
+func TestStaleAnchors(t *testing.T) {
+	cert, _ := testRoot(t)
+	old, oldPEM := testRoot(t)
+	l := Layouts[3]
+	fsRoot := fakeMachine(t, l)
+	stale := filepath.Join(l.AnchorDir, AnchorName(old))
+	os.WriteFile(filepath.Join(fsRoot, stale), oldPEM, 0o644)
+	os.WriteFile(filepath.Join(fsRoot, l.AnchorDir, "someone-else.crt"), oldPEM, 0o644)
+	s := &LinuxSystem{Root: fsRoot}
+	st, _ := s.State(cert)
+	if len(st.Stale) != 1 || st.Stale[0] != stale {
+		t.Fatalf("Stale = %q, want [%s]", st.Stale, stale)
+	}
+	if plan := s.UninstallPlan(cert, st, false); len(plan) != 0 {
+		t.Errorf("uninstall without --all-vouch-roots touches stale anchors: %q", argvs(plan))
+	}
+	plan := s.UninstallPlan(cert, st, true)
+	if len(plan) != 2 || strings.Join(plan[0].Argv, " ") != "rm -f -- "+stale {
+		t.Errorf("uninstall --all-vouch-roots = %q, want rm of the stale anchor only", argvs(plan))
+	}
+}

@@ -1,0 +1,374 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/platform"
+	"github.com/vouchdev/vouch/truststore"
+)
+
+// Test-only seams, set by main_test.go from its environment.
+var (
+	// testOnlyFSRoot makes the system store look under this folder.
+	testOnlyFSRoot = ""
+	// testOnlyRunner replaces the command runner.
+	testOnlyRunner platform.Runner
+)
+
+func (a *app) runner() platform.Runner {
+	if testOnlyRunner != nil {
+		return testOnlyRunner
+	}
+	st, err := os.Stdin.Stat()
+	interactive := err == nil && st.Mode()&os.ModeCharDevice != 0
+	return &platform.Exec{IsRoot: a.isRoot, Interactive: interactive, Prompt: "vouch: sudo password for %u (to change the system trust store): "}
+}
+
+// stores lists every store this build supports on this machine.
+func (a *app) stores() []truststore.Store {
+	fsRoot := "/"
+	if testOnlyFSRoot != "" {
+		fsRoot = testOnlyFSRoot
+	}
+	sys, err := platform.NewSystem(fsRoot, a.runner(), a.isRoot)
+	return []truststore.Store{&truststore.System{Sys: sys, Err: err}}
+}
+
+func (a *app) selectStores(flag string) ([]truststore.Store, error) {
+	list := flag
+	if list == "" {
+		list = a.getenv("TRUST_STORES")
+	}
+	return truststore.Select(list, a.stores())
+}
+
+func rootOf(ca *certs.CA) truststore.Root {
+	return truststore.Root{Cert: ca.Root, PEM: certs.CertPEM(ca.Root.Raw), File: filepath.Join(ca.Dir, certs.RootCertFile)}
+}
+
+func installCommand() *command {
+	return &command{
+		name:    "install",
+		usage:   "[--stores LIST] [--permit NAME]... [--unconstrained]",
+		summary: "make the CA if needed and trust it in every store",
+		help: `Makes the CA if there is none, then trusts its root in every store found
+(or those named by --stores or $TRUST_STORES, comma-separated: system).
+A store that already trusts the root is left alone: when all do, install
+changes nothing and runs nothing. Not root: changes go through sudo; where
+sudo can't ask for a password, vouch prints the commands to run as root.`,
+		flags: func(fs *pflag.FlagSet) runner {
+			caroot := fs.String("caroot", "", "the CA folder")
+			stores := fs.String("stores", "", "comma-separated `LIST` of stores (default: all found)")
+			permit := fs.StringArray("permit", nil, "when this command makes the CA, also permit `NAME`; repeatable")
+			unconstrained := fs.Bool("unconstrained", false, "when this command makes the CA, give it no name constraints (dangerous)")
+			return func(a *app, args []string) int {
+				if len(args) > 0 {
+					return a.usageError("install", "unexpected argument %q", args[0])
+				}
+				return a.cmdInstall(*caroot, *stores, *permit, *unconstrained)
+			}
+		},
+	}
+}
+
+func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstrained bool) int {
+	planned, err := createConstraints(permit, unconstrained)
+	if err != nil {
+		return a.usageError("install", "%v", err)
+	}
+	stores, err := a.selectStores(storeList)
+	if err != nil {
+		return a.usageError("install", "%v", err)
+	}
+	dir, explicit, err := a.caroot(caroot)
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	ca, created, err := certs.LoadOrCreate(dir, !explicit, certs.CreateOptions{Constraints: planned, Owner: a.owner, Now: a.now})
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	if created {
+		a.infof("created a new local CA in %s", dir)
+		a.infof("it may vouch for %s", ca.Constraints.Describe())
+	} else if len(permit) > 0 && !ca.Constraints.Covers(planned) {
+		a.errorf("the CA in %s already exists and its constraints can't change; it permits: %s", dir, ca.Constraints)
+		a.hintf("make a new CA that permits it: vouch --caroot NEW_FOLDER install %s", permitFlags(permit))
+		return exitFail
+	}
+	a.warnRisky(ca)
+	root := rootOf(ca)
+
+	// Concurrent installs take turns, so the stores see one at a time.
+	unlock, err := certs.Lock(dir)
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	defer unlock()
+	code := exitOK
+	for _, s := range stores {
+		changed, err := s.Install(context.Background(), root)
+		if err != nil {
+			a.storeError(s.Name(), "install", err)
+			code = exitFail
+			continue
+		}
+		st := s.Status(root)
+		switch {
+		case !changed:
+			a.infof("%s: already trusted, nothing to do (%s)", s.Name(), st.Reason)
+		case st.State == truststore.Trusted:
+			a.infof("%s: trusted now (%s)", s.Name(), st.Reason)
+		default:
+			a.errorf("%s: installed, but the store still says %s: %s", s.Name(), st.State, st.Reason)
+			code = exitFail
+		}
+	}
+	return code
+}
+
+// storeError explains a failed store change; when root is needed and sudo
+// can't help, it prints the commands to paste into a root shell.
+func (a *app) storeError(store, verb string, err error) {
+	var nr *platform.NeedRootError
+	if errors.As(err, &nr) {
+		a.errorf("%s: can't %s: %v; run these as root:", store, verb, err)
+		for _, c := range nr.Commands {
+			fmt.Fprintln(a.stderr, c.String())
+		}
+		return
+	}
+	a.errorf("%s: can't %s: %v", store, verb, err)
+}
+
+func uninstallCommand() *command {
+	return &command{
+		name:    "uninstall",
+		usage:   "[--stores LIST] [--all-vouch-roots] [--purge]",
+		summary: "take the CA's trust back out of every store",
+		help: `Removes what vouch install added for this CA's root, and nothing else, from
+every store (or those named by --stores / $TRUST_STORES).`,
+		flags: func(fs *pflag.FlagSet) runner {
+			caroot := fs.String("caroot", "", "the CA folder")
+			stores := fs.String("stores", "", "comma-separated `LIST` of stores (default: all found)")
+			all := fs.Bool("all-vouch-roots", false, "also remove anchors vouch wrote for other (older) roots")
+			purge := fs.Bool("purge", false, "after uninstalling, delete the CA folder")
+			return func(a *app, args []string) int {
+				if len(args) > 0 {
+					return a.usageError("uninstall", "unexpected argument %q", args[0])
+				}
+				return a.cmdUninstall(*caroot, *stores, *all, *purge)
+			}
+		},
+	}
+}
+
+func (a *app) cmdUninstall(caroot, storeList string, all, purge bool) int {
+	stores, err := a.selectStores(storeList)
+	if err != nil {
+		return a.usageError("uninstall", "%v", err)
+	}
+	dir, _, err := a.caroot(caroot)
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	ca, err := certs.Load(dir)
+	if errors.Is(err, certs.ErrNoCA) {
+		a.infof("there is no CA in %s, so nothing to uninstall", dir)
+		return exitOK
+	}
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	root := rootOf(ca)
+	unlock, err := certs.Lock(dir)
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	defer unlock()
+	code := exitOK
+	for _, s := range stores {
+		changed, err := s.Uninstall(context.Background(), root, all)
+		if err != nil {
+			a.storeError(s.Name(), "uninstall", err)
+			code = exitFail
+			continue
+		}
+		st := s.Status(root)
+		switch {
+		case st.State == truststore.Trusted:
+			a.warnf("%s: still trusted: %s", s.Name(), st.Reason)
+		case changed:
+			a.infof("%s: removed", s.Name())
+		default:
+			a.infof("%s: nothing of vouch's there", s.Name())
+		}
+	}
+	if purge && code == exitOK {
+		if err := os.RemoveAll(dir); err != nil {
+			a.errorf("can't delete the CA folder: %v", err)
+			return exitFail
+		}
+		a.infof("deleted the CA folder %s", dir)
+	}
+	return code
+}
+
+func statusCommand() *command {
+	return &command{
+		name:    "status",
+		usage:   "[--stores LIST] [--json]",
+		summary: "show the CA and, per store, whether it is trusted",
+		help: `Shows the CA (folder, fingerprint, what it may vouch for, expiry, whether
+the root key is on disk) and, for every store, whether the root is trusted
+and why. Changes nothing. Exits 0 only when every store asked trusts it.`,
+		flags: func(fs *pflag.FlagSet) runner {
+			caroot := fs.String("caroot", "", "the CA folder")
+			stores := fs.String("stores", "", "comma-separated `LIST` of stores (default: all found)")
+			asJSON := fs.Bool("json", false, "print JSON (the shape is in the README)")
+			return func(a *app, args []string) int {
+				if len(args) > 0 {
+					return a.usageError("status", "unexpected argument %q", args[0])
+				}
+				return a.cmdStatus(*caroot, *stores, *asJSON)
+			}
+		},
+	}
+}
+
+// statusJSON is `vouch status --json`; its shape is documented in the
+// README and pinned by a test.
+type statusJSON struct {
+	CA      *caJSON             `json:"ca"`
+	Stores  []truststore.Status `json:"stores"`
+	Trusted bool                `json:"trusted"`
+}
+
+type caJSON struct {
+	Folder               string    `json:"folder"`
+	FingerprintSHA256    string    `json:"fingerprint_sha256"`
+	Subject              string    `json:"subject"`
+	Constrained          bool      `json:"constrained"`
+	PermittedDomains     []string  `json:"permitted_domains"`
+	PermittedIPRanges    []string  `json:"permitted_ip_ranges"`
+	Constraints          string    `json:"constraints"`
+	RootNotAfter         time.Time `json:"root_not_after"`
+	IntermediateNotAfter time.Time `json:"intermediate_not_after,omitempty"`
+	RootKeyOnDisk        bool      `json:"root_key_on_disk"`
+	Mkcert               bool      `json:"mkcert"`
+}
+
+func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
+	stores, err := a.selectStores(storeList)
+	if err != nil {
+		return a.usageError("status", "%v", err)
+	}
+	dir, _, err := a.caroot(caroot)
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	ca, err := certs.Load(dir)
+	if errors.Is(err, certs.ErrNoCA) {
+		if asJSON {
+			out, _ := json.MarshalIndent(statusJSON{Stores: []truststore.Status{}}, "", "  ")
+			fmt.Fprintln(a.stdout, string(out))
+		}
+		a.errorf("there is no CA in %s yet", dir)
+		a.hintf("vouch install")
+		return exitFail
+	}
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	root := rootOf(ca)
+	res := statusJSON{CA: describeCA(ca), Trusted: true, Stores: []truststore.Status{}}
+	for _, s := range stores {
+		st := s.Status(root)
+		res.Stores = append(res.Stores, st)
+		if st.State != truststore.Trusted {
+			res.Trusted = false
+		}
+	}
+	if asJSON {
+		out, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			a.errorf("%v", err)
+			return exitFail
+		}
+		fmt.Fprintln(a.stdout, string(out))
+	} else {
+		a.printStatus(res)
+	}
+	if !res.Trusted {
+		return exitFail
+	}
+	return exitOK
+}
+
+func describeCA(ca *certs.CA) *caJSON {
+	c := &caJSON{
+		Folder:            ca.Dir,
+		FingerprintSHA256: certs.GroupedFingerprint(ca.Root),
+		Subject:           ca.Root.Subject.String(),
+		Constrained:       !ca.Unconstrained(),
+		Constraints:       ca.Constraints.Describe(),
+		RootNotAfter:      ca.Root.NotAfter.UTC(),
+		RootKeyOnDisk:     ca.Adopted,
+		Mkcert:            ca.Adopted,
+		PermittedDomains:  []string{},
+		PermittedIPRanges: []string{},
+	}
+	if !ca.Adopted {
+		c.IntermediateNotAfter = ca.Issuer.NotAfter.UTC()
+	}
+	if ca.Constraints != nil {
+		c.PermittedDomains = append(c.PermittedDomains, ca.Constraints.Domains...)
+		for _, r := range ca.Constraints.Ranges {
+			c.PermittedIPRanges = append(c.PermittedIPRanges, r.String())
+		}
+	}
+	return c
+}
+
+func (a *app) printStatus(res statusJSON) {
+	c := res.CA
+	w := a.stdout
+	fmt.Fprintf(w, "CA folder       %s\n", c.Folder)
+	fmt.Fprintf(w, "fingerprint     SHA-256 %s\n", c.FingerprintSHA256)
+	fmt.Fprintf(w, "subject         %s\n", c.Subject)
+	fmt.Fprintf(w, "may vouch for   %s\n", c.Constraints)
+	fmt.Fprintf(w, "root expires    %s\n", c.RootNotAfter.Format(time.DateOnly))
+	if !c.IntermediateNotAfter.IsZero() {
+		fmt.Fprintf(w, "issuer expires  %s\n", c.IntermediateNotAfter.Format(time.DateOnly))
+	}
+	if c.RootKeyOnDisk {
+		fmt.Fprintf(w, "root key        ON DISK (an mkcert CA): whoever copies it can sign for %s\n", c.Constraints)
+	} else {
+		fmt.Fprintf(w, "root key        never written (only the issuing key is on disk)\n")
+	}
+	for _, s := range res.Stores {
+		where := s.Where
+		if where != "" {
+			where = " [" + where + "]"
+		}
+		fmt.Fprintf(w, "%-15s %s%s: %s\n", s.Store, strings.ToUpper(string(s.State)), where, s.Reason)
+	}
+}

@@ -1,0 +1,85 @@
+package truststore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/vouchdev/vouch/platform"
+)
+
+// System adapts the platform's system store to Store.
+type System struct {
+	Sys platform.System
+	// Err is why there is no system store here; every call reports it.
+	Err error
+}
+
+func (s *System) Name() string { return "system" }
+
+func (s *System) Status(r Root) Status {
+	st := Status{Store: "system"}
+	if s.Err != nil {
+		st.State, st.Reason = NotPresent, s.Err.Error()
+		return st
+	}
+	ss, err := s.Sys.State(r.Cert)
+	if err != nil {
+		st.State, st.Reason = NotPresent, err.Error()
+		if !errors.Is(err, platform.ErrNoLayout) {
+			st.State = Failed
+		}
+		return st
+	}
+	st.Where = ss.Layout.Name
+	st.Checked = ss.Checked
+	st.Stale = ss.Stale
+	switch {
+	case ss.Anchor != "" && ss.InBundle:
+		st.State, st.Reason = Trusted, fmt.Sprintf("anchored in %s and present in %s", ss.Anchor, ss.Layout.Bundle)
+	case ss.InBundle:
+		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s, but not through vouch's anchor, so vouch uninstall will not remove it", ss.Layout.Bundle)
+	case ss.Anchor != "":
+		st.State, st.Reason = NotTrusted, fmt.Sprintf("anchor %s is there but %s lacks it: the bundle was not refreshed (%s)", ss.Anchor, ss.Layout.Bundle, strings.Join(ss.Layout.Refresh, " "))
+	default:
+		st.State, st.Reason = NotTrusted, fmt.Sprintf("not in %s", ss.Layout.Bundle)
+	}
+	if len(ss.Stale) > 0 {
+		st.Reason += fmt.Sprintf("; %d stale anchor(s) from other vouch roots: %s", len(ss.Stale), strings.Join(ss.Stale, ", "))
+	}
+	return st
+}
+
+func (s *System) Install(ctx context.Context, r Root) (bool, error) {
+	if s.Err != nil {
+		return false, s.Err
+	}
+	ss, err := s.Sys.State(r.Cert)
+	if err != nil {
+		return false, err
+	}
+	if ss.InBundle {
+		return false, nil
+	}
+	plan := s.Sys.InstallPlan(r.Cert, r.File, ss)
+	if len(plan) == 0 {
+		return false, nil
+	}
+	return true, s.Sys.Apply(ctx, plan, r.PEM)
+}
+
+func (s *System) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
+	if s.Err != nil {
+		return false, s.Err
+	}
+	ss, err := s.Sys.State(r.Cert)
+	if err != nil {
+		return false, err
+	}
+	plan := s.Sys.UninstallPlan(r.Cert, ss, all)
+	if len(plan) == 0 {
+		return false, nil
+	}
+	return true, s.Sys.Apply(ctx, plan, r.PEM)
+}

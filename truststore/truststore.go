@@ -1,0 +1,109 @@
+// Package truststore owns trusting a root: the Store interface every trust
+// store adapter implements, choosing stores (--stores, TRUST_STORES), and
+// installing, uninstalling and reporting across all of them.
+//
+// It must not create or sign certificates (that is certs) and reaches the
+// operating system only through platform.
+package truststore
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Root is the certificate to trust, its PEM and the file holding it (which
+// commands run as root can copy).
+type Root struct {
+	Cert *x509.Certificate
+	PEM  []byte
+	File string
+}
+
+// State is a store's verdict on a root.
+type State string
+
+const (
+	Trusted    State = "trusted"
+	NotTrusted State = "not trusted"
+	NotPresent State = "not present"
+	Failed     State = "error"
+)
+
+// Status is what one store says, with the reason and what it looked at.
+type Status struct {
+	Store   string   `json:"store"`
+	State   State    `json:"state"`
+	Reason  string   `json:"reason"`
+	Where   string   `json:"where,omitempty"`
+	Checked []string `json:"checked,omitempty"`
+	Stale   []string `json:"stale,omitempty"`
+}
+
+// Store is one trust store. Status never changes anything; Install and
+// Uninstall change only what they must and report whether they did.
+type Store interface {
+	Name() string
+	Status(r Root) Status
+	Install(ctx context.Context, r Root) (changed bool, err error)
+	Uninstall(ctx context.Context, r Root, all bool) (changed bool, err error)
+}
+
+// Names lists every store name vouch knows, supported here or not.
+var Names = []string{"system", "nss", "java"}
+
+// Select picks the stores named in list (comma-separated, as mkcert's
+// TRUST_STORES), or all available ones when list is empty. Naming a store
+// that is not available is an error; leaving it out is not.
+func Select(list string, available []Store) ([]Store, error) {
+	if strings.TrimSpace(list) == "" {
+		return available, nil
+	}
+	var out []Store
+	seen := map[string]bool{}
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		var found Store
+		for _, s := range available {
+			if s.Name() == name {
+				found = s
+			}
+		}
+		if found == nil {
+			if !known(name) {
+				return nil, fmt.Errorf("unknown store %q (known: %s)", name, strings.Join(Names, ", "))
+			}
+			return nil, fmt.Errorf("the %s store is not supported in this build of vouch", name)
+		}
+		out = append(out, found)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no stores named in %q", list)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return order(out[i].Name()) < order(out[j].Name()) })
+	return out, nil
+}
+
+func known(name string) bool {
+	for _, n := range Names {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+func order(name string) int {
+	for i, n := range Names {
+		if n == name {
+			return i
+		}
+	}
+	return len(Names)
+}
