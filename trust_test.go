@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vouchdev/vouch/platform"
+)
+
+// fakeDebian is a Debian-shaped file system under a temp folder whose
+// update-ca-certificates rebuilds the bundle from the local anchors.
+type fakeDebian struct {
+	root string
+	ran  []string
+	fail error
+}
+
+func newFakeDebian(t *testing.T) *fakeDebian {
+	t.Helper()
+	d := &fakeDebian{root: t.TempDir()}
+	for _, p := range []string{"/usr/local/share/ca-certificates", "/etc/ssl/certs", "/usr/sbin"} {
+		os.MkdirAll(filepath.Join(d.root, p), 0o755)
+	}
+	os.WriteFile(filepath.Join(d.root, "/usr/sbin/update-ca-certificates"), []byte("#!/bin/sh\n"), 0o755)
+	os.WriteFile(filepath.Join(d.root, "/etc/ssl/certs/ca-certificates.crt"), nil, 0o644)
+	return d
+}
+
+func (d *fakeDebian) Run(_ context.Context, c platform.Cmd) ([]byte, error) {
+	d.ran = append(d.ran, strings.Join(c.Argv, " "))
+	if d.fail != nil {
+		return nil, d.fail
+	}
+	if filepath.Base(c.Argv[0]) == "update-ca-certificates" {
+		var bundle []byte
+		dir := filepath.Join(d.root, "/usr/local/share/ca-certificates")
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			data, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+			bundle = append(bundle, data...)
+		}
+		os.WriteFile(filepath.Join(d.root, "/etc/ssl/certs/ca-certificates.crt"), bundle, 0o644)
+	}
+	return nil, nil
+}
+
+// withFake points the stores at d for the length of the test.
+func withFake(t *testing.T, d *fakeDebian) {
+	t.Helper()
+	testOnlyFSRoot, testOnlyRunner = d.root, d
+	t.Cleanup(func() { testOnlyFSRoot, testOnlyRunner = "", nil })
+}
+
+func testApp(t *testing.T, isRoot bool) (*app, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	env := map[string]string{"VOUCH_CAROOT": filepath.Join(t.TempDir(), "ca")}
+	return &app{
+		stdout: &stdout, stderr: &stderr,
+		getenv: func(k string) string { return env[k] },
+		home:   t.TempDir(), goos: "linux", owner: "tester@host",
+		now: time.Now, isRoot: isRoot,
+	}, &stdout, &stderr
+}
+
+func TestInstallStatusUninstall(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, stdout, stderr := testApp(t, true)
+
+	if code := a.run([]string{"status"}); code != exitFail {
+		t.Fatalf("status with no CA = %d, want 1; stderr %s", code, stderr)
+	}
+	if code := a.run([]string{"install"}); code != exitOK {
+		t.Fatalf("install = %d; stderr %s", code, stderr)
+	}
+	if !slices.Equal(d.ran, []string{"/usr/sbin/update-ca-certificates"}) {
+		t.Errorf("install ran %q, want only the refresh (as root the anchor is written directly)", d.ran)
+	}
+
+	// Installed: install again runs nothing at all, and status exits 0.
+	d.ran = nil
+	stderr.Reset()
+	if code := a.run([]string{"install"}); code != exitOK || len(d.ran) != 0 || !strings.Contains(stderr.String(), "nothing to do") {
+		t.Errorf("second install = %d, ran %q, stderr %q; want 0, nothing, \"nothing to do\"", code, d.ran, stderr)
+	}
+	stdout.Reset()
+	if code := a.run([]string{"status"}); code != exitOK || !strings.Contains(stdout.String(), "TRUSTED [debian]") {
+		t.Errorf("status after install = %d, %q", code, stdout)
+	}
+	if len(d.ran) != 0 {
+		t.Errorf("status ran %q, want nothing", d.ran)
+	}
+
+	if code := a.run([]string{"uninstall"}); code != exitOK {
+		t.Fatalf("uninstall = %d; stderr %s", code, stderr)
+	}
+	stdout.Reset()
+	if code := a.run([]string{"status"}); code != exitFail || !strings.Contains(stdout.String(), "NOT TRUSTED [debian]") {
+		t.Errorf("status after uninstall = %d, %q; want 1 and NOT TRUSTED", code, stdout)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(d.root, "/usr/local/share/ca-certificates")); len(entries) != 0 {
+		t.Errorf("uninstall left %d anchor files", len(entries))
+	}
+}
+
+// TestStatusJSONShape pins the documented --json shape: its keys and types.
+func TestStatusJSONShape(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, stdout, stderr := testApp(t, true)
+	if code := a.run([]string{"install"}); code != exitOK {
+		t.Fatalf("install = %d; stderr %s", code, stderr)
+	}
+	stdout.Reset()
+	if code := a.run([]string{"status", "--json"}); code != exitOK {
+		t.Fatalf("status --json = %d; stderr %s", code, stderr)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("status --json is not JSON: %v\n%s", err, stdout)
+	}
+	keys := func(m map[string]any) string {
+		var ks []string
+		for k := range m {
+			ks = append(ks, k)
+		}
+		sort.Strings(ks)
+		return strings.Join(ks, ",")
+	}
+	if k := keys(got); k != "ca,stores,trusted" {
+		t.Errorf("top-level keys = %s", k)
+	}
+	ca := got["ca"].(map[string]any)
+	if k := keys(ca); k != "constrained,constraints,fingerprint_sha256,folder,intermediate_not_after,mkcert,permitted_domains,permitted_ip_ranges,root_key_on_disk,root_not_after,subject" {
+		t.Errorf("ca keys = %s", k)
+	}
+	if ca["constrained"] != true || ca["root_key_on_disk"] != false || len(ca["permitted_domains"].([]any)) != 7 {
+		t.Errorf("ca = %v", ca)
+	}
+	stores := got["stores"].([]any)
+	st := stores[0].(map[string]any)
+	if k := keys(st); k != "checked,reason,state,store,where" || st["state"] != "trusted" || st["store"] != "system" || st["where"] != "debian" {
+		t.Errorf("store entry = %v (keys %s)", st, k)
+	}
+	if got["trusted"] != true {
+		t.Errorf("trusted = %v", got["trusted"])
+	}
+}
+
+func TestInstallNeedsRoot(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	d.fail = &platform.NeedRootError{Reason: "sudo is not installed"}
+	a, _, stderr := testApp(t, false)
+	if code := a.run([]string{"install"}); code != exitFail {
+		t.Fatalf("install without root = %d, want 1", code)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	var pasted []string
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "vouch:") {
+			pasted = append(pasted, l)
+		}
+	}
+	caDir := a.getenv("VOUCH_CAROOT")
+	if len(pasted) != 2 || !strings.HasPrefix(pasted[0], "install -m 0644 "+filepath.Join(caDir, "rootCA.pem")+" /usr/local/share/ca-certificates/vouch-") || pasted[1] != "/usr/sbin/update-ca-certificates" {
+		t.Errorf("commands to paste = %q\nstderr:\n%s", pasted, stderr)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(d.root, "/usr/local/share/ca-certificates")); len(entries) != 0 {
+		t.Errorf("a refused install left %d anchor files", len(entries))
+	}
+}
+
+func TestStoresSelection(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	if code := a.run([]string{"install", "--stores", "java"}); code != exitUsage || !strings.Contains(stderr.String(), "not supported") {
+		t.Errorf("install --stores java = %d, %q", code, stderr)
+	}
+	stderr.Reset()
+	env := map[string]string{"VOUCH_CAROOT": a.getenv("VOUCH_CAROOT"), "TRUST_STORES": "bogus"}
+	a.getenv = func(k string) string { return env[k] }
+	if code := a.run([]string{"status"}); code != exitUsage || !strings.Contains(stderr.String(), `unknown store "bogus"`) {
+		t.Errorf("TRUST_STORES=bogus status = %d, %q", code, stderr)
+	}
+}
