@@ -158,8 +158,11 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	var (
 		names []certs.Name
 		csr   *x509.CertificateRequest
+		// request is what the user asked to sign, as hints repeat it.
+		request = strings.Join(args, " ")
 	)
 	if f.csr != "" {
+		request = "--csr " + f.csr
 		data, err := os.ReadFile(f.csr)
 		if err != nil {
 			a.errorf("can't read the certificate request: %v", err)
@@ -179,6 +182,14 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		a.errorf("%v", err)
 		return exitFail
 	}
+	base := certs.FileBase(names, f.client)
+	certPath := orDefault(f.certFile, "./"+base+".pem")
+	keyPath := orDefault(f.keyFile, "./"+base+"-key.pem")
+	// Checked before the CA is made, so this mistake leaves nothing behind.
+	if !f.pkcs12 && csr == nil && filepath.Clean(certPath) == filepath.Clean(keyPath) {
+		a.errorf("the certificate and the key would both be written to %s; give them different files", certPath)
+		return exitFail
+	}
 
 	dir, explicit, err := a.caroot(f.caroot)
 	if err != nil {
@@ -190,21 +201,21 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	case err == nil:
 		if f.unconstrained && !ca.Unconstrained() {
 			a.errorf("the CA in %s already exists, with name constraints; --unconstrained only applies when a CA is made", dir)
-			a.hintf("vouch --caroot NEW_FOLDER --unconstrained cert %s", strings.Join(args, " "))
+			a.hintf("vouch --caroot NEW_FOLDER --unconstrained cert %s", request)
 			return exitFail
 		}
 		if len(f.permit) > 0 && !ca.Constraints.Covers(planned) {
 			a.errorf("the CA in %s already exists and its constraints can't change; it permits: %s", dir, ca.Constraints)
-			a.hintf("make a new CA that permits it: vouch --caroot NEW_FOLDER %s cert %s", permitFlags(f.permit), strings.Join(args, " "))
+			a.hintf("make a new CA that permits it: vouch --caroot NEW_FOLDER %s cert %s", permitFlags(f.permit), request)
 			return exitFail
 		}
 	case errors.Is(err, certs.ErrNoCA):
 		// Refuse before a CA is made for names it could never sign.
 		if err := planned.Check(names); err != nil {
-			return a.outside(err, args, f.permit)
+			return a.outside(err, request)
 		}
 		var created bool
-		ca, created, err = certs.LoadOrCreate(dir, !explicit, certs.CreateOptions{Constraints: planned, KeyType: kt, Owner: a.owner, Now: a.now})
+		ca, created, err = certs.LoadOrCreate(dir, !explicit, certs.CreateOptions{Constraints: planned, KeyType: kt, Owner: a.who(), Now: a.now})
 		if err != nil {
 			a.errorf("%v", err)
 			return exitFail
@@ -216,25 +227,28 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		}
 	default:
 		a.errorf("%v", err)
-		a.hintf("move %s aside and run vouch again to make a new CA", dir)
+		// Only a folder with a broken CA in it can be moved aside.
+		if st, serr := os.Stat(dir); serr == nil && st.IsDir() {
+			a.hintf("move %s aside and run vouch again to make a new CA", dir)
+		}
 		return exitFail
 	}
 	a.warnRisky(ca)
 
-	leaf, err := ca.Issue(certs.LeafRequest{Names: names, CSR: csr, Client: f.client, KeyType: kt, Validity: validity, Owner: a.owner, Now: a.now()})
-	if csr != nil {
-		names = nil // Issue took them from the CSR
+	req := certs.LeafRequest{CSR: csr, Client: f.client, KeyType: kt, Validity: validity, Owner: a.who(), Now: a.now()}
+	if csr == nil {
+		req.Names = names // with a CSR, Issue takes them from it and refuses both
 	}
+	leaf, err := ca.Issue(req)
 	if err != nil {
 		var out *certs.OutsideError
 		if errors.As(err, &out) {
-			return a.outside(err, args, f.permit)
+			return a.outside(err, request)
 		}
 		a.errorf("%v", err)
 		return exitFail
 	}
 
-	base := certs.FileBase(mustNames(names, leaf), f.client)
 	var files []certs.File
 	switch {
 	case f.pkcs12:
@@ -243,9 +257,9 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 			a.errorf("%v", err)
 			return exitFail
 		}
-		files = append(files, certs.File{Path: orDefault(f.p12File, base+".p12"), Data: p12, Mode: 0o600})
+		files = append(files, certs.File{Path: orDefault(f.p12File, "./"+base+".p12"), Data: p12, Mode: 0o600})
 	case csr != nil:
-		files = append(files, certs.File{Path: orDefault(f.certFile, base+".pem"), Data: leaf.ChainPEM(), Mode: 0o644})
+		files = append(files, certs.File{Path: certPath, Data: leaf.ChainPEM(), Mode: 0o644})
 	default:
 		key, err := leaf.KeyPEM()
 		if err != nil {
@@ -253,13 +267,9 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 			return exitFail
 		}
 		files = append(files,
-			certs.File{Path: orDefault(f.certFile, "./"+base+".pem"), Data: leaf.ChainPEM(), Mode: 0o644},
-			certs.File{Path: orDefault(f.keyFile, "./"+base+"-key.pem"), Data: key, Mode: 0o600},
+			certs.File{Path: certPath, Data: leaf.ChainPEM(), Mode: 0o644},
+			certs.File{Path: keyPath, Data: key, Mode: 0o600},
 		)
-	}
-	if len(files) == 2 && filepath.Clean(files[0].Path) == filepath.Clean(files[1].Path) {
-		a.errorf("the certificate and the key would both be written to %s; give them different files", files[0].Path)
-		return exitFail
 	}
 	if err := certs.WriteFiles(files...); err != nil {
 		a.errorf("%v", err)
@@ -279,21 +289,6 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	return exitOK
 }
 
-// mustNames gives the names the file base is built from: the typed ones,
-// or for a CSR, those the leaf carries.
-func mustNames(typed []certs.Name, leaf *certs.Leaf) []certs.Name {
-	if len(typed) > 0 {
-		return typed
-	}
-	var out []certs.Name
-	for _, s := range certs.LeafNames(leaf.Cert) {
-		if n, err := certs.ParseName(s); err == nil {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 func orDefault(s, def string) string {
 	if s != "" {
 		return s
@@ -309,11 +304,11 @@ func permitFlags(permit []string) string {
 	return strings.Join(parts, " ")
 }
 
-func (a *app) outside(err error, args, permit []string) int {
+func (a *app) outside(err error, request string) int {
 	a.errorf("%v", err)
 	var out *certs.OutsideError
 	if errors.As(err, &out) && out.Reason == "" {
-		a.hintf("a CA that may vouch for it: vouch --caroot NEW_FOLDER cert --permit %s %s", suggestPermit(out.Name), strings.Join(args, " "))
+		a.hintf("a CA that may vouch for it: vouch --caroot NEW_FOLDER cert --permit %s %s", suggestPermit(out.Name), request)
 	}
 	return exitFail
 }

@@ -36,11 +36,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		getenv: os.Getenv,
 		home:   home,
 		goos:   runtime.GOOS,
-		owner:  owner(),
 		now:    time.Now,
 		isRoot: os.Geteuid() == 0,
 	}
 	return a.run(args)
+}
+
+// who is "user@host" for certificate subjects, looked up only by commands
+// that sign something.
+func (a *app) who() string {
+	if a.owner == "" {
+		a.owner = owner()
+	}
+	return a.owner
 }
 
 func owner() string {

@@ -95,7 +95,7 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 		a.errorf("%v", err)
 		return exitFail
 	}
-	ca, created, err := certs.LoadOrCreate(dir, !explicit, certs.CreateOptions{Constraints: planned, Owner: a.owner, Now: a.now})
+	ca, created, err := certs.LoadOrCreate(dir, !explicit, certs.CreateOptions{Constraints: planned, Owner: a.who(), Now: a.now})
 	if err != nil {
 		a.errorf("%v", err)
 		return exitFail

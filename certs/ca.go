@@ -12,6 +12,8 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -93,7 +95,13 @@ func randomSerial(r io.Reader) (*big.Int, error) {
 // Load reads the CA in dir. It returns an error wrapping ErrNoCA when there
 // is none, and a plain error for anything broken.
 func Load(dir string) (*CA, error) {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("CA folder %s is not a folder", dir)
+	}
 	rootPEM, err := os.ReadFile(filepath.Join(dir, RootCertFile))
+	if errors.Is(err, syscall.ENOTDIR) {
+		return nil, fmt.Errorf("CA folder %s is not a folder: something on its path is a file", dir)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, serr := os.Stat(dir); serr != nil {
 			return nil, fmt.Errorf("CA folder %s: %w", dir, ErrNoCA)
@@ -202,8 +210,29 @@ func LoadOrCreate(dir string, mkdirParents bool, opts CreateOptions) (ca *CA, cr
 	if err == nil || !errors.Is(err, ErrNoCA) {
 		return ca, false, err
 	}
+	tightenEmptyFolder(dir)
 	ca, err = Create(dir, opts)
 	return ca, err == nil, err
+}
+
+// tightenEmptyFolder makes a folder the CA is about to move into 0700, as
+// vouch would have made it, when nothing else lives there; a folder with
+// other files in it is the user's, and keeps its mode.
+func tightenEmptyFolder(dir string) {
+	st, err := os.Stat(dir)
+	if err != nil || st.Mode().Perm()&0o077 == 0 {
+		return
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.Name() != lockFileName && !strings.HasPrefix(e.Name(), ".") {
+			return
+		}
+	}
+	os.Chmod(dir, 0o700)
 }
 
 func makeCAFolder(dir string, parents bool) error {
@@ -220,6 +249,12 @@ func makeCAFolder(dir string, parents bool) error {
 		err = os.Mkdir(dir, 0o700)
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("can't create the CA folder %s: %s does not exist", dir, filepath.Dir(dir))
+		}
+	}
+	if errors.Is(err, fs.ErrExist) {
+		// Another process made it between our Stat and Mkdir.
+		if st, serr := os.Stat(dir); serr == nil && st.IsDir() {
+			return nil
 		}
 	}
 	if err != nil {

@@ -319,3 +319,56 @@ func TestCARoot(t *testing.T) {
 		t.Errorf("CARoot with no home: no error")
 	}
 }
+
+func TestLoadOrCreateFolderRace(t *testing.T) {
+	// Many callers naming a folder that does not exist yet: all must get
+	// the one CA, none an "exists" error.
+	for round := range 20 {
+		dir := filepath.Join(t.TempDir(), "ca")
+		var wg sync.WaitGroup
+		errs := make([]error, 16)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, errs[i] = LoadOrCreate(dir, false, CreateOptions{Constraints: DefaultConstraints()})
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, caller %d: %v", round, i, err)
+			}
+		}
+	}
+}
+
+func TestLoadNotAFolder(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(file, nil, 0o644)
+	for _, dir := range []string{file, filepath.Join(file, "ca")} {
+		if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "is not a folder") {
+			t.Errorf("Load(%s) error = %v, want one saying it is not a folder", dir, err)
+		}
+	}
+}
+
+func TestLoadOrCreateTightensEmptyFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ca")
+	os.Mkdir(dir, 0o755)
+	if _, _, err := LoadOrCreate(dir, false, CreateOptions{Constraints: DefaultConstraints()}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(dir); st.Mode().Perm() != 0o700 {
+		t.Errorf("empty existing folder mode = %v after CA creation, want 0700", st.Mode().Perm())
+	}
+	shared := filepath.Join(t.TempDir(), "shared")
+	os.Mkdir(shared, 0o755)
+	os.WriteFile(filepath.Join(shared, "notes.txt"), nil, 0o644)
+	if _, _, err := LoadOrCreate(shared, false, CreateOptions{Constraints: DefaultConstraints()}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(shared); st.Mode().Perm() != 0o755 {
+		t.Errorf("a folder with the user's files was changed to %v", st.Mode().Perm())
+	}
+}

@@ -37,13 +37,17 @@ func WriteFiles(files ...File) error {
 		}
 		temps = append(temps, t)
 	}
+	dirs := map[string]bool{}
 	for i, f := range files {
 		if err := os.Rename(temps[i], f.Path); err != nil {
 			cleanup()
 			return fmt.Errorf("failed to write %s: %w", f.Path, err)
 		}
 		temps[i] = ""
-		syncDir(filepath.Dir(f.Path))
+		dirs[filepath.Dir(f.Path)] = true
+	}
+	for d := range dirs {
+		syncDir(d)
 	}
 	return nil
 }
