@@ -234,6 +234,9 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		return exitFail
 	}
 	a.warnRisky(ca)
+	if !ca.Unconstrained() && hasURI(names) {
+		a.warnf("Chromium and Firefox can't check URI names against name constraints, so they reject this certificate; Go, OpenSSL, curl, Python, Node and Java accept it")
+	}
 
 	req := certs.LeafRequest{CSR: csr, Client: f.client, KeyType: kt, Validity: validity, Owner: a.who(), Now: a.now()}
 	if csr == nil {
@@ -335,4 +338,13 @@ func (a *app) warnRisky(ca *certs.CA) {
 	case ca.Unconstrained():
 		a.warnf("this CA has no name constraints: anyone who copies its issuing key (%s) can make certificates for any site, your bank's included", filepath.Join(ca.Dir, certs.IssuerKeyFile))
 	}
+}
+
+func hasURI(names []certs.Name) bool {
+	for _, n := range names {
+		if n.Kind == certs.URI {
+			return true
+		}
+	}
+	return false
 }
