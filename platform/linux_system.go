@@ -23,8 +23,18 @@ type Layout struct {
 	// folders, which a user's PATH may lack).
 	Tool      string
 	AnchorDir string
-	Refresh   []string
-	Bundle    string
+	// Store and Remove, when set, are the tool's own way to add and take
+	// out an anchor (the root's file is appended); otherwise vouch puts its
+	// file in AnchorDir and removes it.
+	Store  []string
+	Remove []string
+	// Refresh rebuilds the bundles after an anchor was added; RefreshRemoved
+	// after one was taken out, when that needs more (Debian's tool only
+	// clears a removed local anchor's links, and tells its hooks such as
+	// Java's, with --fresh).
+	Refresh        []string
+	RefreshRemoved []string
+	Bundle         string
 	// Requires is a file that must exist too: Alpine and Debian share a
 	// folder and a tool, and only /etc/alpine-release tells them apart.
 	Requires string
@@ -35,10 +45,10 @@ type Layout struct {
 // machines may also carry a Debian-style folder from a package.
 var Layouts = []Layout{
 	{Name: "fedora", Tool: "update-ca-trust", AnchorDir: "/etc/pki/ca-trust/source/anchors", Refresh: []string{"update-ca-trust", "extract"}, Bundle: "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"},
-	{Name: "opensuse", Tool: "update-ca-certificates", AnchorDir: "/etc/pki/trust/anchors", Refresh: []string{"update-ca-certificates"}, Bundle: "/var/lib/ca-certificates/ca-bundle.pem"},
+	{Name: "opensuse", Tool: "update-ca-certificates", AnchorDir: "/etc/pki/trust/anchors", Refresh: []string{"update-ca-certificates"}, RefreshRemoved: []string{"update-ca-certificates", "--fresh"}, Bundle: "/var/lib/ca-certificates/ca-bundle.pem"},
 	{Name: "alpine", Tool: "update-ca-certificates", AnchorDir: "/usr/local/share/ca-certificates", Refresh: []string{"update-ca-certificates"}, Bundle: "/etc/ssl/certs/ca-certificates.crt", Requires: "/etc/alpine-release"},
-	{Name: "debian", Tool: "update-ca-certificates", AnchorDir: "/usr/local/share/ca-certificates", Refresh: []string{"update-ca-certificates"}, Bundle: "/etc/ssl/certs/ca-certificates.crt"},
-	{Name: "arch", Tool: "trust", AnchorDir: "/etc/ca-certificates/trust-source/anchors", Refresh: []string{"trust", "extract-compat"}, Bundle: "/etc/ssl/certs/ca-certificates.crt"},
+	{Name: "debian", Tool: "update-ca-certificates", AnchorDir: "/usr/local/share/ca-certificates", Refresh: []string{"update-ca-certificates"}, RefreshRemoved: []string{"update-ca-certificates", "--fresh"}, Bundle: "/etc/ssl/certs/ca-certificates.crt"},
+	{Name: "arch", Tool: "trust", AnchorDir: "/etc/ca-certificates/trust-source", Store: []string{"trust", "anchor", "--store"}, Remove: []string{"trust", "anchor", "--remove"}, Refresh: []string{"trust", "extract-compat"}, Bundle: "/etc/ssl/certs/ca-certificates.crt"},
 }
 
 var toolDirs = []string{"/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin"}
@@ -113,6 +123,9 @@ type SystemState struct {
 	InBundle bool
 	// Stale lists anchors vouch wrote for other roots.
 	Stale []string
+	// Others are anchors for this root that vouch did not write (mkcert's,
+	// or copied by hand); vouch leaves them alone.
+	Others []string
 	// Checked names the files read.
 	Checked []string
 }
@@ -124,15 +137,25 @@ func (s *LinuxSystem) State(root *x509.Certificate) (SystemState, error) {
 		return SystemState{}, err
 	}
 	st := SystemState{Layout: l}
-	anchor := filepath.Join(l.AnchorDir, AnchorName(root))
-	st.Checked = append(st.Checked, anchor)
-	if data, err := os.ReadFile(s.path(anchor)); err == nil && holdsCert(data, root) {
-		st.Anchor = anchor
-	}
+	own := filepath.Join(l.AnchorDir, AnchorName(root))
+	st.Checked = append(st.Checked, l.AnchorDir)
 	entries, _ := os.ReadDir(s.path(l.AnchorDir))
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "vouch-") && e.Name() != AnchorName(root) {
-			st.Stale = append(st.Stale, filepath.Join(l.AnchorDir, e.Name()))
+		if !e.Type().IsRegular() {
+			continue
+		}
+		p := filepath.Join(l.AnchorDir, e.Name())
+		data, err := os.ReadFile(s.path(p))
+		if err != nil {
+			continue
+		}
+		switch {
+		case holdsCert(data, root) && (p == own || l.Store != nil):
+			st.Anchor = p
+		case holdsCert(data, root):
+			st.Others = append(st.Others, p)
+		case vouchRoot(data) && (strings.HasPrefix(e.Name(), "vouch-") || l.Store != nil):
+			st.Stale = append(st.Stale, p)
 		}
 	}
 	sort.Strings(st.Stale)
@@ -166,16 +189,23 @@ func (s *LinuxSystem) InstallPlan(root *x509.Certificate, rootFile string, st Sy
 		return nil
 	}
 	l := st.Layout
-	var plan []Cmd
-	if st.Anchor == "" {
-		plan = append(plan, Cmd{Argv: []string{"install", "-m", "0644", rootFile, filepath.Join(l.AnchorDir, AnchorName(root))}, Root: true})
+	switch {
+	case st.Anchor != "":
+		return []Cmd{{Argv: s.argv(l.Refresh), Root: true}}
+	case l.Store != nil:
+		// The tool stores the anchor and rebuilds the bundles itself.
+		return []Cmd{{Argv: append(s.argv(l.Store), rootFile), Root: true}}
 	}
-	return append(plan, Cmd{Argv: s.refreshArgv(l), Root: true})
+	return []Cmd{
+		{Argv: []string{"install", "-m", "0644", rootFile, filepath.Join(l.AnchorDir, AnchorName(root))}, Root: true},
+		{Argv: s.argv(l.Refresh), Root: true},
+	}
 }
 
-// UninstallPlan removes vouch's anchor for root (and, with all, every
+// UninstallPlan takes out vouch's anchor for root (and, with all, every
 // anchor vouch wrote) and refreshes; nothing when there is nothing to remove.
 func (s *LinuxSystem) UninstallPlan(root *x509.Certificate, st SystemState, all bool) []Cmd {
+	l := st.Layout
 	var remove []string
 	if st.Anchor != "" {
 		remove = append(remove, st.Anchor)
@@ -186,14 +216,44 @@ func (s *LinuxSystem) UninstallPlan(root *x509.Certificate, st SystemState, all 
 	if len(remove) == 0 {
 		return nil
 	}
+	if l.Remove != nil {
+		var plan []Cmd
+		for _, p := range remove {
+			plan = append(plan, Cmd{Argv: append(s.argv(l.Remove), p), Root: true})
+		}
+		return plan
+	}
+	refresh := l.RefreshRemoved
+	if refresh == nil {
+		refresh = l.Refresh
+	}
 	return []Cmd{
 		{Argv: append([]string{"rm", "-f", "--"}, remove...), Root: true},
-		{Argv: s.refreshArgv(st.Layout), Root: true},
+		{Argv: s.argv(refresh), Root: true},
 	}
 }
 
-func (s *LinuxSystem) refreshArgv(l Layout) []string {
-	argv := append([]string(nil), l.Refresh...)
+// vouchRoot reports whether PEM data holds a root vouch made.
+func vouchRoot(data []byte) bool {
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return false
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err == nil && c.IsCA && len(c.Subject.Organization) == 1 && c.Subject.Organization[0] == "vouch local CA" && bytes.Equal(c.RawSubject, c.RawIssuer) {
+			return true
+		}
+	}
+}
+
+// argv resolves a tool's command line to the tool's absolute path.
+func (s *LinuxSystem) argv(cmd []string) []string {
+	argv := append([]string(nil), cmd...)
 	if p := s.tool(argv[0]); p != "" {
 		argv[0] = p
 	}

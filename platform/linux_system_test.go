@@ -42,7 +42,7 @@ func (r *recorder) argvs() []string {
 func testRoot(t *testing.T) (*x509.Certificate, []byte) {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test root"}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{Organization: []string{"vouch local CA"}, CommonName: "test root"}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		t.Fatal(err)
@@ -104,11 +104,26 @@ func TestPlans(t *testing.T) {
 				t.Fatalf("State on a fresh machine = %+v, %v", st, err)
 			}
 			anchor := filepath.Join(l.AnchorDir, AnchorName(cert))
-			refresh := strings.Join(append([]string{filepath.Join("/usr/sbin", l.Refresh[0])}, l.Refresh[1:]...), " ")
+			tool := func(argv ...string) string {
+				return filepath.Join("/usr/sbin", argv[0]) + strings.Join(append([]string{""}, argv[1:]...), " ")
+			}
+			wantInstall := map[string][]string{
+				"fedora":   {"install -m 0644 /ca/rootCA.pem " + anchor, tool("update-ca-trust", "extract")},
+				"opensuse": {"install -m 0644 /ca/rootCA.pem " + anchor, tool("update-ca-certificates")},
+				"alpine":   {"install -m 0644 /ca/rootCA.pem " + anchor, tool("update-ca-certificates")},
+				"debian":   {"install -m 0644 /ca/rootCA.pem " + anchor, tool("update-ca-certificates")},
+				"arch":     {tool("trust", "anchor", "--store", "/ca/rootCA.pem")},
+			}[l.Name]
+			wantUninstall := map[string][]string{
+				"fedora":   {"rm -f -- " + anchor, tool("update-ca-trust", "extract")},
+				"opensuse": {"rm -f -- " + anchor, tool("update-ca-certificates", "--fresh")},
+				"alpine":   {"rm -f -- " + anchor, tool("update-ca-certificates")},
+				"debian":   {"rm -f -- " + anchor, tool("update-ca-certificates", "--fresh")},
+				"arch":     {tool("trust", "anchor", "--remove", anchor)},
+			}[l.Name]
 			plan := s.InstallPlan(cert, "/ca/rootCA.pem", st)
-			want := []string{"install -m 0644 /ca/rootCA.pem " + anchor, refresh}
-			if got := argvs(plan); strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Errorf("install plan = %q, want %q", got, want)
+			if got := argvs(plan); strings.Join(got, "\n") != strings.Join(wantInstall, "\n") {
+				t.Errorf("install plan = %q, want %q", got, wantInstall)
 			}
 			for _, c := range plan {
 				if !c.Root {
@@ -127,9 +142,8 @@ func TestPlans(t *testing.T) {
 				t.Errorf("install plan when trusted = %q, want nothing", argvs(plan))
 			}
 			plan = s.UninstallPlan(cert, st, false)
-			want = []string{"rm -f -- " + anchor, refresh}
-			if got := argvs(plan); strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Errorf("uninstall plan = %q, want %q", got, want)
+			if got := argvs(plan); strings.Join(got, "\n") != strings.Join(wantUninstall, "\n") {
+				t.Errorf("uninstall plan = %q, want %q", got, wantUninstall)
 			}
 		})
 	}

@@ -15,6 +15,8 @@ packages=(
   openjdk-17-jdk-headless          # java and keytool
   nodejs                           # node
   python3                          # python ssl/urllib
+  p11-kit                          # trust, p11-kit's tool (Arch's system store)
+  util-linux                       # unshare, for the mount-namespace store tests
 )
 missing=()
 for p in "${packages[@]}"; do

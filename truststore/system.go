@@ -38,6 +38,8 @@ func (s *System) Status(r Root) Status {
 	switch {
 	case ss.Anchor != "" && ss.InBundle:
 		st.State, st.Reason = Trusted, fmt.Sprintf("anchored in %s and present in %s", ss.Anchor, ss.Layout.Bundle)
+	case ss.InBundle && len(ss.Others) > 0:
+		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s through %s, which vouch did not write, so vouch uninstall will not remove it", ss.Layout.Bundle, strings.Join(ss.Others, ", "))
 	case ss.InBundle:
 		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s, but not through vouch's anchor, so vouch uninstall will not remove it", ss.Layout.Bundle)
 	case ss.Anchor != "":
