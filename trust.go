@@ -120,19 +120,20 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 	defer unlock()
 	code := exitOK
 	for _, s := range stores {
-		changed, err := s.Install(context.Background(), root)
-		if err != nil {
+		// A store that already trusts the root is not touched: no command,
+		// no sudo prompt.
+		if st := s.Status(root); st.State == truststore.Trusted {
+			a.infof("%s: already trusted, nothing to do (%s)", s.Name(), st.Reason)
+			continue
+		}
+		if _, err := s.Install(context.Background(), root); err != nil {
 			a.storeError(s.Name(), "install", err)
 			code = exitFail
 			continue
 		}
-		st := s.Status(root)
-		switch {
-		case !changed:
-			a.infof("%s: already trusted, nothing to do (%s)", s.Name(), st.Reason)
-		case st.State == truststore.Trusted:
+		if st := s.Status(root); st.State == truststore.Trusted {
 			a.infof("%s: trusted now (%s)", s.Name(), st.Reason)
-		default:
+		} else {
 			a.errorf("%s: installed, but the store still says %s: %s", s.Name(), st.State, st.Reason)
 			code = exitFail
 		}

@@ -168,8 +168,15 @@ func (s *LinuxSystem) State(root *x509.Certificate) (SystemState, error) {
 	return st, nil
 }
 
-// holdsCert reports whether PEM data holds the certificate.
+// holdsCert reports whether PEM data holds the certificate. Bundles are
+// written with 64-column base64, as vouch writes its anchors, so the encoded
+// body is looked for first; other wrappings are found by decoding it all.
 func holdsCert(data []byte, c *x509.Certificate) bool {
+	block := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	body := block[bytes.IndexByte(block, '\n')+1 : bytes.LastIndex(block, []byte("-----END"))]
+	if bytes.Contains(data, body) {
+		return true
+	}
 	for {
 		var b *pem.Block
 		b, data = pem.Decode(data)

@@ -123,7 +123,8 @@ if ! [ -x "$mkcert" ] || [ "$("$mkcert" -version 2>/dev/null)" != "$MKCERT_VERSI
 fi
 
 vouch=$tmp/vouch
-(cd "$root" && go build -trimpath -o "$vouch" .)
+# Built as releases are: static, no cgo (a faster start).
+(cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$vouch" .)
 
 say "go        $(go version | awk '{print $3, $4}')"
 say "vouch     $("$vouch" version 2>&1 | head -n1) (built from $root)"
@@ -284,6 +285,35 @@ if command -v strace >/dev/null; then
 	} | sed 's/^/    /'
 else
 	say "strace not installed; no syscall breakdown"
+fi
+
+# ---------------------------------------------------------------------------
+section "install and status, in a throwaway mount namespace"
+
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v update-ca-certificates >/dev/null; then
+	rows=$tmp/install.tsv
+	"$root/scripts/bench-install.sh" "$vouch" "$mkcert" "$tmp" "$RUNS" >"$rows" 2>"$tmp/install.log" ||
+		{ cat "$tmp/install.log" >&2; die "bench-install.sh failed"; }
+	printf '  %-40s %10s %10s %10s\n' command median min cpu
+	awk -F'\t' '{ printf "  %-40s %8.2fms %8.2fms %8.2fms\n", $1, $2 * 1000, $3 * 1000, $4 * 1000 }' "$rows"
+	col() { awk -F'\t' -v c="$1" '$1 == c { print $2 }' "$rows"; }
+	i_noop=$(col "vouch install (already installed)")
+	i_mk=$(col "mkcert -install (already installed)")
+	i_status=$(col "vouch status")
+	i_version=$(col "vouch version")
+	i_first=$(col "vouch install (first)")
+	i_hand=$(col "cp + update-ca-certificates")
+	echo
+	say "mkcert -install / vouch install (no-op)   $(ratio "$i_mk" "$i_noop")x"
+	say "vouch install (no-op) / vouch version     $(ratio "$i_noop" "$i_version")x"
+	say "vouch status / vouch version              $(ratio "$i_status" "$i_version")x"
+	say "vouch install (first) / by hand           $(ratio "$i_first" "$i_hand")x"
+	verdict "no-op install >= 10x faster than mkcert -install re-run" "$(ge "$(ratio "$i_mk" "$i_noop")" 10)"
+	verdict "no-op install within 2x of vouch version" "$(lt "$(ratio "$i_noop" "$i_version")" 2.0001)"
+	verdict "status within 2x of vouch version" "$(lt "$(ratio "$i_status" "$i_version")" 2.0001)"
+	verdict "first install within 1.2x of update-ca-certificates by hand" "$(lt "$(ratio "$i_first" "$i_hand")" 1.2001)"
+else
+	say "needs root, unshare and update-ca-certificates; skipped"
 fi
 
 # ---------------------------------------------------------------------------
