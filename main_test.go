@@ -30,6 +30,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"software.sslmate.com/src/go-pkcs12"
 
+	"github.com/vouchdev/vouch/certs"
 	"github.com/vouchdev/vouch/platform"
 )
 
@@ -176,16 +177,7 @@ func describeCert(w *strings.Builder, prefix string, c *x509.Certificate) {
 	fmt.Fprintf(w, "%sca: %v\n", prefix, c.IsCA)
 	fmt.Fprintf(w, "%sself-signed: %v\n", prefix, bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil)
 	fmt.Fprintf(w, "%skey: %s\n", prefix, keyDesc(c.PublicKey))
-	var sans []string
-	sans = append(sans, c.DNSNames...)
-	for _, ip := range c.IPAddresses {
-		sans = append(sans, ip.String())
-	}
-	sans = append(sans, c.EmailAddresses...)
-	for _, u := range c.URIs {
-		sans = append(sans, u.String())
-	}
-	fmt.Fprintf(w, "%ssans: %s\n", prefix, strings.Join(sans, " "))
+	fmt.Fprintf(w, "%ssans: %s\n", prefix, strings.Join(certs.LeafNames(c), " "))
 	var kus []string
 	for i, name := range []string{"digitalSignature", "contentCommitment", "keyEncipherment", "dataEncipherment", "keyAgreement", "certSign", "crlSign", "encipherOnly", "decipherOnly"} {
 		if c.KeyUsage&(1<<i) != 0 {

@@ -111,10 +111,8 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 	a.warnRisky(ca)
 	root := rootOf(ca)
 
-	// Concurrent installs take turns, so the stores see one at a time.
-	unlock, err := certs.Lock(dir)
-	if err != nil {
-		a.errorf("%v", err)
+	unlock, ok := a.lockStores(dir)
+	if !ok {
 		return exitFail
 	}
 	defer unlock()
@@ -139,6 +137,17 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 		}
 	}
 	return code
+}
+
+// lockStores takes the CA folder's lock for changing stores, so that
+// concurrent installs and uninstalls take turns.
+func (a *app) lockStores(dir string) (func(), bool) {
+	unlock, err := certs.Lock(dir)
+	if err != nil {
+		a.errorf("%v", err)
+		return nil, false
+	}
+	return unlock, true
 }
 
 // storeError explains a failed store change; when root is needed and sudo
@@ -197,9 +206,8 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge bool) int {
 		return exitFail
 	}
 	root := rootOf(ca)
-	unlock, err := certs.Lock(dir)
-	if err != nil {
-		a.errorf("%v", err)
+	unlock, ok := a.lockStores(dir)
+	if !ok {
 		return exitFail
 	}
 	defer unlock()
