@@ -57,6 +57,7 @@ $VOUCH_CAROOT, else $CAROOT (mkcert's), else the per-user data folder.`,
 		installCommand(),
 		uninstallCommand(),
 		statusCommand(),
+		envCommand(),
 		{
 			name:    "version",
 			summary: "print vouch's version",
@@ -178,6 +179,7 @@ Usage:
   vouch install                 make the CA if needed and trust it (system store)
   vouch uninstall               take the trust back out
   vouch status [--json]         show the CA and, per store, whether it is trusted
+  vouch env [--shell SHELL]     exports for runtimes that ignore the system store
   vouch version                 print the version
   vouch help [COMMAND]          show help
 

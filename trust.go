@@ -34,13 +34,20 @@ func (a *app) runner() platform.Runner {
 	return &platform.Exec{IsRoot: a.isRoot, Interactive: interactive, Prompt: "vouch: sudo password for %u (to change the system trust store): "}
 }
 
+func (a *app) fsRoot() string {
+	if testOnlyFSRoot != "" {
+		return testOnlyFSRoot
+	}
+	return "/"
+}
+
+func (a *app) system() (platform.System, error) {
+	return platform.NewSystem(a.fsRoot(), a.runner(), a.isRoot)
+}
+
 // stores lists every store this build supports on this machine.
 func (a *app) stores() []truststore.Store {
-	fsRoot := "/"
-	if testOnlyFSRoot != "" {
-		fsRoot = testOnlyFSRoot
-	}
-	sys, err := platform.NewSystem(fsRoot, a.runner(), a.isRoot)
+	sys, err := a.system()
 	return []truststore.Store{&truststore.System{Sys: sys, Err: err}}
 }
 

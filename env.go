@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/platform"
+)
+
+func envCommand() *command {
+	return &command{
+		name:    "env",
+		usage:   "[--shell sh|fish|powershell]",
+		summary: "print the exports for runtimes that ignore the system store",
+		help: `Prints environment settings that make runtimes which don't read the system
+store trust the CA, for eval "$(vouch env)":
+
+  NODE_EXTRA_CA_CERTS   the root alone: Node adds it to its own bundle.
+  SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE
+                        these REPLACE a program's trust, so they point at the
+                        system bundle that already holds the root (after
+                        "vouch install"), never at a file with only the root,
+                        which would break every public site.
+  DENO_TLS_CA_STORE     mozilla,system: Deno adds the system store.
+
+Before the root is in the system store only NODE_EXTRA_CA_CERTS is printed,
+with a warning.`,
+		flags: func(fs *pflag.FlagSet) runner {
+			caroot := fs.String("caroot", "", "the CA folder")
+			shell := fs.String("shell", "sh", "the `SHELL` syntax: sh, fish or powershell")
+			return func(a *app, args []string) int {
+				if len(args) > 0 {
+					return a.usageError("env", "unexpected argument %q", args[0])
+				}
+				return a.cmdEnv(*caroot, *shell)
+			}
+		},
+	}
+}
+
+func (a *app) cmdEnv(caroot, shell string) int {
+	var line func(k, v string) string
+	switch shell {
+	case "sh", "bash", "zsh":
+		line = func(k, v string) string { return "export " + k + "=" + shQuote(v) }
+	case "fish":
+		line = func(k, v string) string { return "set -gx " + k + " " + shQuote(v) + ";" }
+	case "powershell", "pwsh":
+		line = func(k, v string) string { return "$env:" + k + " = '" + strings.ReplaceAll(v, "'", "''") + "'" }
+	default:
+		return a.usageError("env", "unknown shell %q (want sh, fish or powershell)", shell)
+	}
+	dir, _, err := a.caroot(caroot)
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	ca, err := certs.Load(dir)
+	if err != nil {
+		a.errorf("%v", err)
+		a.hintf("vouch install")
+		return exitFail
+	}
+	vars := map[string]string{"NODE_EXTRA_CA_CERTS": filepath.Join(ca.Dir, certs.RootCertFile)}
+	if bundle, ok := a.trustedBundle(ca); ok {
+		for _, k := range []string{"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"} {
+			vars[k] = bundle
+		}
+		vars["DENO_TLS_CA_STORE"] = "mozilla,system"
+	} else {
+		a.warnf("the root is not in the system store yet, so only NODE_EXTRA_CA_CERTS is set; run vouch install, then vouch env again")
+	}
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintln(a.stdout, line(k, vars[k]))
+	}
+	return exitOK
+}
+
+// trustedBundle is the system bundle file, when it holds the CA's root.
+func (a *app) trustedBundle(ca *certs.CA) (string, bool) {
+	sys, err := a.system()
+	if err != nil {
+		return "", false
+	}
+	st, err := sys.State(ca.Root)
+	if err != nil || !st.InBundle {
+		return "", false
+	}
+	bundle, err := platform.BundleFile(sys)
+	if err != nil {
+		return "", false
+	}
+	return filepath.Join(a.fsRoot(), bundle), true
+}
+
+func shQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

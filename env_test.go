@@ -1,0 +1,77 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestEnv(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, stdout, stderr := testApp(t, true)
+	root := filepath.Join(a.getenv("VOUCH_CAROOT"), "rootCA.pem")
+	bundle := filepath.Join(d.root, "/etc/ssl/certs/ca-certificates.crt")
+
+	if code := a.run([]string{"env"}); code != exitFail {
+		t.Fatalf("env with no CA = %d, want 1", code)
+	}
+
+	// A CA that is not installed: only the variable that adds to a bundle.
+	if code := a.run([]string{"cert", "--cert-file", filepath.Join(t.TempDir(), "c.pem"), "--key-file", filepath.Join(t.TempDir(), "k.pem"), "localhost"}); code != exitOK {
+		t.Fatalf("cert = %d: %s", code, stderr)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := a.run([]string{"env"}); code != exitOK {
+		t.Fatalf("env = %d: %s", code, stderr)
+	}
+	if got, want := stdout.String(), "export NODE_EXTRA_CA_CERTS='"+root+"'\n"; got != want {
+		t.Errorf("env before install = %q, want %q", got, want)
+	}
+	if !strings.Contains(stderr.String(), "vouch: warning: the root is not in the system store") {
+		t.Errorf("env before install: stderr %q lacks the warning", stderr)
+	}
+
+	if code := a.run([]string{"install"}); code != exitOK {
+		t.Fatalf("install = %d: %s", code, stderr)
+	}
+	tests := []struct {
+		shell string
+		want  []string
+	}{
+		{"sh", []string{
+			"export CURL_CA_BUNDLE='" + bundle + "'",
+			"export DENO_TLS_CA_STORE='mozilla,system'",
+			"export NODE_EXTRA_CA_CERTS='" + root + "'",
+			"export REQUESTS_CA_BUNDLE='" + bundle + "'",
+			"export SSL_CERT_FILE='" + bundle + "'",
+		}},
+		{"fish", []string{"set -gx NODE_EXTRA_CA_CERTS '" + root + "';"}},
+		{"powershell", []string{"$env:SSL_CERT_FILE = '" + bundle + "'"}},
+	}
+	for _, tt := range tests {
+		stdout.Reset()
+		if code := a.run([]string{"env", "--shell", tt.shell}); code != exitOK {
+			t.Fatalf("env --shell %s = %d", tt.shell, code)
+		}
+		lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+		if len(lines) != 5 {
+			t.Errorf("env --shell %s printed %d lines, want 5:\n%s", tt.shell, len(lines), stdout)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(stdout.String(), w+"\n") {
+				t.Errorf("env --shell %s lacks %q:\n%s", tt.shell, w, stdout)
+			}
+		}
+		// Never a file holding only the root in a variable that replaces.
+		for _, l := range lines {
+			if strings.Contains(l, root) && !strings.Contains(l, "NODE_EXTRA_CA_CERTS") {
+				t.Errorf("env --shell %s points a replacing variable at the root alone: %s", tt.shell, l)
+			}
+		}
+	}
+	if code := a.run([]string{"env", "--shell", "csh"}); code != exitUsage {
+		t.Errorf("env --shell csh = %d, want 2", code)
+	}
+}
