@@ -29,9 +29,7 @@ func (a *app) runner() platform.Runner {
 	if testOnlyRunner != nil {
 		return testOnlyRunner
 	}
-	st, err := os.Stdin.Stat()
-	interactive := err == nil && st.Mode()&os.ModeCharDevice != 0
-	return &platform.Exec{IsRoot: a.isRoot, Interactive: interactive, Prompt: "vouch: sudo password for %u (to change the system trust store): "}
+	return &platform.Exec{IsRoot: a.isRoot, Interactive: platform.IsTerminal(os.Stdin.Fd()), Prompt: "vouch: sudo password for %u (to change the system trust store): "}
 }
 
 func (a *app) fsRoot() string {

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package e2e proves with real TLS clients what a vouch CA can and cannot
 // vouch for: a leaf vouch issues is trusted when the vouch root is the only
 // trust anchor, and a leaf forged with the leaked issuing key for a name
@@ -35,6 +37,10 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
+	if os.Getenv(goProbeEnv) == "1" {
+		// This binary is being run as a fresh Go client (see goProbeMain).
+		return goProbeMain(os.Args[1:])
+	}
 	if bin := os.Getenv("VOUCH_E2E_BIN"); bin != "" {
 		vouchBin = bin
 		return m.Run()
@@ -51,6 +57,9 @@ func runMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "e2e: failed to build vouch: %v\n%s", err, out)
 		return 1
 	}
+	// nstest runs this test binary again inside a mount namespace; the
+	// copy there must test this same vouch, not build another.
+	os.Setenv("VOUCH_E2E_BIN", vouchBin)
 	return m.Run()
 }
 

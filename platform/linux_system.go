@@ -29,11 +29,17 @@ type Layout struct {
 	Store  []string
 	Remove []string
 	// Refresh rebuilds the bundles after an anchor was added; RefreshRemoved
-	// after one was taken out, when that needs more (Debian's tool only
-	// clears a removed local anchor's links, and tells its hooks such as
-	// Java's, with --fresh).
+	// after one was taken out, when that needs more: Debian's tool counts a
+	// deleted local anchor as "0 removed" and leaves its links unless run
+	// with --fresh.
 	Refresh        []string
 	RefreshRemoved []string
+	// FreshHooks are the distro's hooks to run with --fresh after a
+	// removal, where they exist: update-ca-certificates never tells its
+	// hooks that a local anchor went away, so Debian's Java hook would keep
+	// it in /etc/ssl/certs/java/cacerts; with --fresh it rebuilds from the
+	// bundle's certificates.
+	FreshHooks []string
 	Bundle         string
 	// Requires is a file that must exist too: Alpine and Debian share a
 	// folder and a tool, and only /etc/alpine-release tells them apart.
@@ -47,7 +53,7 @@ var Layouts = []Layout{
 	{Name: "fedora", Tool: "update-ca-trust", AnchorDir: "/etc/pki/ca-trust/source/anchors", Refresh: []string{"update-ca-trust", "extract"}, Bundle: "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"},
 	{Name: "opensuse", Tool: "update-ca-certificates", AnchorDir: "/etc/pki/trust/anchors", Refresh: []string{"update-ca-certificates"}, RefreshRemoved: []string{"update-ca-certificates", "--fresh"}, Bundle: "/var/lib/ca-certificates/ca-bundle.pem"},
 	{Name: "alpine", Tool: "update-ca-certificates", AnchorDir: "/usr/local/share/ca-certificates", Refresh: []string{"update-ca-certificates"}, Bundle: "/etc/ssl/certs/ca-certificates.crt", Requires: "/etc/alpine-release"},
-	{Name: "debian", Tool: "update-ca-certificates", AnchorDir: "/usr/local/share/ca-certificates", Refresh: []string{"update-ca-certificates"}, RefreshRemoved: []string{"update-ca-certificates", "--fresh"}, Bundle: "/etc/ssl/certs/ca-certificates.crt"},
+	{Name: "debian", Tool: "update-ca-certificates", AnchorDir: "/usr/local/share/ca-certificates", Refresh: []string{"update-ca-certificates"}, RefreshRemoved: []string{"update-ca-certificates", "--fresh"}, FreshHooks: []string{"/etc/ca-certificates/update.d/jks-keystore"}, Bundle: "/etc/ssl/certs/ca-certificates.crt"},
 	{Name: "arch", Tool: "trust", AnchorDir: "/etc/ca-certificates/trust-source", Store: []string{"trust", "anchor", "--store"}, Remove: []string{"trust", "anchor", "--remove"}, Refresh: []string{"trust", "extract-compat"}, Bundle: "/etc/ssl/certs/ca-certificates.crt"},
 }
 
@@ -210,7 +216,9 @@ func (s *LinuxSystem) InstallPlan(root *x509.Certificate, rootFile string, st Sy
 }
 
 // UninstallPlan takes out vouch's anchor for root (and, with all, every
-// anchor vouch wrote) and refreshes; nothing when there is nothing to remove.
+// anchor vouch wrote) and refreshes. With no anchor left but the root still
+// in the bundle and no other anchor holding it (a refresh that failed
+// after the anchor was removed), it only refreshes. Nothing otherwise.
 func (s *LinuxSystem) UninstallPlan(root *x509.Certificate, st SystemState, all bool) []Cmd {
 	l := st.Layout
 	var remove []string
@@ -220,7 +228,8 @@ func (s *LinuxSystem) UninstallPlan(root *x509.Certificate, st SystemState, all 
 	if all {
 		remove = append(remove, st.Stale...)
 	}
-	if len(remove) == 0 {
+	stale := len(remove) == 0 && st.InBundle && len(st.Others) == 0 && l.Remove == nil
+	if len(remove) == 0 && !stale {
 		return nil
 	}
 	if l.Remove != nil {
@@ -234,10 +243,17 @@ func (s *LinuxSystem) UninstallPlan(root *x509.Certificate, st SystemState, all 
 	if refresh == nil {
 		refresh = l.Refresh
 	}
-	return []Cmd{
-		{Argv: append([]string{"rm", "-f", "--"}, remove...), Root: true},
-		{Argv: s.argv(refresh), Root: true},
+	var plan []Cmd
+	if len(remove) > 0 {
+		plan = append(plan, Cmd{Argv: append([]string{"rm", "-f", "--"}, remove...), Root: true})
 	}
+	plan = append(plan, Cmd{Argv: s.argv(refresh), Root: true})
+	for _, h := range l.FreshHooks {
+		if st, err := os.Stat(s.path(h)); err == nil && st.Mode()&0o111 != 0 {
+			plan = append(plan, Cmd{Argv: []string{h, "--fresh"}, Root: true})
+		}
+	}
+	return plan
 }
 
 // vouchRoot reports whether PEM data holds a root vouch made.
@@ -269,23 +285,24 @@ func (s *LinuxSystem) argv(cmd []string) []string {
 
 // Apply carries out a plan. As root, files are written by vouch itself
 // (temp file, sync, rename) rather than by install(1). When a step fails,
-// anchors this plan added are taken out again, so a failed refresh leaves
-// the store as it was.
+// the anchors the plan added are taken out and those it removed are put
+// back, so a failed refresh leaves the store as it was.
 func (s *LinuxSystem) Apply(ctx context.Context, plan []Cmd, rootPEM []byte) (err error) {
 	var added []string
+	removed := map[string][]byte{}
 	defer func() {
-		if err == nil || len(added) == 0 {
-			return
+		if err != nil {
+			s.undo(ctx, added, removed)
 		}
-		if s.IsRoot {
-			for _, p := range added {
-				os.Remove(s.path(p))
-			}
-			return
-		}
-		s.Runner.Run(ctx, Cmd{Argv: append([]string{"rm", "-f", "--"}, added...), Root: true})
 	}()
 	for i, c := range plan {
+		if c.Argv[0] == "rm" {
+			for _, p := range c.Argv[3:] {
+				if data, rerr := os.ReadFile(s.path(p)); rerr == nil {
+					removed[p] = data
+				}
+			}
+		}
 		switch {
 		case s.IsRoot && c.Argv[0] == "install":
 			if err := writeAtomic(s.path(c.Argv[len(c.Argv)-1]), rootPEM, 0o644); err != nil {
@@ -312,4 +329,23 @@ func (s *LinuxSystem) Apply(ctx context.Context, plan []Cmd, rootPEM []byte) (er
 		}
 	}
 	return nil
+}
+
+// undo reverses the file changes of a plan that failed part way. It is
+// best effort: the error the user sees is the one that stopped the plan.
+func (s *LinuxSystem) undo(ctx context.Context, added []string, removed map[string][]byte) {
+	for _, p := range added {
+		if s.IsRoot {
+			os.Remove(s.path(p))
+		} else {
+			s.Runner.Run(ctx, Cmd{Argv: []string{"rm", "-f", "--", p}, Root: true})
+		}
+	}
+	for p, data := range removed {
+		if s.IsRoot {
+			writeAtomic(s.path(p), data, 0o644)
+		} else {
+			s.Runner.Run(ctx, Cmd{Argv: []string{"tee", p}, Stdin: data, Root: true})
+		}
+	}
 }

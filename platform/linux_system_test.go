@@ -213,3 +213,59 @@ func TestStaleAnchors(t *testing.T) {
 		t.Errorf("uninstall --all-vouch-roots = %q, want rm of the stale anchor only", argvs(plan))
 	}
 }
+
+func TestUninstallRunsJavaHookFresh(t *testing.T) {
+	cert, pemData := testRoot(t)
+	l := Layouts[3] // debian
+	fsRoot := fakeMachine(t, l)
+	hook := "/etc/ca-certificates/update.d/jks-keystore"
+	os.MkdirAll(filepath.Join(fsRoot, filepath.Dir(hook)), 0o755)
+	os.WriteFile(filepath.Join(fsRoot, hook), []byte("#!/bin/sh\n"), 0o755)
+	anchor := filepath.Join(l.AnchorDir, AnchorName(cert))
+	os.WriteFile(filepath.Join(fsRoot, anchor), pemData, 0o644)
+	os.WriteFile(filepath.Join(fsRoot, l.Bundle), pemData, 0o644)
+	s := &LinuxSystem{Root: fsRoot}
+	st, _ := s.State(cert)
+	want := []string{"rm -f -- " + anchor, "/usr/sbin/update-ca-certificates --fresh", hook + " --fresh"}
+	if got := argvs(s.UninstallPlan(cert, st, false)); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("uninstall plan with Java's hook = %q, want %q", got, want)
+	}
+}
+
+// A refresh that failed after the anchor was removed left the root in the
+// bundle with no anchor: uninstall refreshes again rather than give up.
+func TestUninstallStaleBundle(t *testing.T) {
+	cert, pemData := testRoot(t)
+	l := Layouts[3]
+	fsRoot := fakeMachine(t, l)
+	os.WriteFile(filepath.Join(fsRoot, l.Bundle), pemData, 0o644)
+	s := &LinuxSystem{Root: fsRoot}
+	st, _ := s.State(cert)
+	if got := argvs(s.UninstallPlan(cert, st, false)); strings.Join(got, "\n") != "/usr/sbin/update-ca-certificates --fresh" {
+		t.Errorf("uninstall plan for a stale bundle = %q, want only the refresh", got)
+	}
+	// Held by someone else's anchor: not vouch's to remove.
+	os.WriteFile(filepath.Join(fsRoot, l.AnchorDir, "mkcert_development_CA_1.crt"), pemData, 0o644)
+	st, _ = s.State(cert)
+	if plan := s.UninstallPlan(cert, st, false); len(plan) != 0 || len(st.Others) != 1 {
+		t.Errorf("uninstall plan with another tool's anchor = %q (others %q), want nothing", argvs(plan), st.Others)
+	}
+}
+
+func TestFailedUninstallPutsAnchorBack(t *testing.T) {
+	cert, pemData := testRoot(t)
+	l := Layouts[3]
+	fsRoot := fakeMachine(t, l)
+	anchor := filepath.Join(l.AnchorDir, AnchorName(cert))
+	os.WriteFile(filepath.Join(fsRoot, anchor), pemData, 0o644)
+	os.WriteFile(filepath.Join(fsRoot, l.Bundle), pemData, 0o644)
+	rec := &recorder{fake: func(c Cmd) error { return &ExecError{Argv: c.Argv, Output: "boom", Err: errors.New("exit status 3")} }}
+	s := &LinuxSystem{Root: fsRoot, Runner: rec, IsRoot: true}
+	st, _ := s.State(cert)
+	if err := s.Apply(context.Background(), s.UninstallPlan(cert, st, false), pemData); err == nil {
+		t.Fatal("Apply with a failing refresh succeeded")
+	}
+	if got, err := os.ReadFile(filepath.Join(fsRoot, anchor)); err != nil || string(got) != string(pemData) {
+		t.Errorf("anchor after a failed uninstall = %q, %v; want it put back", got, err)
+	}
+}

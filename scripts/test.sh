@@ -17,6 +17,7 @@ packages=(
   python3                          # python ssl/urllib
   p11-kit                          # trust, p11-kit's tool (Arch's system store)
   util-linux                       # unshare, for the mount-namespace store tests
+  strace                           # counts the programs a no-op install runs
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -74,28 +74,45 @@ var stateGuard = []string{
 
 // TrustPaths returns the trust-store locations that exist on this machine,
 // symbolic links resolved, sorted, without any that lie inside another. It
-// includes the folder of each JDK whose cacerts is a file of its own rather
-// than a link to the system one.
+// includes the folder of each JDK's cacerts wherever that file really lies
+// (a JDK's own lib/security, or whatever a link points to), for every JDK
+// where vouch's Java store looks outside HOME: /usr/lib/jvm, /usr/lib64/jvm,
+// /usr/java, /opt/java, /usr/local/openjdk*, $JAVA_HOME and the java on
+// PATH. (Version managers' JDKs live in HOME, which the body gets fresh.)
 func TrustPaths() []string {
 	return existing(append(append([]string(nil), trustCandidates...), jdkSecurityDirs()...))
 }
 
 func jdkSecurityDirs() []string {
-	patterns := []string{
-		"/usr/lib/jvm/*/lib/security/cacerts",
-		"/usr/lib/jvm/*/jre/lib/security/cacerts",
+	homes := []string{
+		"/usr/lib/jvm/*",
+		"/usr/lib64/jvm/*",
+		"/usr/java/*",
+		"/opt/java/*",
+		"/usr/local/openjdk*",
 	}
 	if home := os.Getenv("JAVA_HOME"); home != "" {
-		patterns = append(patterns,
-			filepath.Join(home, "lib", "security", "cacerts"),
-			filepath.Join(home, "jre", "lib", "security", "cacerts"))
+		homes = append(homes, home)
+	}
+	if java, err := exec.LookPath("java"); err == nil {
+		if real, err := filepath.EvalSymlinks(java); err == nil {
+			homes = append(homes, filepath.Dir(filepath.Dir(real)))
+		}
 	}
 	var dirs []string
-	for _, pattern := range patterns {
-		matches, _ := filepath.Glob(pattern)
-		for _, m := range matches {
-			if info, err := os.Lstat(m); err == nil && info.Mode().IsRegular() {
-				dirs = append(dirs, filepath.Dir(m))
+	for _, home := range homes {
+		for _, rel := range []string{"lib/security/cacerts", "jre/lib/security/cacerts"} {
+			matches, _ := filepath.Glob(filepath.Join(home, rel))
+			for _, m := range matches {
+				// The folder of the file itself: a link's own folder would
+				// shadow the link, not the keystore it points to.
+				real, err := filepath.EvalSymlinks(m)
+				if err != nil {
+					continue
+				}
+				if info, err := os.Stat(real); err == nil && info.Mode().IsRegular() {
+					dirs = append(dirs, filepath.Dir(real))
+				}
 			}
 		}
 	}

@@ -1,0 +1,12 @@
+//go:build darwin || freebsd || openbsd || netbsd || dragonfly
+
+package platform
+
+import "golang.org/x/sys/unix"
+
+// IsTerminal reports whether fd is a terminal, where sudo can ask for a
+// password. /dev/null is a character device but not a terminal.
+func IsTerminal(fd uintptr) bool {
+	_, err := unix.IoctlGetTermios(int(fd), unix.TIOCGETA)
+	return err == nil
+}
