@@ -40,7 +40,7 @@ type Layout struct {
 	// it in /etc/ssl/certs/java/cacerts; with --fresh it rebuilds from the
 	// bundle's certificates.
 	FreshHooks []string
-	Bundle         string
+	Bundle     string
 	// Requires is a file that must exist too: Alpine and Debian share a
 	// folder and a tool, and only /etc/alpine-release tells them apart.
 	Requires string
