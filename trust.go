@@ -46,15 +46,38 @@ func (a *app) system() (platform.System, error) {
 // stores lists every store this build supports on this machine.
 func (a *app) stores() []truststore.Store {
 	sys, err := a.system()
-	return []truststore.Store{&truststore.System{Sys: sys, Err: err}}
+	r := a.runner()
+	return []truststore.Store{
+		&truststore.System{Sys: sys, Err: err},
+		truststore.NewNSS(r, a.home, a.getenv, a.goos),
+		truststore.NewJava(platform.JavaSearch{Root: a.fsRoot(), Home: a.home, Getenv: a.getenv, GOOS: a.goos}, r, platform.StateDir(a.goos, a.home, a.getenv)),
+	}
 }
 
-func (a *app) selectStores(flag string) ([]truststore.Store, error) {
+// selectStores returns the stores to act on, and whether the user named
+// them (--stores or $TRUST_STORES). A store that is not on this machine
+// (no browser database, no Java) is an error only when named.
+func (a *app) selectStores(flag string) ([]truststore.Store, bool, error) {
 	list := flag
 	if list == "" {
 		list = a.getenv("TRUST_STORES")
 	}
-	return truststore.Select(list, a.stores())
+	stores, err := truststore.Select(list, a.stores())
+	return stores, strings.TrimSpace(list) != "", err
+}
+
+// missingTool prints a missing tool as a warning with the command that
+// installs it; the other stores go on.
+func (a *app) missingTool(store string, err error) bool {
+	var mt *truststore.MissingToolError
+	if !errors.As(err, &mt) {
+		return false
+	}
+	a.warnf("%s: %v", store, mt)
+	if mt.Hint != "" {
+		a.hintf("%s", mt.Hint)
+	}
+	return true
 }
 
 func rootOf(ca *certs.CA) truststore.Root {
@@ -91,7 +114,7 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 	if err != nil {
 		return a.usageError("install", "%v", err)
 	}
-	stores, err := a.selectStores(storeList)
+	stores, named, err := a.selectStores(storeList)
 	if err != nil {
 		return a.usageError("install", "%v", err)
 	}
@@ -122,24 +145,41 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 	}
 	defer unlock()
 	code := exitOK
+	changedNSS := false
 	for _, s := range stores {
 		// A store that already trusts the root is not touched: no command,
 		// no sudo prompt.
-		if st := s.Status(root); st.State == truststore.Trusted {
+		st := s.Status(root)
+		switch {
+		case st.State == truststore.Trusted:
 			a.infof("%s: already trusted, nothing to do (%s)", s.Name(), st.Reason)
+			continue
+		case st.State == truststore.NotPresent && !named && s.Name() != "system":
+			// Browsers and Java are optional; the system store is not.
+			continue
+		case st.State == truststore.NotPresent:
+			a.errorf("%s: %s", s.Name(), st.Reason)
+			code = exitFail
 			continue
 		}
 		if _, err := s.Install(context.Background(), root); err != nil {
+			if a.missingTool(s.Name(), err) && !named {
+				continue
+			}
 			a.storeError(s.Name(), "install", err)
 			code = exitFail
 			continue
 		}
 		if st := s.Status(root); st.State == truststore.Trusted {
 			a.infof("%s: trusted now (%s)", s.Name(), st.Reason)
+			changedNSS = changedNSS || s.Name() == "nss"
 		} else {
 			a.errorf("%s: installed, but the store still says %s: %s", s.Name(), st.State, st.Reason)
 			code = exitFail
 		}
+	}
+	if changedNSS {
+		a.infof("restart running browsers: they read their certificate databases when they start")
 	}
 	return code
 }
@@ -192,7 +232,7 @@ every store (or those named by --stores / $TRUST_STORES).`,
 }
 
 func (a *app) cmdUninstall(caroot, storeList string, all, purge bool) int {
-	stores, err := a.selectStores(storeList)
+	stores, _, err := a.selectStores(storeList)
 	if err != nil {
 		return a.usageError("uninstall", "%v", err)
 	}
@@ -220,6 +260,9 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge bool) int {
 	for _, s := range stores {
 		changed, err := s.Uninstall(context.Background(), root, all)
 		if err != nil {
+			if a.missingTool(s.Name(), err) {
+				continue
+			}
 			a.storeError(s.Name(), "uninstall", err)
 			code = exitFail
 			continue
@@ -289,7 +332,7 @@ type caJSON struct {
 }
 
 func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
-	stores, err := a.selectStores(storeList)
+	stores, named, err := a.selectStores(storeList)
 	if err != nil {
 		return a.usageError("status", "%v", err)
 	}
@@ -317,7 +360,8 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 	for _, s := range stores {
 		st := s.Status(root)
 		res.Stores = append(res.Stores, st)
-		if st.State != truststore.Trusted {
+		// A store that is not on this machine counts only when named.
+		if st.State != truststore.Trusted && (named || s.Name() == "system" || st.State != truststore.NotPresent) {
 			res.Trusted = false
 		}
 	}

@@ -184,8 +184,18 @@ func TestStoresSelection(t *testing.T) {
 	d := newFakeDebian(t)
 	withFake(t, d)
 	a, _, stderr := testApp(t, true)
-	if code := a.run([]string{"install", "--stores", "java"}); code != exitUsage || !strings.Contains(stderr.String(), "not supported") {
-		t.Errorf("install --stores java = %d, %q", code, stderr)
+	if code := a.run([]string{"install", "--stores", "windows"}); code != exitUsage || !strings.Contains(stderr.String(), `unknown store "windows"`) {
+		t.Errorf("install --stores windows = %d, %q", code, stderr)
+	}
+	// Named, a store that is not on this machine is an error; by default it
+	// is left out.
+	stderr.Reset()
+	if code := a.run([]string{"install", "--stores", "java"}); code != exitFail || !strings.Contains(stderr.String(), "vouch: error: java: no Java found") {
+		t.Errorf("install --stores java with no Java = %d, %q", code, stderr)
+	}
+	stderr.Reset()
+	if code := a.run([]string{"install"}); code != exitOK || strings.Contains(stderr.String(), "java") || strings.Contains(stderr.String(), "nss") {
+		t.Errorf("install with no Java and no browser = %d, %q; want 0 and neither mentioned", code, stderr)
 	}
 	stderr.Reset()
 	env := map[string]string{"VOUCH_CAROOT": a.getenv("VOUCH_CAROOT"), "TRUST_STORES": "bogus"}

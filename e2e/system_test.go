@@ -366,7 +366,8 @@ func TestSystemBadStates(t *testing.T) {
 	t.Run("anchor folder read-only", func(t *testing.T) {
 		t.Parallel()
 		nstest.Run(t, func(t *testing.T, env *nstest.Env) {
-			h := &sysHost{home: env.Home}
+			// The system store alone: the others would go on and change theirs.
+			h := &sysHost{home: env.Home, extra: []string{"TRUST_STORES=system"}}
 			// Root ignores modes, so the folder is made read-only by its
 			// mount: the tmpfs copy nstest put there, and nothing else.
 			requireNstestMount(t, debAnchorDir)
@@ -388,7 +389,8 @@ func TestSystemBadStates(t *testing.T) {
 	t.Run("refresh fails on install", func(t *testing.T) {
 		t.Parallel()
 		nstest.Run(t, func(t *testing.T, env *nstest.Env) {
-			h := &sysHost{home: env.Home}
+			// The system store alone: the others would go on and change theirs.
+			h := &sysHost{home: env.Home, extra: []string{"TRUST_STORES=system"}}
 			standInRefresh(t, env)
 			before := snapshotStores(t, env)
 			res := h.vouch(t, "install")
@@ -412,7 +414,8 @@ func TestSystemBadStates(t *testing.T) {
 	t.Run("refresh fails on uninstall", func(t *testing.T) {
 		t.Parallel()
 		nstest.Run(t, func(t *testing.T, env *nstest.Env) {
-			h := &sysHost{home: env.Home}
+			// The system store alone: the others would go on and change theirs.
+			h := &sysHost{home: env.Home, extra: []string{"TRUST_STORES=system"}}
 			if res := h.vouch(t, "install"); res.exitCode != 0 {
 				t.Fatalf("install = exit %d, want 0", res.exitCode)
 			}
@@ -443,7 +446,8 @@ func TestSystemBadStates(t *testing.T) {
 	t.Run("corrupt CA folder", func(t *testing.T) {
 		t.Parallel()
 		nstest.Run(t, func(t *testing.T, env *nstest.Env) {
-			h := &sysHost{home: env.Home}
+			// The system store alone: the others would go on and change theirs.
+			h := &sysHost{home: env.Home, extra: []string{"TRUST_STORES=system"}}
 			caDir := filepath.Join(env.Home, "ca")
 			if res := h.vouch(t, "--caroot", caDir, "cert", "--cert-file", filepath.Join(env.Home, "l.pem"),
 				"--key-file", filepath.Join(env.Home, "l-key.pem"), "localhost"); res.exitCode != 0 {
@@ -480,7 +484,8 @@ func TestSystemBadStates(t *testing.T) {
 		t.Parallel()
 		requireTools(t, toolTrust)
 		nstest.Run(t, func(t *testing.T, env *nstest.Env) {
-			h := &sysHost{home: env.Home}
+			// The system store alone: the others would go on and change theirs.
+			h := &sysHost{home: env.Home, extra: []string{"TRUST_STORES=system"}}
 			if err := os.MkdirAll(filepath.Join(archTrustDir, "anchors"), 0o755); err != nil {
 				t.Fatal(err)
 			}

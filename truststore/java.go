@@ -1,0 +1,751 @@
+package truststore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/binary"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+
+	"github.com/pavlo-v-chernykh/keystore-go/v4"
+	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/vouchdev/vouch/platform"
+)
+
+// javaStorePass is the password of every JDK's cacerts, and the one keytool
+// and mkcert use for them.
+const javaStorePass = "changeit"
+
+// Java is the cacerts keystore of every JDK and JRE on the machine, taken
+// as one store: Status is trusted only when every keystore trusts the root,
+// and Checked carries one line per keystore. A keystore several JDKs share
+// (Debian's /etc/ssl/certs/java/cacerts) counts, and is changed, once.
+//
+// Status reads the keystores in Go (JKS and PKCS#12) and starts no JVM.
+// Install and Uninstall change a keystore only with the keytool of a JDK
+// that reads it, through Runner, as root when the file can't be replaced
+// by this process.
+type Java struct {
+	Search platform.JavaSearch
+	Runner platform.Runner
+	// StateDir is where Install keeps each keystore's bytes from before it
+	// added the root, so that Uninstall can put them back exactly; "" keeps
+	// nothing, and Uninstall then deletes entries with keytool.
+	StateDir string
+	// CanReplace reports whether a keystore can be changed without root;
+	// nil means platform.CanReplace.
+	CanReplace func(path string) bool
+}
+
+// NewJava returns the Java store for the machine search describes. Commands
+// go through r; stateDir is vouch's state folder (platform.StateDir), of
+// which it uses the subfolder "java".
+func NewJava(search platform.JavaSearch, r platform.Runner, stateDir string) *Java {
+	return &Java{Search: search, Runner: r, StateDir: stateDir}
+}
+
+func (j *Java) Name() string { return "java" }
+
+// JavaAlias is the alias vouch gives the root in a keystore: unique per
+// root, like the system store's anchor name.
+func JavaAlias(root *x509.Certificate) string {
+	sum := sha256.Sum256(root.Raw)
+	return fmt.Sprintf("vouch-%x", sum[:8])
+}
+
+var vouchJavaAlias = regexp.MustCompile(`^vouch-[0-9a-f]{16}$`)
+
+// Keystores finds the keystores of every JDK on the machine. On macOS it
+// also asks /usr/libexec/java_home (not a JVM) which JDKs are registered.
+func (j *Java) Keystores(ctx context.Context) []platform.JavaKeystore {
+	s := j.Search
+	if j.goos() == "darwin" && j.Runner != nil {
+		// java_home exits 1 when no JDK is registered; the folders searched
+		// anyway cover the usual places, so its failure only means fewer
+		// homes to look at.
+		if out, err := j.Runner.Run(ctx, platform.MacJavaHomeCmd()); err == nil {
+			s.Homes = append(append([]string(nil), s.Homes...), platform.MacJavaHomes(out)...)
+		}
+	}
+	return platform.FindJava(s)
+}
+
+func (j *Java) notFound() error {
+	return fmt.Errorf("no Java found: looked in %s", strings.Join(platform.JavaLookedIn(j.Search), ", "))
+}
+
+func (j *Java) canReplace(path string) bool {
+	if j.CanReplace != nil {
+		return j.CanReplace(path)
+	}
+	return platform.CanReplace(path)
+}
+
+// ksEntry is one keystore entry: a trusted certificate, or a key with its
+// chain (which Java never takes as a trust anchor).
+type ksEntry struct {
+	Alias   string
+	Trusted bool
+	Certs   [][]byte
+}
+
+// keystoreFile is a keystore as read in Go. PKCS#12 is read with
+// go-pkcs12, which gives the certificates but not their aliases: Entries
+// then have empty aliases and Aliases is false.
+type keystoreFile struct {
+	Format  string // "JKS" or "PKCS12", as keytool's -storetype names them
+	Entries []ksEntry
+	Aliases bool
+}
+
+// holders are the entries that make Java trust root: trusted-certificate
+// entries holding exactly its certificate.
+func (k *keystoreFile) holders(root *x509.Certificate) []ksEntry {
+	var out []ksEntry
+	for _, e := range k.Entries {
+		if e.Trusted && len(e.Certs) == 1 && bytes.Equal(e.Certs[0], root.Raw) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// stale are the aliases vouch gave other roots.
+func (k *keystoreFile) stale(root *x509.Certificate) []string {
+	var out []string
+	for _, e := range k.Entries {
+		if e.Trusted && vouchJavaAlias.MatchString(e.Alias) && e.Alias != JavaAlias(root) {
+			out = append(out, e.Alias)
+		}
+	}
+	return out
+}
+
+// maxKeystore bounds what vouch reads as a keystore; a JDK's cacerts is
+// about 200 KB.
+const maxKeystore = 64 << 20
+
+func readKeystore(path string) ([]byte, *keystoreFile, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fi.Size() > maxKeystore {
+		return nil, nil, fmt.Errorf("%s is %d bytes, too big for a keystore", path, fi.Size())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	ks, err := parseKeystore(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to read %s: %w", path, err)
+	}
+	return data, ks, nil
+}
+
+// parseKeystore reads a JKS or PKCS#12 keystore with the password changeit
+// (or none, as JDK 18+ ship their PKCS#12 cacerts).
+func parseKeystore(data []byte) (*keystoreFile, error) {
+	if len(data) < 4 {
+		return nil, errors.New("not a keystore (too short)")
+	}
+	switch binary.BigEndian.Uint32(data) {
+	case 0xFEEDFEED:
+		return parseJKS(data)
+	case 0xCECECECE:
+		return nil, errors.New("a JCEKS keystore, which vouch can't read")
+	}
+	if data[0] != 0x30 { // an ASN.1 SEQUENCE starts every PKCS#12 file
+		return nil, errors.New("neither a JKS nor a PKCS#12 keystore")
+	}
+	certs, err := pkcs12.DecodeTrustStore(data, javaStorePass)
+	if err != nil && strings.Contains(err.Error(), "no MAC") {
+		certs, err = pkcs12.DecodeTrustStore(data, "")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("as a PKCS#12 trust store with password %s: %w", javaStorePass, err)
+	}
+	ks := &keystoreFile{Format: "PKCS12"}
+	for _, c := range certs {
+		ks.Entries = append(ks.Entries, ksEntry{Trusted: true, Certs: [][]byte{c.Raw}})
+	}
+	return ks, nil
+}
+
+func parseJKS(data []byte) (*keystoreFile, error) {
+	jks := keystore.New(keystore.WithCaseExactAliases(), keystore.WithOrderedAliases())
+	if err := jks.Load(bytes.NewReader(data), []byte(javaStorePass)); err != nil {
+		return nil, fmt.Errorf("as a JKS keystore with password %s: %w", javaStorePass, err)
+	}
+	ks := &keystoreFile{Format: "JKS", Aliases: true}
+	for _, alias := range jks.Aliases() {
+		e := ksEntry{Alias: alias}
+		if jks.IsTrustedCertificateEntry(alias) {
+			tc, err := jks.GetTrustedCertificateEntry(alias)
+			if err != nil {
+				return nil, err
+			}
+			e.Trusted = true
+			e.Certs = [][]byte{tc.Certificate.Content}
+		} else if chain, err := jks.GetPrivateKeyEntryCertificateChain(alias); err == nil {
+			for _, c := range chain {
+				e.Certs = append(e.Certs, c.Content)
+			}
+		}
+		ks.Entries = append(ks.Entries, e)
+	}
+	return ks, nil
+}
+
+// ksStatus is what one keystore says about the root.
+type ksStatus struct {
+	store   platform.JavaKeystore
+	format  string
+	holders []ksEntry
+	stale   []string
+	err     error
+}
+
+func (s ksStatus) verdict(root *x509.Certificate) string {
+	switch {
+	case s.err != nil:
+		return "error: " + s.err.Error()
+	case len(s.holders) == 0:
+		return "not trusted"
+	}
+	var aliases []string
+	for _, h := range s.holders {
+		if h.Alias != "" {
+			aliases = append(aliases, h.Alias)
+		}
+	}
+	if len(aliases) == 0 {
+		return fmt.Sprintf("trusted (%d %s the root)", len(s.holders), javaPlural(len(s.holders), "entry holds", "entries hold"))
+	}
+	msg := "trusted as " + strings.Join(aliases, ", ")
+	if len(aliases) > 1 || aliases[0] != JavaAlias(root) {
+		msg += " (vouch uninstall removes every alias holding this root)"
+	}
+	return msg
+}
+
+func (s ksStatus) line(root *x509.Certificate) string {
+	var users []string
+	for _, h := range s.store.Homes {
+		users = append(users, h.Dir)
+	}
+	format := s.format
+	if format != "" {
+		format += ", "
+	}
+	return fmt.Sprintf("%s (%sused by %s): %s", s.store.Path, format, strings.Join(users, ", "), s.verdict(root))
+}
+
+func javaPlural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func (j *Java) statusOf(k platform.JavaKeystore, root *x509.Certificate) ksStatus {
+	st := ksStatus{store: k}
+	_, ks, err := readKeystore(k.Path)
+	if err != nil {
+		st.err = err
+		return st
+	}
+	st.format = ks.Format
+	st.holders = ks.holders(root)
+	st.stale = ks.stale(root)
+	return st
+}
+
+// Status reads every keystore; it runs no command (on macOS, only
+// java_home, to find the JDKs) and never starts a JVM.
+func (j *Java) Status(r Root) Status {
+	st := Status{Store: "java"}
+	stores := j.Keystores(context.Background())
+	if len(stores) == 0 {
+		st.State, st.Reason = NotPresent, j.notFound().Error()
+		return st
+	}
+	trusted, failed := 0, 0
+	var lines []string
+	for _, k := range stores {
+		ks := j.statusOf(k, r.Cert)
+		switch {
+		case ks.err != nil:
+			failed++
+		case len(ks.holders) > 0:
+			trusted++
+		}
+		lines = append(lines, ks.line(r.Cert))
+		for _, a := range ks.stale {
+			st.Stale = append(st.Stale, k.Path+": "+a)
+		}
+	}
+	st.Checked = lines
+	st.Where = fmt.Sprintf("%d %s", len(stores), javaPlural(len(stores), "keystore", "keystores"))
+	switch {
+	case failed > 0:
+		st.State = Failed
+	case trusted == len(stores):
+		st.State = Trusted
+	default:
+		st.State = NotTrusted
+	}
+	if len(stores) == 1 {
+		st.Reason = lines[0]
+	} else {
+		st.Reason = fmt.Sprintf("%d of %d Java keystores trust the root: %s", trusted, len(stores), strings.Join(lines, "; "))
+	}
+	if len(st.Stale) > 0 {
+		st.Reason += fmt.Sprintf("; %d alias(es) of other vouch roots: %s", len(st.Stale), strings.Join(st.Stale, ", "))
+	}
+	return st
+}
+
+// Install adds the root to every keystore that lacks it, with keytool
+// -importcert under JavaAlias. A keystore that already trusts the root is
+// not touched.
+func (j *Java) Install(ctx context.Context, r Root) (bool, error) {
+	stores := j.Keystores(ctx)
+	if len(stores) == 0 {
+		return false, j.notFound()
+	}
+	changed := false
+	var errs []error
+	for _, k := range stores {
+		c, err := j.installOne(ctx, r, k)
+		changed = changed || c
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return changed, errors.Join(errs...)
+}
+
+// keytool is the keytool to change k with, or a *MissingToolError.
+func (j *Java) keytool(k platform.JavaKeystore) (string, error) {
+	kt, _ := k.Keytool()
+	if kt != "" {
+		return kt, nil
+	}
+	var homes []string
+	for _, h := range k.Homes {
+		homes = append(homes, h.Dir)
+	}
+	osRelease, _ := os.ReadFile(filepath.Join(j.root(), "etc", "os-release"))
+	return "", &MissingToolError{
+		Tool: "keytool",
+		Hint: platform.KeytoolHint(j.goos(), osRelease),
+		Why:  fmt.Sprintf("vouch can't change %s: none of the JDKs that use it (%s) has bin/keytool", k.Path, strings.Join(homes, ", ")),
+	}
+}
+
+func (j *Java) root() string {
+	if j.Search.Root == "" {
+		return "/"
+	}
+	return j.Search.Root
+}
+
+func (j *Java) goos() string {
+	if j.Search.GOOS != "" {
+		return j.Search.GOOS
+	}
+	return runtime.GOOS
+}
+
+func (j *Java) installOne(ctx context.Context, r Root, k platform.JavaKeystore) (bool, error) {
+	data, ks, err := readKeystore(k.Path)
+	if err != nil {
+		return false, err
+	}
+	if len(ks.holders(r.Cert)) > 0 {
+		return false, nil
+	}
+	kt, err := j.keytool(k)
+	if err != nil {
+		return false, err
+	}
+	backup := j.backupPath(k.Path, r.Cert)
+	if backup != "" {
+		// The bytes from before this install, so that uninstall can give
+		// the keystore back exactly as it was. A backup left by an earlier
+		// install is replaced: the keystore no longer holds the root, so
+		// what is there now is what uninstall must come back to.
+		if err := writeKeystoreBackup(backup, data); err != nil {
+			return false, fmt.Errorf("not changing %s: %w", k.Path, err)
+		}
+	}
+	cmd := platform.Cmd{
+		Argv: []string{kt, "-importcert", "-noprompt", "-alias", JavaAlias(r.Cert), "-file", r.File,
+			"-keystore", k.Path, "-storepass", javaStorePass, "-storetype", ks.Format},
+		Root: !j.canReplace(k.Path),
+	}
+	if r.File == "" {
+		// keytool reads the certificate from standard input without -file.
+		cmd.Argv = append(cmd.Argv[:5:5], cmd.Argv[7:]...)
+		cmd.Stdin = r.PEM
+	}
+	if _, err := j.Runner.Run(ctx, cmd); err != nil {
+		if backup != "" {
+			os.Remove(backup)
+		}
+		return false, fmt.Errorf("failed to add the root to %s: %w", k.Path, err)
+	}
+	return true, nil
+}
+
+// backupPath is where Install keeps the bytes of the keystore at path from
+// before it added root: one file per keystore and root.
+func (j *Java) backupPath(path string, root *x509.Certificate) string {
+	if j.StateDir == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(path))
+	return filepath.Join(j.StateDir, "java", fmt.Sprintf("%x-%s.cacerts", sum[:8], JavaAlias(root)))
+}
+
+func writeKeystoreBackup(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("failed to keep a copy of it: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("failed to keep a copy of it: %w", err)
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("failed to keep a copy of it in %s: %w", path, err)
+	}
+	return nil
+}
+
+// Uninstall leaves no keystore trusting the root: it removes vouch's alias
+// and every other alias holding exactly this root (Debian's
+// ca-certificates-java hook imports the system anchor as
+// debian:vouch-….pem; leaving it would keep Java trusting a root the user
+// took back). With all, aliases vouch gave other roots go too.
+//
+// Otherwise the keystore must be as it was, byte for byte, and keytool
+// can't promise that: it rewrites the whole file, and a PKCS#12 keystore
+// gets new salts and IVs on every write. So Install keeps the keystore's
+// bytes from before it added the root, and when the keystore's entries are
+// now exactly those of that copy plus entries holding the root, Uninstall
+// puts the copy back (atomically: a temp file renamed over the keystore,
+// through the runner with install(1) and mv(1) when root is needed). When
+// anything else changed meanwhile (a JDK update, another tool's entry),
+// putting the copy back would undo that change, so Uninstall falls back to
+// keytool -delete of the aliases, which keeps every other entry.
+func (j *Java) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
+	stores := j.Keystores(ctx)
+	if len(stores) == 0 {
+		return false, nil
+	}
+	changed := false
+	var errs []error
+	for _, k := range stores {
+		c, err := j.uninstallOne(ctx, r, k, all)
+		changed = changed || c
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return changed, errors.Join(errs...)
+}
+
+func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore, all bool) (bool, error) {
+	_, ks, err := readKeystore(k.Path)
+	if err != nil {
+		return false, err
+	}
+	backup := j.backupPath(k.Path, r.Cert)
+	if len(ks.holders(r.Cert)) == 0 && (!all || (ks.Aliases && len(ks.stale(r.Cert)) == 0)) {
+		// Nothing of this root's here: a copy kept by an install whose
+		// entry is gone would only put back an outdated keystore later.
+		dropKeystoreBackup(backup)
+		return false, nil
+	}
+	kt, err := j.keytool(k)
+	if err != nil {
+		return false, err
+	}
+	entries, err := j.entries(ctx, kt, k.Path, ks)
+	if err != nil {
+		return false, err
+	}
+	var remove []string
+	for _, e := range entries {
+		if e.Trusted && len(e.Certs) == 1 && bytes.Equal(e.Certs[0], r.Cert.Raw) {
+			remove = append(remove, e.Alias)
+		}
+	}
+	var stale []string
+	if all {
+		stale = (&keystoreFile{Entries: entries}).stale(r.Cert)
+	}
+	if len(remove)+len(stale) == 0 {
+		dropKeystoreBackup(backup)
+		return false, nil
+	}
+
+	restored := false
+	if orig, ok := j.original(ctx, kt, backup, ks.Format, entries, remove, r.Cert); ok {
+		if err := j.restore(ctx, k.Path, backup); err == nil {
+			restored = true
+			remove = nil
+			stale = nil
+			if all {
+				stale = (&keystoreFile{Entries: orig}).stale(r.Cert)
+			}
+		} else if !errors.Is(err, errKeystoreNoRestore) {
+			return false, err
+		}
+	}
+	var deletes []platform.Cmd
+	for _, alias := range append(remove, stale...) {
+		deletes = append(deletes, platform.Cmd{
+			Argv: []string{kt, "-delete", "-alias", alias, "-keystore", k.Path,
+				"-storepass", javaStorePass, "-storetype", ks.Format},
+			Root: !j.canReplace(k.Path),
+		})
+	}
+	if err := j.runAll(ctx, deletes); err != nil {
+		return true, fmt.Errorf("failed to remove the root's aliases from %s: %w", k.Path, err)
+	}
+	dropKeystoreBackup(backup)
+
+	_, after, err := readKeystore(k.Path)
+	if err != nil {
+		return true, err
+	}
+	if n := len(after.holders(r.Cert)); n > 0 {
+		how := "deleting its aliases"
+		if restored {
+			how = "putting back its bytes from before install"
+		}
+		return true, fmt.Errorf("%s still holds the root in %d %s after %s", k.Path, n, javaPlural(n, "entry", "entries"), how)
+	}
+	return true, nil
+}
+
+func dropKeystoreBackup(path string) {
+	if path != "" {
+		os.Remove(path)
+	}
+}
+
+// entries are the keystore's entries with their aliases: read in Go for
+// JKS; for PKCS#12, whose aliases go-pkcs12 does not give, listed by
+// keytool (only Uninstall needs them, and it runs keytool anyway).
+func (j *Java) entries(ctx context.Context, kt, path string, ks *keystoreFile) ([]ksEntry, error) {
+	if ks.Aliases {
+		return ks.Entries, nil
+	}
+	// vouch has just read the file, so keytool can too without root.
+	out, err := j.Runner.Run(ctx, keytoolListCmd(kt, path, ks.Format))
+	if err != nil {
+		return nil, fmt.Errorf("failed to list the aliases in %s: %w", path, err)
+	}
+	entries, err := parseKeytoolList(out)
+	if err != nil {
+		return nil, fmt.Errorf("failed to list the aliases in %s: %w", path, err)
+	}
+	// keytool's listing must agree with the file as read in Go, or the
+	// aliases it gave are not the ones to delete.
+	if !sameTrustedCerts(entries, ks.Entries) {
+		return nil, fmt.Errorf("keytool's listing of %s does not match the file", path)
+	}
+	return entries, nil
+}
+
+// keytoolListCmd lists a keystore with each certificate in PEM, in English
+// whatever the locale (keytool translates "Alias name:").
+func keytoolListCmd(kt, path, format string) platform.Cmd {
+	return platform.Cmd{Argv: []string{kt, "-J-Duser.language=en", "-J-Duser.country=US", "-list", "-rfc",
+		"-keystore", path, "-storepass", javaStorePass, "-storetype", format}}
+}
+
+// parseKeytoolList reads `keytool -list -rfc` output: per entry an
+// "Alias name:" line, an "Entry type:" line, then its certificates in PEM.
+func parseKeytoolList(out []byte) ([]ksEntry, error) {
+	var entries []ksEntry
+	var cur *ksEntry
+	var block []string
+	for _, line := range strings.Split(string(out), "\n") {
+		line = strings.TrimRight(line, "\r")
+		switch {
+		case block != nil:
+			block = append(block, line)
+			if strings.HasPrefix(line, "-----END ") {
+				b, _ := pem.Decode([]byte(strings.Join(block, "\n")))
+				if b == nil || cur == nil {
+					return nil, errors.New("a certificate outside any entry in keytool's listing")
+				}
+				cur.Certs = append(cur.Certs, b.Bytes)
+				block = nil
+			}
+		case strings.HasPrefix(line, "Alias name: "):
+			entries = append(entries, ksEntry{Alias: strings.TrimPrefix(line, "Alias name: ")})
+			cur = &entries[len(entries)-1]
+		case strings.HasPrefix(line, "Entry type: ") && cur != nil:
+			cur.Trusted = strings.TrimPrefix(line, "Entry type: ") == "trustedCertEntry"
+		case strings.HasPrefix(line, "-----BEGIN "):
+			block = []string{line}
+		}
+	}
+	if block != nil {
+		return nil, errors.New("keytool's listing ends inside a certificate")
+	}
+	return entries, nil
+}
+
+// sameTrustedCerts reports whether two entry lists hold the same trusted
+// certificates, as many times each, aliases aside.
+func sameTrustedCerts(a, b []ksEntry) bool {
+	count := map[string]int{}
+	for _, e := range a {
+		if e.Trusted {
+			for _, c := range e.Certs {
+				count[string(c)]++
+			}
+		}
+	}
+	for _, e := range b {
+		if e.Trusted {
+			for _, c := range e.Certs {
+				count[string(c)]--
+			}
+		}
+	}
+	for _, n := range count {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// original returns the entries of the copy Install kept, when putting it
+// back gives exactly the keystore as it is now less the aliases in remove
+// (those holding the root): same aliases, same kinds, same certificates.
+func (j *Java) original(ctx context.Context, kt, backup, format string, now []ksEntry, remove []string, root *x509.Certificate) ([]ksEntry, bool) {
+	if backup == "" {
+		return nil, false
+	}
+	_, orig, err := readKeystore(backup)
+	if err != nil || orig.Format != format || len(orig.holders(root)) > 0 {
+		return nil, false
+	}
+	entries, err := j.entries(ctx, kt, backup, orig)
+	if err != nil {
+		return nil, false
+	}
+	want := map[string]ksEntry{}
+	for _, e := range now {
+		if !javaHas(remove, e.Alias) {
+			want[e.Alias] = e
+		}
+	}
+	if len(want) != len(entries) {
+		return nil, false
+	}
+	for _, e := range entries {
+		w, ok := want[e.Alias]
+		if !ok || w.Trusted != e.Trusted || len(w.Certs) != len(e.Certs) {
+			return nil, false
+		}
+		for i := range e.Certs {
+			if !bytes.Equal(w.Certs[i], e.Certs[i]) {
+				return nil, false
+			}
+		}
+	}
+	return entries, true
+}
+
+func javaHas(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// runAll runs cmds in order and stops at the first failure. When that
+// failure is that root can't be had here, the error lists that command and
+// every one after it, for the user to run as root in one go.
+func (j *Java) runAll(ctx context.Context, cmds []platform.Cmd) error {
+	for i, c := range cmds {
+		if _, err := j.Runner.Run(ctx, c); err != nil {
+			var nr *platform.NeedRootError
+			if errors.As(err, &nr) {
+				return &platform.NeedRootError{Reason: nr.Reason, Commands: cmds[i:]}
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// errKeystoreNoRestore: the copy can't be put back here; delete with keytool.
+var errKeystoreNoRestore = errors.New("can't put the keystore's copy back here")
+
+// restore puts the kept copy at backup back at path, keeping path's mode
+// and owner.
+func (j *Java) restore(ctx context.Context, path, backup string) error {
+	data, err := os.ReadFile(backup)
+	if err != nil {
+		return errKeystoreNoRestore
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if j.canReplace(path) {
+		if err := platform.ReplaceFile(path, data, info); err != nil {
+			return err
+		}
+	} else {
+		cmds, cleanup, ok := platform.RestoreCmds(backup, path, info)
+		if !ok || j.goos() == "windows" {
+			// No install(1) and mv(1) to run as root here.
+			return errKeystoreNoRestore
+		}
+		if err := j.runAll(ctx, cmds); err != nil {
+			var nr *platform.NeedRootError
+			if !errors.As(err, &nr) {
+				j.Runner.Run(ctx, cleanup)
+			}
+			return fmt.Errorf("failed to put back %s: %w", path, err)
+		}
+	}
+	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, data) {
+		return fmt.Errorf("put back %s from %s, but it now differs from that copy", path, backup)
+	}
+	return nil
+}

@@ -1,0 +1,470 @@
+package truststore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vouchdev/vouch/platform"
+)
+
+// NSS is the NSS certificate databases of one user's browsers: Chromium's
+// shared database (Chrome, Brave, Edge… on Linux) and one per Firefox or
+// LibreWolf profile, wherever the browser was installed from. It reads and
+// changes them only with NSS's certutil, run by Runner; which databases
+// there are is decided anew on every call, from Home, Getenv and GOOS.
+type NSS struct {
+	Runner platform.Runner
+	Home   string
+	Getenv func(string) string
+	GOOS   string
+	// LookPath finds certutil; nil means exec.LookPath.
+	LookPath func(string) (string, error)
+	// OSRelease is the os-release file read, when certutil is missing, to
+	// name the package that has it; "" means /etc/os-release.
+	OSRelease string
+}
+
+// NewNSS returns the NSS store of the user whose home is home: getenv
+// reads that user's environment (XDG_DATA_HOME, XDG_CONFIG_HOME, APPDATA,
+// LOCALAPPDATA) and goos picks the layout (runtime.GOOS for real).
+func NewNSS(r platform.Runner, home string, getenv func(string) string, goos string) *NSS {
+	return &NSS{Runner: r, Home: home, Getenv: getenv, GOOS: goos}
+}
+
+func (n *NSS) Name() string { return "nss" }
+
+// MissingToolError is a store that can't do its work because a program is
+// not installed. The CLI prints it as a warning, with Hint as the hint,
+// and goes on with the other stores.
+type MissingToolError struct {
+	Tool string
+	// Hint is a command that installs it (or, where there is none, what
+	// to do instead).
+	Hint string
+	// Why says what the tool was needed for.
+	Why string
+}
+
+func (e *MissingToolError) Error() string {
+	return fmt.Sprintf("%s not found, so %s", e.Tool, e.Why)
+}
+
+// commandTimeout bounds one certutil run: a database another program holds
+// locked must not hang vouch.
+const commandTimeout = 30 * time.Second
+
+// trustFlags matches certutil's trust column: SSL, S/MIME and object
+// signing flags, comma-separated.
+var trustFlags = regexp.MustCompile(`^[a-zA-Z]*,[a-zA-Z]*,[a-zA-Z]*$`)
+
+// staleNickname matches the nickname vouch gives any root.
+var staleNickname = regexp.MustCompile(`^vouch [0-9a-f]{16}$`)
+
+// NSSNickname is the nickname vouch gives root in an NSS database: unique
+// per root, so a new CA never replaces another's entry, and recognisably
+// vouch's.
+func NSSNickname(root *x509.Certificate) string {
+	sum := sha256.Sum256(root.Raw)
+	return fmt.Sprintf("vouch %x", sum[:8])
+}
+
+// mkcertNickname is the nickname mkcert gives its root; an mkcert user who
+// switches to vouch keeps the trust mkcert set up.
+func mkcertNickname(root *x509.Certificate) string {
+	return "mkcert development CA " + root.SerialNumber.String()
+}
+
+// listing is certutil -L's table: nickname to trust flags ("C,,").
+type listing map[string]string
+
+// parseListing reads `certutil -L -d DB`: two header lines, then one line
+// per certificate, the nickname padded to a column and then the flags.
+func parseListing(out []byte) listing {
+	l := listing{}
+	for _, line := range strings.Split(string(out), "\n") {
+		line = strings.TrimRight(line, " \t\r")
+		i := strings.LastIndexAny(line, " \t")
+		if i < 0 {
+			continue
+		}
+		nick, flags := strings.TrimSpace(line[:i]), line[i+1:]
+		if nick == "" || !trustFlags.MatchString(flags) {
+			continue
+		}
+		l[nick] = flags
+	}
+	return l
+}
+
+// trustsForTLS: the SSL flags include C, a CA trusted to issue server
+// certificates.
+func trustsForTLS(flags string) bool {
+	ssl, _, _ := strings.Cut(flags, ",")
+	return strings.Contains(ssl, "C")
+}
+
+func (n *NSS) find() platform.NSSSearch {
+	return platform.FindNSSDBs(n.Home, n.Getenv, n.GOOS)
+}
+
+// certutil is the certutil to run, or a *MissingToolError.
+func (n *NSS) certutil(found platform.NSSSearch) (string, error) {
+	lookPath := n.LookPath
+	if lookPath == nil {
+		lookPath = exec.LookPath
+	}
+	p, err := platform.FindCertutil(n.GOOS, n.Getenv, lookPath)
+	if err == nil {
+		return p, nil
+	}
+	var osRelease []byte
+	if n.GOOS == "linux" {
+		file := n.OSRelease
+		if file == "" {
+			file = "/etc/os-release"
+		}
+		osRelease, _ = os.ReadFile(file)
+	}
+	return "", &MissingToolError{
+		Tool: "certutil",
+		Hint: platform.CertutilHint(n.GOOS, osRelease),
+		Why:  fmt.Sprintf("vouch can't read or change the %s of %s", countDBs(len(found.DBs)), apps(found.DBs)),
+	}
+}
+
+func countDBs(k int) string {
+	if k == 1 {
+		return "NSS database"
+	}
+	return fmt.Sprintf("%d NSS databases", k)
+}
+
+// apps names who reads dbs, each once, in order.
+func apps(dbs []platform.NSSDB) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, db := range dbs {
+		app, _, _ := strings.Cut(db.App, " (unused")
+		if !seen[app] {
+			seen[app] = true
+			out = append(out, app)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// tilde shortens the home folder to ~ in a long list of paths.
+func (n *NSS) tilde(s string) string {
+	if n.Home == "" || n.Home == string(filepath.Separator) {
+		return s
+	}
+	return strings.ReplaceAll(s, strings.TrimRight(n.Home, `/\`)+string(filepath.Separator), "~"+string(filepath.Separator))
+}
+
+func (n *NSS) run(ctx context.Context, argv []string, stdin []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	return n.Runner.Run(ctx, platform.Cmd{Argv: argv, Stdin: stdin})
+}
+
+// list reads a database's nicknames and trust flags. It changes nothing
+// and needs no password, even on a database that has one.
+func (n *NSS) list(ctx context.Context, certutil string, db platform.NSSDB) (listing, error) {
+	out, err := n.run(ctx, []string{certutil, "-L", "-d", db.Spec()}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return parseListing(out), nil
+}
+
+// Status runs `certutil -L -d DB` once per database found, which reads the
+// database and changes nothing, and reports each database in Checked.
+func (n *NSS) Status(r Root) Status {
+	st := Status{Store: "nss"}
+	found := n.find()
+	if len(found.DBs) == 0 {
+		st.State = NotPresent
+		st.Checked = found.Looked
+		st.Reason = "no NSS database found (no browser that keeps one has run for this user); looked in " + n.tilde(strings.Join(found.Looked, ", "))
+		if len(found.NoDB) > 0 {
+			st.Reason += "; profiles with no database yet (the browser makes it on first start): " + n.tilde(strings.Join(found.NoDB, ", "))
+		}
+		return st
+	}
+	st.Where = apps(found.DBs)
+	certutil, err := n.certutil(found)
+	if err != nil {
+		st.State = Failed
+		st.Reason = err.Error()
+		if mt := (*MissingToolError)(nil); errors.As(err, &mt) {
+			st.Reason += "; install it: " + mt.Hint
+		}
+		for _, db := range found.DBs {
+			st.Checked = append(st.Checked, fmt.Sprintf("%s (%s): not read", db.Spec(), db.Label()))
+		}
+		return st
+	}
+	ours, mk := NSSNickname(r.Cert), mkcertNickname(r.Cert)
+	var trusted int
+	var not, others, failed []string
+	ctx := context.Background()
+	for _, db := range found.DBs {
+		where := fmt.Sprintf("%s (%s)", db.Spec(), db.Label())
+		l, err := n.list(ctx, certutil, db)
+		var verdict string
+		switch {
+		case err != nil:
+			verdict = "error: " + summary(err)
+			failed = append(failed, where+": "+summary(err))
+		case trustsForTLS(l[ours]):
+			trusted++
+			verdict = fmt.Sprintf("trusted (%q %s)", ours, l[ours])
+		case trustsForTLS(l[mk]):
+			trusted++
+			verdict = fmt.Sprintf("trusted through mkcert's %q, which vouch did not add", mk)
+			others = append(others, where)
+		case l[ours] != "":
+			verdict = fmt.Sprintf("%q is there but not trusted for TLS (flags %s)", ours, l[ours])
+			not = append(not, where)
+		default:
+			verdict = "not trusted"
+			not = append(not, where)
+		}
+		st.Checked = append(st.Checked, where+": "+verdict)
+		for nick := range l {
+			if nick != ours && staleNickname.MatchString(nick) {
+				st.Stale = append(st.Stale, db.Spec()+": "+nick)
+			}
+		}
+	}
+	total := len(found.DBs)
+	count := fmt.Sprintf("%d of %d NSS databases trust it", trusted, total)
+	if total == 1 {
+		count = fmt.Sprintf("%d of 1 NSS database trusts it", trusted)
+	}
+	switch {
+	case len(failed) > 0:
+		st.State = Failed
+		st.Reason = fmt.Sprintf("could not read %d of %d NSS databases (%s); %s", len(failed), total, strings.Join(failed, "; "), count)
+	case trusted == total:
+		st.State = Trusted
+		st.Reason = count
+	default:
+		st.State = NotTrusted
+		st.Reason = fmt.Sprintf("%s; not trusted in %s", count, strings.Join(not, ", "))
+	}
+	if len(others) > 0 {
+		st.Reason += fmt.Sprintf("; through mkcert's entry %q in %s, which vouch uninstall will not remove", mk, strings.Join(others, ", "))
+	}
+	if len(st.Stale) > 0 {
+		slices.Sort(st.Stale)
+		st.Reason += fmt.Sprintf("; %d stale entr%s from other vouch roots", len(st.Stale), plural(len(st.Stale), "y", "ies"))
+	}
+	if len(found.NoDB) > 0 {
+		st.Reason += "; profiles with no database yet (the browser makes it on first start): " + strings.Join(found.NoDB, ", ")
+	}
+	return st
+}
+
+// Install trusts the root, as a CA for TLS servers only (C,,), in every
+// database that does not trust it yet, and leaves the others alone: when
+// all do, it runs only certutil -L. It goes on past a database it can't
+// change and reports each one that failed.
+func (n *NSS) Install(ctx context.Context, r Root) (bool, error) {
+	found := n.find()
+	if len(found.DBs) == 0 {
+		return false, nil
+	}
+	certutil, err := n.certutil(found)
+	if err != nil {
+		return false, err
+	}
+	changed := false
+	var errs []error
+	for _, db := range found.DBs {
+		c, err := n.installOne(ctx, certutil, db, r)
+		changed = changed || c
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s (%s): %w", db.Spec(), db.Label(), err))
+		}
+	}
+	return changed, errors.Join(errs...)
+}
+
+func (n *NSS) installOne(ctx context.Context, certutil string, db platform.NSSDB, r Root) (bool, error) {
+	ours := NSSNickname(r.Cert)
+	before, err := n.list(ctx, certutil, db)
+	if err != nil {
+		return false, err
+	}
+	if trustsForTLS(before[ours]) || trustsForTLS(before[mkcertNickname(r.Cert)]) {
+		return false, nil
+	}
+	if db.Legacy {
+		// The legacy format files certificates with one subject under one
+		// nickname: this root would land in the older root's entry, which
+		// vouch could then tell apart from neither root's.
+		for _, nick := range sortedKeys(before) {
+			if nick != ours && staleNickname.MatchString(nick) {
+				return false, fmt.Errorf("this legacy database (cert8.db) keeps certificates with the same subject under one nickname and holds another vouch root's entry %q, under which this root would land; remove that entry first (certutil -D -d %s -n %q), or start Firefox once on this profile to upgrade it to cert9.db", nick, db.Spec(), nick)
+			}
+		}
+	}
+	// -f with an empty file: certutil must never stop to ask for a
+	// database's primary password on a terminal it does not show.
+	var argv []string
+	var stdin []byte
+	_, present := before[ours]
+	if present {
+		argv = []string{certutil, "-M", "-d", db.Spec(), "-n", ours, "-t", "C,,", "-f", os.DevNull}
+	} else {
+		argv = []string{certutil, "-A", "-d", db.Spec(), "-n", ours, "-t", "C,,", "-f", os.DevNull}
+		if r.File != "" {
+			argv = append(argv, "-i", r.File)
+		} else {
+			stdin = r.PEM
+		}
+	}
+	_, runErr := n.run(ctx, argv, stdin)
+	after, listErr := n.list(ctx, certutil, db)
+	if runErr != nil {
+		// certutil -A adds the certificate first and sets its trust
+		// after; when that fails (a database with a primary password) it
+		// leaves the untrusted certificate behind. Take it out again.
+		if listErr == nil && !present {
+			if _, added := after[ours]; added {
+				n.run(ctx, []string{certutil, "-D", "-d", db.Spec(), "-n", ours, "-f", os.DevNull}, nil)
+			}
+		}
+		return false, explainCertutil(runErr, argv)
+	}
+	if listErr != nil {
+		return true, listErr
+	}
+	if trustsForTLS(after[ours]) {
+		return true, nil
+	}
+	// NSS keeps a certificate's first nickname: when the root was already
+	// there under another one, -A set that entry's trust instead. Put it
+	// back as it was and say which entry it is.
+	if alias := n.findAlias(ctx, certutil, db, after, r.Cert); alias != "" {
+		if before[alias] != after[alias] {
+			n.run(ctx, []string{certutil, "-M", "-d", db.Spec(), "-n", alias, "-t", before[alias], "-f", os.DevNull}, nil)
+		}
+		return false, fmt.Errorf("the database already holds this root as %q (NSS keeps a certificate's first nickname), so vouch left it as it was; to let vouch manage it, remove that entry (certutil -D -d %s -n %q) and run vouch install again", alias, db.Spec(), alias)
+	}
+	return true, fmt.Errorf("%s ran, but the database does not trust %q for TLS (flags %q)", platform.Cmd{Argv: argv}, ours, after[ours])
+}
+
+// findAlias is the nickname under which db holds root, found by reading
+// each entry's certificate (one certutil run each; only after an install
+// that did not take).
+func (n *NSS) findAlias(ctx context.Context, certutil string, db platform.NSSDB, l listing, root *x509.Certificate) string {
+	ours := NSSNickname(root)
+	for _, nick := range sortedKeys(l) {
+		if nick == ours {
+			continue
+		}
+		der, err := n.run(ctx, []string{certutil, "-L", "-d", db.Spec(), "-n", nick, "-r"}, nil)
+		if err == nil && bytes.Equal(der, root.Raw) {
+			return nick
+		}
+	}
+	return ""
+}
+
+// explainCertutil adds what to do when certutil failed for want of a
+// database's password.
+func explainCertutil(err error, argv []string) error {
+	msg := err.Error()
+	if !strings.Contains(msg, "SEC_ERROR_BAD_PASSWORD") && !strings.Contains(msg, "could not authenticate") {
+		return err
+	}
+	// The same command without the empty password file, so certutil asks.
+	manual := append([]string{"certutil"}, argv[1:]...)
+	for i := range manual {
+		if manual[i] == "-f" && i+1 < len(manual) {
+			manual = append(manual[:i:i], manual[i+2:]...)
+			break
+		}
+	}
+	return fmt.Errorf("%w\nthe database has a primary password, which vouch does not ask for; run this yourself (certutil asks for it): %s", err, platform.Cmd{Argv: manual})
+}
+
+// Uninstall removes vouch's entry for this root from every database that
+// has it (with all, also entries vouch made for other roots), and nothing
+// else: an mkcert entry or one added by hand stays.
+func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
+	found := n.find()
+	if len(found.DBs) == 0 {
+		return false, nil
+	}
+	certutil, err := n.certutil(found)
+	if err != nil {
+		return false, err
+	}
+	ours := NSSNickname(r.Cert)
+	changed := false
+	var errs []error
+	for _, db := range found.DBs {
+		l, err := n.list(ctx, certutil, db)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s (%s): %w", db.Spec(), db.Label(), err))
+			continue
+		}
+		for _, nick := range sortedKeys(l) {
+			if nick != ours && !(all && staleNickname.MatchString(nick)) {
+				continue
+			}
+			if _, err := n.run(ctx, []string{certutil, "-D", "-d", db.Spec(), "-n", nick, "-f", os.DevNull}, nil); err != nil {
+				errs = append(errs, fmt.Errorf("%s (%s): %w", db.Spec(), db.Label(), err))
+				continue
+			}
+			changed = true
+		}
+	}
+	return changed, errors.Join(errs...)
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func plural(k int, one, many string) string {
+	if k == 1 {
+		return one
+	}
+	return many
+}
+
+func sortedKeys(l listing) []string {
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// summary is one line saying why a command failed: the tool's own last
+// words when it said any.
+func summary(err error) string {
+	var ee *platform.ExecError
+	if errors.As(err, &ee) && ee.Output != "" {
+		lines := strings.Split(strings.TrimSpace(ee.Output), "\n")
+		return strings.TrimSpace(lines[len(lines)-1])
+	}
+	return firstLine(err.Error())
+}
