@@ -28,8 +28,9 @@ store trust the CA, for eval "$(vouch env)":
                         which would break every public site.
   DENO_TLS_CA_STORE     mozilla,system: Deno adds the system store.
 
-Before the root is in the system store only NODE_EXTRA_CA_CERTS is printed,
-with a warning.`,
+The exports follow the trust: until "vouch install" has put the root in the
+system store (and after "vouch uninstall") nothing is printed but a warning,
+so eval "$(vouch env)" never trusts a root the machine does not.`,
 		flags: func(fs *pflag.FlagSet) runner {
 			caroot := fs.String("caroot", "", "the CA folder")
 			shell := fs.String("shell", "sh", "the `SHELL` syntax: sh, fish or powershell")
@@ -66,14 +67,15 @@ func (a *app) cmdEnv(caroot, shell string) int {
 		a.hintf("vouch install")
 		return exitFail
 	}
-	vars := map[string]string{"NODE_EXTRA_CA_CERTS": filepath.Join(ca.Dir, certs.RootCertFile)}
-	if bundle, ok := a.trustedBundle(ca); ok {
-		for _, k := range []string{"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"} {
-			vars[k] = bundle
-		}
-		vars["DENO_TLS_CA_STORE"] = "mozilla,system"
-	} else {
-		a.warnf("the root is not in the system store yet, so only NODE_EXTRA_CA_CERTS is set; run vouch install, then vouch env again")
+	bundle, ok := a.trustedBundle(ca)
+	if !ok {
+		a.warnf("the root is not in the system store, so there is nothing to export")
+		a.hintf("vouch install && eval \"$(vouch env)\"")
+		return exitOK
+	}
+	vars := map[string]string{"NODE_EXTRA_CA_CERTS": filepath.Join(ca.Dir, certs.RootCertFile), "DENO_TLS_CA_STORE": "mozilla,system"}
+	for _, k := range []string{"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"} {
+		vars[k] = bundle
 	}
 	keys := make([]string, 0, len(vars))
 	for k := range vars {

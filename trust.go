@@ -90,9 +90,10 @@ func installCommand() *command {
 		usage:   "[--stores LIST] [--permit NAME]... [--unconstrained]",
 		summary: "make the CA if needed and trust it in every store",
 		help: `Makes the CA if there is none, then trusts its root in every store found
-(or those named by --stores or $TRUST_STORES, comma-separated: system).
-A store that already trusts the root is left alone: when all do, install
-changes nothing and runs nothing. Not root: changes go through sudo; where
+(or those named by --stores or $TRUST_STORES, comma-separated: system, nss,
+java). A store that already trusts the root is left alone: when all do,
+install changes nothing and starts nothing but certutil -L to read the
+browser databases. Not root: changes go through sudo; where
 sudo can't ask for a password, vouch prints the commands to run as root.`,
 		flags: func(fs *pflag.FlagSet) runner {
 			caroot := fs.String("caroot", "", "the CA folder")

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vouchdev/vouch/platform"
@@ -219,9 +220,22 @@ func (n *NSS) Status(r Root) Status {
 	var trusted int
 	var not, others, failed []string
 	ctx := context.Background()
-	for _, db := range found.DBs {
+	// One certutil -L per database is all status costs; they read
+	// different files, so they run side by side.
+	lists := make([]listing, len(found.DBs))
+	errs := make([]error, len(found.DBs))
+	var wg sync.WaitGroup
+	for i, db := range found.DBs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lists[i], errs[i] = n.list(ctx, certutil, db)
+		}()
+	}
+	wg.Wait()
+	for i, db := range found.DBs {
 		where := fmt.Sprintf("%s (%s)", db.Spec(), db.Label())
-		l, err := n.list(ctx, certutil, db)
+		l, err := lists[i], errs[i]
 		var verdict string
 		switch {
 		case err != nil:
