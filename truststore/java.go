@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/pavlo-v-chernykh/keystore-go/v4"
 	"software.sslmate.com/src/go-pkcs12"
@@ -62,7 +63,7 @@ func JavaAlias(root *x509.Certificate) string {
 	return fmt.Sprintf("vouch-%x", sum[:8])
 }
 
-var vouchJavaAlias = regexp.MustCompile(`^vouch-[0-9a-f]{16}$`)
+var vouchJavaAlias = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^vouch-[0-9a-f]{16}$`) })
 
 // Keystores finds the keystores of every JDK on the machine. On macOS it
 // also asks /usr/libexec/java_home (not a JVM) which JDKs are registered.
@@ -123,7 +124,7 @@ func (k *keystoreFile) holders(root *x509.Certificate) []ksEntry {
 func (k *keystoreFile) stale(root *x509.Certificate) []string {
 	var out []string
 	for _, e := range k.Entries {
-		if e.Trusted && vouchJavaAlias.MatchString(e.Alias) && e.Alias != JavaAlias(root) {
+		if e.Trusted && vouchJavaAlias().MatchString(e.Alias) && e.Alias != JavaAlias(root) {
 			out = append(out, e.Alias)
 		}
 	}

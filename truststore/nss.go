@@ -67,10 +67,10 @@ const commandTimeout = 30 * time.Second
 
 // trustFlags matches certutil's trust column: SSL, S/MIME and object
 // signing flags, comma-separated.
-var trustFlags = regexp.MustCompile(`^[a-zA-Z]*,[a-zA-Z]*,[a-zA-Z]*$`)
+var trustFlags = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z]*,[a-zA-Z]*,[a-zA-Z]*$`) })
 
 // staleNickname matches the nickname vouch gives any root.
-var staleNickname = regexp.MustCompile(`^vouch [0-9a-f]{16}$`)
+var staleNickname = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^vouch [0-9a-f]{16}$`) })
 
 // NSSNickname is the nickname vouch gives root in an NSS database: unique
 // per root, so a new CA never replaces another's entry, and recognisably
@@ -100,7 +100,7 @@ func parseListing(out []byte) listing {
 			continue
 		}
 		nick, flags := strings.TrimSpace(line[:i]), line[i+1:]
-		if nick == "" || !trustFlags.MatchString(flags) {
+		if nick == "" || !trustFlags().MatchString(flags) {
 			continue
 		}
 		l[nick] = flags
@@ -257,7 +257,7 @@ func (n *NSS) Status(r Root) Status {
 		}
 		st.Checked = append(st.Checked, where+": "+verdict)
 		for nick := range l {
-			if nick != ours && staleNickname.MatchString(nick) {
+			if nick != ours && staleNickname().MatchString(nick) {
 				st.Stale = append(st.Stale, db.Spec()+": "+nick)
 			}
 		}
@@ -330,7 +330,7 @@ func (n *NSS) installOne(ctx context.Context, certutil string, db platform.NSSDB
 		// nickname: this root would land in the older root's entry, which
 		// vouch could then tell apart from neither root's.
 		for _, nick := range sortedKeys(before) {
-			if nick != ours && staleNickname.MatchString(nick) {
+			if nick != ours && staleNickname().MatchString(nick) {
 				return false, fmt.Errorf("this legacy database (cert8.db) keeps certificates with the same subject under one nickname and holds another vouch root's entry %q, under which this root would land; remove that entry first (certutil -D -d %s -n %q), or start Firefox once on this profile to upgrade it to cert9.db", nick, db.Spec(), nick)
 			}
 		}
@@ -438,7 +438,7 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 			continue
 		}
 		for _, nick := range sortedKeys(l) {
-			if nick != ours && !(all && staleNickname.MatchString(nick)) {
+			if nick != ours && !(all && staleNickname().MatchString(nick)) {
 				continue
 			}
 			if _, err := n.run(ctx, []string{certutil, "-D", "-d", db.Spec(), "-n", nick, "-f", os.DevNull}, nil); err != nil {
