@@ -56,12 +56,7 @@ func (a *app) cmdEnv(caroot, shell string) int {
 	default:
 		return a.usageError("env", "unknown shell %q (want sh, fish or powershell)", shell)
 	}
-	dir, _, err := a.caroot(caroot)
-	if err != nil {
-		a.errorf("%v", err)
-		return exitFail
-	}
-	ca, err := certs.Load(dir)
+	_, ca, err := a.loadCA(caroot)
 	if err != nil {
 		a.errorf("%v", err)
 		a.hintf("vouch install")

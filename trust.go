@@ -80,6 +80,17 @@ func (a *app) missingTool(store string, err error) bool {
 	return true
 }
 
+// loadCA finds the CA folder and loads the CA in it; an error wraps
+// certs.ErrNoCA when the folder holds none.
+func (a *app) loadCA(flag string) (string, *certs.CA, error) {
+	dir, _, err := a.caroot(flag)
+	if err != nil {
+		return "", nil, err
+	}
+	ca, err := certs.Load(dir)
+	return dir, ca, err
+}
+
 func rootOf(ca *certs.CA) truststore.Root {
 	return truststore.Root{Cert: ca.Root, PEM: certs.CertPEM(ca.Root.Raw), File: filepath.Join(ca.Dir, certs.RootCertFile)}
 }
@@ -237,12 +248,7 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge bool) int {
 	if err != nil {
 		return a.usageError("uninstall", "%v", err)
 	}
-	dir, _, err := a.caroot(caroot)
-	if err != nil {
-		a.errorf("%v", err)
-		return exitFail
-	}
-	ca, err := certs.Load(dir)
+	dir, ca, err := a.loadCA(caroot)
 	if errors.Is(err, certs.ErrNoCA) {
 		a.infof("there is no CA in %s, so nothing to uninstall", dir)
 		return exitOK
@@ -337,12 +343,7 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 	if err != nil {
 		return a.usageError("status", "%v", err)
 	}
-	dir, _, err := a.caroot(caroot)
-	if err != nil {
-		a.errorf("%v", err)
-		return exitFail
-	}
-	ca, err := certs.Load(dir)
+	dir, ca, err := a.loadCA(caroot)
 	if errors.Is(err, certs.ErrNoCA) {
 		if asJSON {
 			out, _ := json.MarshalIndent(statusJSON{Stores: []truststore.Status{}}, "", "  ")

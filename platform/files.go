@@ -3,6 +3,7 @@ package platform
 import (
 	"crypto/sha256"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -13,8 +14,9 @@ func sha256Sum(b []byte) []byte {
 }
 
 // writeAtomic writes a file beside its target, syncs it and renames it in.
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+// With owner set, the new file gets that file's owner and group too.
+func writeAtomic(path string, data []byte, mode os.FileMode, owner fs.FileInfo) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".vouch-*")
 	if err != nil {
 		return fmt.Errorf("failed to write %s: %w", path, err)
 	}
@@ -22,6 +24,15 @@ func writeAtomic(path string, data []byte, mode os.FileMode) error {
 	_, err = tmp.Write(data)
 	if err == nil {
 		err = tmp.Chmod(mode)
+	}
+	if owner != nil && err == nil {
+		if uid, gid, ok := fileOwner(owner); ok {
+			if mine, serr := tmp.Stat(); serr != nil {
+				err = serr
+			} else if u, g, _ := fileOwner(mine); u != uid || g != gid {
+				err = tmp.Chown(uid, gid)
+			}
+		}
 	}
 	if err == nil {
 		err = tmp.Sync()

@@ -544,36 +544,7 @@ func StateDir(goos, home string, getenv func(string) string) string {
 // a temp file in the same folder, synced, then renamed over path. Readers
 // see the old file or the new one, never a half-written one.
 func ReplaceFile(path string, data []byte, like fs.FileInfo) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".vouch-*")
-	if err != nil {
-		return fmt.Errorf("failed to replace %s: %w", path, err)
-	}
-	name := tmp.Name()
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(like.Mode().Perm())
-	}
-	if uid, gid, ok := fileOwner(like); err == nil && ok {
-		if mine, err2 := tmp.Stat(); err2 != nil {
-			err = err2
-		} else if u, g, _ := fileOwner(mine); u != uid || g != gid {
-			err = tmp.Chown(uid, gid)
-		}
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(name, path)
-	}
-	if err != nil {
-		os.Remove(name)
-		return fmt.Errorf("failed to replace %s: %w", path, err)
-	}
-	return nil
+	return writeAtomic(path, data, like.Mode().Perm(), like)
 }
 
 // RestoreCmds are the commands that put the file backup at path as root,

@@ -305,7 +305,7 @@ func (s *LinuxSystem) Apply(ctx context.Context, plan []Cmd, rootPEM []byte) (er
 		}
 		switch {
 		case s.IsRoot && c.Argv[0] == "install":
-			if err := writeAtomic(s.path(c.Argv[len(c.Argv)-1]), rootPEM, 0o644); err != nil {
+			if err := writeAtomic(s.path(c.Argv[len(c.Argv)-1]), rootPEM, 0o644, nil); err != nil {
 				return err
 			}
 		case s.IsRoot && c.Argv[0] == "rm":
@@ -343,7 +343,7 @@ func (s *LinuxSystem) undo(ctx context.Context, added []string, removed map[stri
 	}
 	for p, data := range removed {
 		if s.IsRoot {
-			writeAtomic(s.path(p), data, 0o644)
+			writeAtomic(s.path(p), data, 0o644, nil)
 		} else {
 			s.Runner.Run(ctx, Cmd{Argv: []string{"tee", p}, Stdin: data, Root: true})
 		}
