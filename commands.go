@@ -177,7 +177,7 @@ Usage:
   vouch cert [flags] HOST...    issue a certificate for these names
   vouch cert --csr FILE         sign a certificate request
   vouch caroot                  print the CA folder
-  vouch install                 make the CA if needed and trust it (system store)
+  vouch install                 make the CA if needed and trust it (system, browsers, Java)
   vouch uninstall               take the trust back out
   vouch status [--json]         show the CA and, per store, whether it is trusted
   vouch env [--shell SHELL]     exports for runtimes that ignore the system store
