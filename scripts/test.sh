@@ -45,6 +45,16 @@ done
 echo "== go build"
 go build -o /dev/null .
 
+# The release targets of .goreleaser.yaml, built as it builds them (no cgo),
+# so a file that breaks one platform fails here rather than at release time.
+# The full release check (goreleaser itself) is scripts/release-check.sh.
+echo "== cross-build (linux, darwin, windows, freebsd × amd64, arm64)"
+for os in linux darwin windows freebsd; do
+  for arch in amd64 arm64; do
+    CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -o /dev/null .
+  done
+done
+
 echo "== go test"
 export VOUCH_E2E=1
 go test -count=1 ./...
