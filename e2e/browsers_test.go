@@ -268,19 +268,7 @@ func (b *brHost) vouch(t *testing.T, args ...string) result {
 
 func (b *brHost) issue(t *testing.T, hosts ...string) *leaf {
 	t.Helper()
-	dir := t.TempDir()
-	l := &leaf{
-		name:      "vouch",
-		chainFile: filepath.Join(dir, "cert.pem"),
-		keyFile:   filepath.Join(dir, "key.pem"),
-		leafFile:  filepath.Join(dir, "leaf.pem"),
-	}
-	res := b.vouch(t, append([]string{"cert", "--cert-file", l.chainFile, "--key-file", l.keyFile}, hosts...)...)
-	if res.exitCode != 0 {
-		t.Fatalf("vouch cert %q = exit %d, want 0", hosts, res.exitCode)
-	}
-	l.load(t)
-	return l
+	return issueWith(t, b.vouch, hosts...)
 }
 
 // makeChromiumProfile starts Chromium once on its default user-data-dir

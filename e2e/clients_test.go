@@ -215,22 +215,27 @@ func startCurl(t *testing.T, ca *vouchCA) session {
 		t.Fatal(err)
 	}
 	return session{check: func(ctx context.Context, tg target) (outcome, error) {
-		args := []string{"--silent", "--show-error", "--noproxy", "*", "--max-time", "30",
-			"--cacert", ca.rootFile, "--capath", emptyCAPath}
-		if !tg.isIP() {
-			args = append(args, "--resolve", tg.host+":"+tg.port+":127.0.0.1")
-		}
-		res, err := runCmd(ctx, env, "", time.Minute, "curl", append(args, tg.url())...)
-		switch {
-		case err != nil:
-			return outcome{}, err
-		case res.exitCode == 0:
-			return accepted(tg, res)
-		case res.exitCode == curlPeerFailedVerification:
-			return outcome{detail: firstLine(strings.TrimSpace(res.stderr))}, nil
-		}
-		return outcome{}, fmt.Errorf("curl gave no verdict\n%v", res)
+		return curlVerdict(ctx, env, tg, "127.0.0.1", "--cacert", ca.rootFile, "--capath", emptyCAPath)
 	}}
+}
+
+// curlVerdict asks curl for tg, connecting to addr whatever the name, with
+// trust as the trust arguments (none: the system store).
+func curlVerdict(ctx context.Context, env []string, tg target, addr string, trust ...string) (outcome, error) {
+	args := append([]string{"--silent", "--show-error", "--noproxy", "*", "--max-time", "30"}, trust...)
+	if !tg.isIP() {
+		args = append(args, "--resolve", tg.host+":"+tg.port+":"+addr)
+	}
+	res, err := runCmd(ctx, env, "", time.Minute, "curl", append(args, tg.url())...)
+	switch {
+	case err != nil:
+		return outcome{}, err
+	case res.exitCode == 0:
+		return accepted(tg, res)
+	case res.exitCode == curlPeerFailedVerification:
+		return outcome{detail: firstLine(strings.TrimSpace(res.stderr))}, nil
+	}
+	return outcome{}, fmt.Errorf("curl gave no verdict\n%v", res)
 }
 
 func startGo(t *testing.T, ca *vouchCA) session {
@@ -297,7 +302,7 @@ func startPython(t *testing.T, ca *vouchCA) session {
 	}
 	python := strings.TrimSpace(res.stdout)
 	return session{check: func(ctx context.Context, tg target) (outcome, error) {
-		res, err := runCmd(ctx, env, "", time.Minute, python, script, tg.url(), ca.rootFile, "127.0.0.1")
+		res, err := runCmd(ctx, env, "", time.Minute, python, script, tg.url(), "127.0.0.1", ca.rootFile)
 		return scriptVerdict("python3", tg, res, err)
 	}}
 }

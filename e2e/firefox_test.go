@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -63,28 +62,7 @@ func startFirefox(t *testing.T, ca *vouchCA) session {
 	ff := launchFirefox(t, env, profile)
 	run := func(insecure bool) probe {
 		return func(ctx context.Context, tg target) (outcome, error) {
-			ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-			defer cancel()
-			if err := ff.useSession(ctx, insecure); err != nil {
-				return outcome{}, err
-			}
-			_, err := ff.m.call(ctx, "WebDriver:Navigate", map[string]string{"url": tg.url()})
-			var merr *marionetteError
-			if errors.As(err, &merr) && merr.Code == "insecure certificate" {
-				return outcome{detail: ff.certErrorCode(ctx)}, nil
-			}
-			if err != nil {
-				return outcome{}, fmt.Errorf("firefox could not load %s: %w", tg.url(), err)
-			}
-			raw, err := ff.m.call(ctx, "WebDriver:GetPageSource", nil)
-			if err != nil {
-				return outcome{}, err
-			}
-			var src struct{ Value string }
-			if err := json.Unmarshal(raw, &src); err != nil {
-				return outcome{}, fmt.Errorf("firefox page source: %w", err)
-			}
-			return accepted(tg, result{stdout: src.Value})
+			return firefoxLoad(ctx, ff, tg, insecure)
 		}
 	}
 	// Firefox will not let anyone click through a name-constraint

@@ -48,13 +48,7 @@ type leaf struct {
 // CA in DIR.
 func (ca *vouchCA) issue(t *testing.T, name string, hosts ...string) *leaf {
 	t.Helper()
-	dir := t.TempDir()
-	l := &leaf{
-		name:      name,
-		chainFile: filepath.Join(dir, "cert.pem"),
-		keyFile:   filepath.Join(dir, "key.pem"),
-		leafFile:  filepath.Join(dir, "leaf.pem"),
-	}
+	l := newLeafFiles(t, name)
 	args := append([]string{"--caroot", ca.dir, "cert", "--cert-file", l.chainFile, "--key-file", l.keyFile}, hosts...)
 	res, err := runCmd(context.Background(), sandboxEnv(ca.home), "", time.Minute, vouchBin, args...)
 	if err != nil {
@@ -73,6 +67,30 @@ func (ca *vouchCA) issue(t *testing.T, name string, hosts ...string) *leaf {
 			t.Fatalf("vouch %q issued a leaf with SANs %q, want %q among them", hosts, got, h)
 		}
 	}
+	return l
+}
+
+// newLeafFiles names the files of a leaf in a fresh temp folder.
+func newLeafFiles(t *testing.T, name string) *leaf {
+	dir := t.TempDir()
+	return &leaf{
+		name:      name,
+		chainFile: filepath.Join(dir, "cert.pem"),
+		keyFile:   filepath.Join(dir, "key.pem"),
+		leafFile:  filepath.Join(dir, "leaf.pem"),
+	}
+}
+
+// issueWith issues a leaf for hosts from the default CA folder through run,
+// a host's way of running the vouch binary.
+func issueWith(t *testing.T, run func(*testing.T, ...string) result, hosts ...string) *leaf {
+	t.Helper()
+	l := newLeafFiles(t, "vouch")
+	res := run(t, append([]string{"cert", "--cert-file", l.chainFile, "--key-file", l.keyFile}, hosts...)...)
+	if res.exitCode != 0 {
+		t.Fatalf("vouch cert %q = exit %d, want 0", hosts, res.exitCode)
+	}
+	l.load(t)
 	return l
 }
 

@@ -612,19 +612,7 @@ func (h *sysHost) vouch(t *testing.T, args ...string) result {
 // issueDefault issues a leaf for hosts from the CA in the default folder.
 func (h *sysHost) issueDefault(t *testing.T, hosts ...string) *leaf {
 	t.Helper()
-	dir := t.TempDir()
-	l := &leaf{
-		name:      "vouch",
-		chainFile: filepath.Join(dir, "cert.pem"),
-		keyFile:   filepath.Join(dir, "key.pem"),
-		leafFile:  filepath.Join(dir, "leaf.pem"),
-	}
-	res := h.vouch(t, append([]string{"cert", "--cert-file", l.chainFile, "--key-file", l.keyFile}, hosts...)...)
-	if res.exitCode != 0 {
-		t.Fatalf("vouch cert %q = exit %d, want 0", hosts, res.exitCode)
-	}
-	l.load(t)
-	return l
+	return issueWith(t, h.vouch, hosts...)
 }
 
 // sysStatus is the part of `vouch status --json` these tests read.
@@ -1085,7 +1073,7 @@ func systemClients(t *testing.T, h *sysHost) []sysClient {
 		t.Fatalf("python3 -c 'print(sys.executable)' = %v, %v", err, res)
 	}
 	python := strings.TrimSpace(res.stdout)
-	pyProbe, jsProbe := testdata(t, "probe_system.py"), testdata(t, "probe.js")
+	pyProbe, jsProbe := testdata(t, "probe.py"), testdata(t, "probe.js")
 	classes := filepath.Join(h.home, "java-classes")
 	mustRun(t, env, "javac", "-d", classes, testdata(t, "Probe.java"))
 	hosts := filepath.Join(h.home, "java-hosts")
@@ -1095,20 +1083,7 @@ func systemClients(t *testing.T, h *sysHost) []sysClient {
 
 	return []sysClient{
 		{"curl", func(ctx context.Context, tg target) (outcome, error) {
-			args := []string{"--silent", "--show-error", "--noproxy", "*", "--max-time", "30"}
-			if !tg.isIP() {
-				args = append(args, "--resolve", tg.host+":"+tg.port+":"+addrOf(tg))
-			}
-			res, err := runCmd(ctx, env, "", time.Minute, "curl", append(args, tg.url())...)
-			switch {
-			case err != nil:
-				return outcome{}, err
-			case res.exitCode == 0:
-				return accepted(tg, res)
-			case res.exitCode == curlPeerFailedVerification:
-				return outcome{detail: firstLine(strings.TrimSpace(res.stderr))}, nil
-			}
-			return outcome{}, fmt.Errorf("curl gave no verdict\n%v", res)
+			return curlVerdict(ctx, env, tg, addrOf(tg))
 		}},
 		{"openssl s_client", func(ctx context.Context, tg target) (outcome, error) {
 			// No -CAfile or -CApath: OpenSSL's default verify paths.
