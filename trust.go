@@ -45,8 +45,8 @@ func (a *app) system() (platform.System, error) {
 
 // stores lists every store this build supports on this machine.
 func (a *app) stores() []truststore.Store {
-	sys, err := a.system()
 	r := a.runner()
+	sys, err := platform.NewSystem(a.fsRoot(), r, a.isRoot)
 	return []truststore.Store{
 		&truststore.System{Sys: sys, Err: err},
 		truststore.NewNSS(r, a.home, a.getenv, a.goos),
@@ -64,6 +64,12 @@ func (a *app) selectStores(flag string) ([]truststore.Store, bool, error) {
 	}
 	stores, err := truststore.Select(list, a.stores())
 	return stores, strings.TrimSpace(list) != "", err
+}
+
+// skippable: a browser or Java store that is not on this machine is left
+// out unless the user named it; the system store always counts.
+func skippable(s truststore.Store, st truststore.Status, named bool) bool {
+	return st.State == truststore.NotPresent && !named && s.Name() != "system"
 }
 
 // missingTool prints a missing tool as a warning with the command that
@@ -166,8 +172,7 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 		case st.State == truststore.Trusted:
 			a.infof("%s: already trusted, nothing to do (%s)", s.Name(), st.Reason)
 			continue
-		case st.State == truststore.NotPresent && !named && s.Name() != "system":
-			// Browsers and Java are optional; the system store is not.
+		case skippable(s, st, named):
 			continue
 		case st.State == truststore.NotPresent:
 			a.errorf("%s: %s", s.Name(), st.Reason)
@@ -362,8 +367,7 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 	for _, s := range stores {
 		st := s.Status(root)
 		res.Stores = append(res.Stores, st)
-		// A store that is not on this machine counts only when named.
-		if st.State != truststore.Trusted && (named || s.Name() == "system" || st.State != truststore.NotPresent) {
+		if st.State != truststore.Trusted && !skippable(s, st, named) {
 			res.Trusted = false
 		}
 	}
