@@ -79,3 +79,23 @@ func FuzzParseKey(f *testing.F) {
 		_, _ = ParseKey(data)
 	})
 }
+
+func FuzzParseFingerprint(f *testing.F) {
+	var zero FP
+	for _, s := range []string{zero.Hex(), zero.Voice(), zero.Words(), "SHA256:AB:CD", "sha256 Fingerprint=00", "acid acid", "x y z", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		fp, err := ParseFingerprint(s)
+		if err != nil {
+			return
+		}
+		// Whatever was accepted prints back in every form to the same hash.
+		for _, form := range []string{fp.Hex(), fp.Voice(), fp.Words()} {
+			again, err := ParseFingerprint(form)
+			if err != nil || again != fp {
+				t.Fatalf("ParseFingerprint(%q) = %s, but its form %q reads back as %s, %v", s, fp.Hex(), form, again.Hex(), err)
+			}
+		}
+	})
+}
