@@ -47,10 +47,15 @@ func (a *app) system() (platform.System, error) {
 func (a *app) stores() []truststore.Store {
 	r := a.runner()
 	sys, err := platform.NewSystem(a.fsRoot(), r, a.isRoot)
+	state := platform.StateDir(a.goos, a.home, a.getenv)
+	nss := truststore.NewNSS(r, a.home, a.getenv, a.goos)
+	if state != "" {
+		nss.CacheFile = filepath.Join(state, "nss-listings.json")
+	}
 	return []truststore.Store{
 		&truststore.System{Sys: sys, Err: err},
-		truststore.NewNSS(r, a.home, a.getenv, a.goos),
-		truststore.NewJava(platform.JavaSearch{Root: a.fsRoot(), Home: a.home, Getenv: a.getenv, GOOS: a.goos}, r, platform.StateDir(a.goos, a.home, a.getenv)),
+		nss,
+		truststore.NewJava(platform.JavaSearch{Root: a.fsRoot(), Home: a.home, Getenv: a.getenv, GOOS: a.goos}, r, state),
 	}
 }
 

@@ -699,7 +699,8 @@ func (b *brHost) reportBytes(t *testing.T, before map[string]string, cacerts str
 
 // expectOnlyCertutil runs vouch with args under strace and checks that it
 // exits 0, that the only programs executed are vouch and certutil (no
-// JVM: no java, no keytool), and that neither the trust stores nor the
+// JVM: no java, no keytool) — and, the databases being unchanged since
+// install, not even certutil — and that neither the trust stores nor the
 // browser databases changed, down to mtimes.
 func (b *brHost) expectOnlyCertutil(t *testing.T, env *nstest.Env, args ...string) {
 	t.Helper()
@@ -736,8 +737,10 @@ func (b *brHost) expectOnlyCertutil(t *testing.T, env *nstest.Env, args ...strin
 			t.Errorf("vouch %s executed %s; only vouch and certutil may run (no JVM)", strings.Join(args, " "), p)
 		}
 	}
-	if count[vouchBin] == 1 && len(progs) == 1 {
-		t.Errorf("vouch %s executed no certutil; with browser databases present, status reads them with certutil -L", strings.Join(args, " "))
+	// install read every database after changing it, so the listing cache
+	// is warm and unchanged databases need no certutil at all.
+	if n := len(progs) - 1; n != 0 {
+		t.Errorf("vouch %s executed %d other programs; the databases are unchanged since install read them, so their listings come from the cache", strings.Join(args, " "), n)
 	}
 	expectUnchanged(t, env, before)
 	timesAfter := modTimes(t, env)

@@ -34,6 +34,13 @@ type NSS struct {
 	// OSRelease is the os-release file read, when certutil is missing, to
 	// name the package that has it; "" means /etc/os-release.
 	OSRelease string
+	// CacheFile keeps each database's listing with a hash of its file, so
+	// an unchanged database is not read again with certutil; "" means no
+	// cache.
+	CacheFile string
+
+	cacheOnce sync.Once
+	cache     *listingCache
 }
 
 // NewNSS returns the NSS store of the user whose home is home: getenv
@@ -181,12 +188,25 @@ func (n *NSS) run(ctx context.Context, argv []string, stdin []byte) ([]byte, err
 
 // list reads a database's nicknames and trust flags. It changes nothing
 // and needs no password, even on a database that has one.
+// An unchanged database's listing comes from the cache (see listingCache).
 func (n *NSS) list(ctx context.Context, certutil string, db platform.NSSDB) (listing, error) {
+	n.cacheOnce.Do(func() { n.cache = newListingCache(n.CacheFile) })
+	sum, cacheable := "", false
+	if n.cache != nil {
+		sum, cacheable = dbHash(db, certutil)
+		if l, ok := n.cache.get(db, sum); cacheable && ok {
+			return l, nil
+		}
+	}
 	out, err := n.run(ctx, []string{certutil, "-L", "-d", db.Spec()}, nil)
 	if err != nil {
 		return nil, err
 	}
-	return parseListing(out), nil
+	l := parseListing(out)
+	if cacheable {
+		n.cache.put(db, sum, l)
+	}
+	return l, nil
 }
 
 // Status runs `certutil -L -d DB` once per database found, which reads the

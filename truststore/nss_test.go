@@ -559,3 +559,76 @@ func BenchmarkNSSStatus(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(specs))/1e6, "ms/db")
 }
+
+// With a cache file, a database whose file has not changed is answered
+// without certutil; any change to it, by vouch or by anyone else, is read
+// again.
+func TestNSSListingCache(t *testing.T) {
+	t.Parallel()
+	requireCertutil(t)
+	home, specs := nssHome(t)
+	n, rec := newTestNSS(home)
+	n.CacheFile = filepath.Join(t.TempDir(), "state", "nss-listings.json")
+	r := fileRoot(t)
+	ctx := context.Background()
+
+	if st := n.Status(r); st.State != NotTrusted {
+		t.Fatalf("first Status = %+v", st)
+	}
+	if ran := rec.take(); len(ran) != 3 {
+		t.Fatalf("first Status ran %q, want certutil -L three times", ran)
+	}
+	if st := n.Status(r); st.State != NotTrusted {
+		t.Fatalf("second Status = %+v", st)
+	}
+	if ran := rec.take(); len(ran) != 0 {
+		t.Fatalf("second Status on unchanged databases ran %q, want nothing", ran)
+	}
+	if _, err := n.Install(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	rec.take()
+	// A new NSS value reads the cache from disk, as the next vouch run does.
+	fresh, rec2 := newTestNSS(home)
+	fresh.CacheFile = n.CacheFile
+	if st := fresh.Status(r); st.State != Trusted {
+		t.Fatalf("Status after install = %+v, want trusted", st)
+	}
+	first := rec2.take()
+	if st := fresh.Status(r); st.State != Trusted {
+		t.Fatalf("Status again = %+v", st)
+	}
+	if ran := rec2.take(); len(ran) != 0 {
+		t.Fatalf("Status on unchanged databases ran %q (first read ran %q), want nothing", ran, first)
+	}
+	if changed, err := fresh.Install(ctx, r); err != nil || changed {
+		t.Fatalf("no-op Install = %v, %v", changed, err)
+	}
+	if ran := rec2.take(); len(ran) != 0 {
+		t.Fatalf("no-op Install on unchanged databases ran %q, want nothing", ran)
+	}
+
+	// Someone else takes the root out of one database behind vouch's back:
+	// that database is read again and status tells the truth.
+	certutil(t, "-D", "-d", specs[1], "-n", NSSNickname(r.Cert))
+	st := fresh.Status(r)
+	if st.State != NotTrusted || !strings.Contains(st.Reason, "2 of 3") {
+		t.Fatalf("Status after an outside change = %+v, want 2 of 3", st)
+	}
+	if ran := rec2.take(); len(ran) != 1 || !strings.Contains(ran[0], specs[1]) {
+		t.Fatalf("Status after an outside change ran %q, want one certutil -L of %s", ran, specs[1])
+	}
+
+	// A damaged cache is ignored, not trusted.
+	if err := os.WriteFile(n.CacheFile, []byte("{garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again, rec3 := newTestNSS(home)
+	again.CacheFile = n.CacheFile
+	if st := again.Status(r); st.State != NotTrusted {
+		t.Fatalf("Status with a damaged cache = %+v", st)
+	}
+	if ran := rec3.take(); len(ran) != 3 {
+		t.Fatalf("Status with a damaged cache ran %q, want three reads", ran)
+	}
+}
