@@ -46,7 +46,8 @@ func TestMain(m *testing.M) {
 // testVouch is vouch as the scripts run it. It never reaches the machine's
 // real trust stores: they are looked for under $VOUCH_TEST_FSROOT, and no
 // external command runs (each is logged to $VOUCH_TEST_FSROOT/ran.log and
-// fails). Without $VOUCH_TEST_FSROOT it refuses to run at all.
+// fails). $VOUCH_TEST_PLATFORM (GOOS/GOARCH) picks another platform's
+// system store. Without $VOUCH_TEST_FSROOT it refuses to run at all.
 func testVouch() int {
 	root := os.Getenv("VOUCH_TEST_FSROOT")
 	if root == "" || !filepath.IsAbs(root) {
@@ -55,6 +56,7 @@ func testVouch() int {
 	}
 	testOnlyFSRoot = root
 	testOnlyRunner = refusingRunner{log: filepath.Join(root, "ran.log")}
+	testOnlyPlatform = os.Getenv("VOUCH_TEST_PLATFORM")
 	return run(os.Args[1:], os.Stdout, os.Stderr)
 }
 

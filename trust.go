@@ -23,6 +23,9 @@ var (
 	testOnlyFSRoot = ""
 	// testOnlyRunner replaces the command runner.
 	testOnlyRunner platform.Runner
+	// testOnlyPlatform ("GOOS/GOARCH") picks the system store of another
+	// platform, as far as code without build tags can drive it.
+	testOnlyPlatform = ""
 )
 
 func (a *app) runner() platform.Runner {
@@ -40,13 +43,20 @@ func (a *app) fsRoot() string {
 }
 
 func (a *app) system() (platform.System, error) {
-	return platform.NewSystem(a.fsRoot(), a.runner(), a.isRoot)
+	return a.newSystem(a.runner())
+}
+
+func (a *app) newSystem(r platform.Runner) (platform.System, error) {
+	if goos, goarch, ok := strings.Cut(testOnlyPlatform, "/"); ok {
+		return platform.SystemFor(goos, goarch, a.fsRoot(), r, a.isRoot)
+	}
+	return platform.NewSystem(a.fsRoot(), r, a.isRoot)
 }
 
 // stores lists every store this build supports on this machine.
 func (a *app) stores() []truststore.Store {
 	r := a.runner()
-	sys, err := platform.NewSystem(a.fsRoot(), r, a.isRoot)
+	sys, err := a.newSystem(r)
 	state := platform.StateDir(a.goos, a.home, a.getenv)
 	nss := truststore.NewNSS(r, a.home, a.getenv, a.goos)
 	if state != "" {
@@ -181,6 +191,9 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 			continue
 		case st.State == truststore.NotPresent:
 			a.errorf("%s: %s", s.Name(), st.Reason)
+			if s.Name() == "system" && !named {
+				a.hintf("vouch install --stores nss,java")
+			}
 			code = exitFail
 			continue
 		}

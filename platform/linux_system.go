@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -44,6 +45,15 @@ type Layout struct {
 	// Requires is a file that must exist too: Alpine and Debian share a
 	// folder and a tool, and only /etc/alpine-release tells them apart.
 	Requires string
+	// Hashed: Bundle is a folder of OpenSSL <subject hash>.<n> entries,
+	// not one file. FreeBSD's certctl writes such a folder in every
+	// version, but a single-file bundle (FileBundle) only from 15.0 on.
+	Hashed     bool
+	FileBundle string
+	// MakeAnchorDir: the anchor folder need not exist yet (the tool is
+	// what says the layout applies); install makes it, and uninstall
+	// leaves it, since it is the OS's own search path.
+	MakeAnchorDir bool
 }
 
 // Layouts are tried in this order; the first whose anchor folder and tool
@@ -57,15 +67,38 @@ var Layouts = []Layout{
 	{Name: "arch", Tool: "trust", AnchorDir: "/etc/ca-certificates/trust-source", Store: []string{"trust", "anchor", "--store"}, Remove: []string{"trust", "anchor", "--remove"}, Refresh: []string{"trust", "extract-compat"}, Bundle: "/etc/ssl/certs/ca-certificates.crt"},
 }
 
+// FreeBSDLayouts is FreeBSD's system store, driven by certctl(8), in base
+// since 12.2. vouch's anchor goes in /usr/local/share/certs, the one
+// folder of certctl's TRUSTPATH in every version (the shell script of
+// 12.2-14.x and the C rewrite of 15.x), followed by `certctl rehash`.
+// Not `certctl trust FILE`: before 15.0 that only takes a file off the
+// untrusted list, and from 15.1 on a rehash forgets what it added. The
+// anchor ends in .crt because the shell script reads only .pem, .crt,
+// .cer and .crl files.
+var FreeBSDLayouts = []Layout{
+	{Name: "freebsd", Tool: "certctl", AnchorDir: "/usr/local/share/certs", MakeAnchorDir: true, Refresh: []string{"certctl", "rehash"}, Bundle: "/etc/ssl/certs", Hashed: true, FileBundle: "/etc/ssl/cert.pem"},
+}
+
 var toolDirs = []string{"/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin"}
 
 // LinuxSystem is the system store of a Linux machine whose file system
-// starts at Root ("/" for real; a temp folder in tests).
+// starts at Root ("/" for real; a temp folder in tests). With
+// FreeBSDLayouts it is FreeBSD's, which works the same way: a folder of
+// anchors and the OS's tool that turns them into what programs read.
 type LinuxSystem struct {
 	Root   string
 	Runner Runner
 	// IsRoot: anchors are written directly; otherwise through sudo.
 	IsRoot bool
+	// Layouts are the layouts to look for; nil means the Linux ones.
+	Layouts []Layout
+}
+
+func (s *LinuxSystem) layouts() []Layout {
+	if s.Layouts != nil {
+		return s.Layouts
+	}
+	return Layouts
 }
 
 func (s *LinuxSystem) path(p string) string { return filepath.Join(s.Root, p) }
@@ -91,8 +124,8 @@ var ErrNoLayout = errors.New("no known system trust store layout")
 
 // Layout finds the layout that applies, at the moment it is asked.
 func (s *LinuxSystem) Layout() (Layout, error) {
-	for _, l := range Layouts {
-		if !s.exists(l.AnchorDir) {
+	for _, l := range s.layouts() {
+		if !s.exists(l.AnchorDir) && !l.MakeAnchorDir {
 			continue
 		}
 		if s.tool(l.Tool) == "" {
@@ -104,7 +137,7 @@ func (s *LinuxSystem) Layout() (Layout, error) {
 		return l, nil
 	}
 	var looked []string
-	for _, l := range Layouts {
+	for _, l := range s.layouts() {
 		looked = append(looked, fmt.Sprintf("%s (%s + %s)", l.Name, l.AnchorDir, l.Tool))
 	}
 	return Layout{}, fmt.Errorf("%w: looked for %s", ErrNoLayout, strings.Join(looked, ", "))
@@ -132,6 +165,14 @@ type SystemState struct {
 	// Others are anchors for this root that vouch did not write (mkcert's,
 	// or copied by hand); vouch leaves them alone.
 	Others []string
+	// Copies are the entries of a Hashed bundle folder that are files
+	// (not links) holding this root, and StaleCopies those holding a
+	// Stale anchor's root: FreeBSD 15.0's certctl writes copies and reads
+	// them back on every rehash, so a removed anchor stays trusted unless
+	// its copy goes too. A rehash rewrites any copy that still has an
+	// anchor, so removing one never loses another tool's trust.
+	Copies      []string
+	StaleCopies []string
 	// Checked names the files read.
 	Checked []string
 }
@@ -145,6 +186,7 @@ func (s *LinuxSystem) State(root *x509.Certificate) (SystemState, error) {
 	st := SystemState{Layout: l}
 	own := filepath.Join(l.AnchorDir, AnchorName(root))
 	st.Checked = append(st.Checked, l.AnchorDir)
+	var staleCerts [][]byte
 	entries, _ := os.ReadDir(s.path(l.AnchorDir))
 	for _, e := range entries {
 		if !e.Type().IsRegular() {
@@ -162,16 +204,79 @@ func (s *LinuxSystem) State(root *x509.Certificate) (SystemState, error) {
 			st.Others = append(st.Others, p)
 		case vouchRoot(data) && (strings.HasPrefix(e.Name(), "vouch-") || l.Store != nil):
 			st.Stale = append(st.Stale, p)
+			staleCerts = append(staleCerts, pemCerts(data)...)
 		}
 	}
 	sort.Strings(st.Stale)
 	st.Checked = append(st.Checked, l.Bundle)
+	if l.Hashed {
+		s.readHashed(&st, root, staleCerts)
+		return st, nil
+	}
 	data, err := os.ReadFile(s.path(l.Bundle))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return st, fmt.Errorf("can't read the system bundle: %w", err)
 	}
 	st.InBundle = holdsCert(data, root)
 	return st, nil
+}
+
+// readHashed looks for root in a folder of hashed entries: any entry
+// holding it means OpenSSL and Go find it there.
+func (s *LinuxSystem) readHashed(st *SystemState, root *x509.Certificate, staleCerts [][]byte) {
+	dir := st.Layout.Bundle
+	entries, _ := os.ReadDir(s.path(dir))
+	for _, e := range entries {
+		if e.IsDir() || !hashedName(e.Name()) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		data, err := os.ReadFile(s.path(p))
+		if err != nil {
+			continue // a link left dangling by a removed anchor
+		}
+		file := e.Type().IsRegular()
+		if holdsCert(data, root) {
+			st.InBundle = true
+			if file {
+				st.Copies = append(st.Copies, p)
+			}
+			continue
+		}
+		if !file {
+			continue
+		}
+		for _, der := range pemCerts(data) {
+			if slices.ContainsFunc(staleCerts, func(s []byte) bool { return bytes.Equal(s, der) }) {
+				st.StaleCopies = append(st.StaleCopies, p)
+				break
+			}
+		}
+	}
+}
+
+// hashedName reports whether name is OpenSSL's <8 hex digits>.<n>.
+func hashedName(name string) bool {
+	hash, n, ok := strings.Cut(name, ".")
+	if !ok || len(hash) != 8 || n == "" || strings.Trim(hash, "0123456789abcdef") != "" {
+		return false
+	}
+	return strings.Trim(n, "0123456789") == ""
+}
+
+// pemCerts returns the DER of every certificate in PEM data.
+func pemCerts(data []byte) [][]byte {
+	var out [][]byte
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return out
+		}
+		if b.Type == "CERTIFICATE" {
+			out = append(out, b.Bytes)
+		}
+	}
 }
 
 // holdsCert reports whether PEM data holds the certificate. Bundles are
@@ -209,10 +314,14 @@ func (s *LinuxSystem) InstallPlan(root *x509.Certificate, rootFile string, st Sy
 		// The tool stores the anchor and rebuilds the bundles itself.
 		return []Cmd{{Argv: append(s.argv(l.Store), rootFile), Root: true}}
 	}
-	return []Cmd{
-		{Argv: []string{"install", "-m", "0644", rootFile, filepath.Join(l.AnchorDir, AnchorName(root))}, Root: true},
-		{Argv: s.argv(l.Refresh), Root: true},
+	var plan []Cmd
+	if l.MakeAnchorDir && !s.exists(l.AnchorDir) {
+		plan = append(plan, Cmd{Argv: []string{"mkdir", "-p", l.AnchorDir}, Root: true})
 	}
+	return append(plan,
+		Cmd{Argv: []string{"install", "-m", "0644", rootFile, filepath.Join(l.AnchorDir, AnchorName(root))}, Root: true},
+		Cmd{Argv: s.argv(l.Refresh), Root: true},
+	)
 }
 
 // UninstallPlan takes out vouch's anchor for root (and, with all, every
@@ -224,9 +333,13 @@ func (s *LinuxSystem) UninstallPlan(root *x509.Certificate, st SystemState, all 
 	var remove []string
 	if st.Anchor != "" {
 		remove = append(remove, st.Anchor)
+		remove = append(remove, st.Copies...)
 	}
 	if all {
 		remove = append(remove, st.Stale...)
+		if len(st.Stale) > 0 {
+			remove = append(remove, st.StaleCopies...)
+		}
 	}
 	stale := len(remove) == 0 && st.InBundle && len(st.Others) == 0 && l.Remove == nil
 	if len(remove) == 0 && !stale {
@@ -285,27 +398,38 @@ func (s *LinuxSystem) argv(cmd []string) []string {
 
 // Apply carries out a plan. As root, files are written by vouch itself
 // (temp file, sync, rename) rather than by install(1). When a step fails,
-// the anchors the plan added are taken out and those it removed are put
-// back, so a failed refresh leaves the store as it was.
+// the anchors the plan added are taken out, those it removed are put back
+// (with their mode) and a folder it made is removed again, so a failed
+// refresh leaves the store as it was.
 func (s *LinuxSystem) Apply(ctx context.Context, plan []Cmd, rootPEM []byte) (err error) {
-	var added []string
-	removed := map[string][]byte{}
+	var added, made []string
+	removed := map[string]removedFile{}
 	defer func() {
 		if err != nil {
-			s.undo(ctx, added, removed)
+			s.undo(ctx, added, removed, made)
 		}
 	}()
 	for i, c := range plan {
+		last := c.Argv[len(c.Argv)-1]
 		if c.Argv[0] == "rm" {
 			for _, p := range c.Argv[3:] {
-				if data, rerr := os.ReadFile(s.path(p)); rerr == nil {
-					removed[p] = data
+				if fi, lerr := os.Lstat(s.path(p)); lerr == nil && fi.Mode().IsRegular() {
+					if data, rerr := os.ReadFile(s.path(p)); rerr == nil {
+						removed[p] = removedFile{data, fi.Mode().Perm()}
+					}
 				}
 			}
 		}
+		if c.Argv[0] == "mkdir" && !s.exists(last) {
+			made = append(made, last)
+		}
 		switch {
+		case s.IsRoot && c.Argv[0] == "mkdir":
+			if err := os.MkdirAll(s.path(last), 0o755); err != nil {
+				return fmt.Errorf("failed to make %s: %w", last, err)
+			}
 		case s.IsRoot && c.Argv[0] == "install":
-			if err := writeAtomic(s.path(c.Argv[len(c.Argv)-1]), rootPEM, 0o644, nil); err != nil {
+			if err := writeAtomic(s.path(last), rootPEM, 0o644, nil); err != nil {
 				return err
 			}
 		case s.IsRoot && c.Argv[0] == "rm":
@@ -325,15 +449,20 @@ func (s *LinuxSystem) Apply(ctx context.Context, plan []Cmd, rootPEM []byte) (er
 			}
 		}
 		if c.Argv[0] == "install" {
-			added = append(added, c.Argv[len(c.Argv)-1])
+			added = append(added, last)
 		}
 	}
 	return nil
 }
 
+type removedFile struct {
+	data []byte
+	mode fs.FileMode
+}
+
 // undo reverses the file changes of a plan that failed part way. It is
 // best effort: the error the user sees is the one that stopped the plan.
-func (s *LinuxSystem) undo(ctx context.Context, added []string, removed map[string][]byte) {
+func (s *LinuxSystem) undo(ctx context.Context, added []string, removed map[string]removedFile, made []string) {
 	for _, p := range added {
 		if s.IsRoot {
 			os.Remove(s.path(p))
@@ -341,11 +470,21 @@ func (s *LinuxSystem) undo(ctx context.Context, added []string, removed map[stri
 			s.Runner.Run(ctx, Cmd{Argv: []string{"rm", "-f", "--", p}, Root: true})
 		}
 	}
-	for p, data := range removed {
+	for p, f := range removed {
 		if s.IsRoot {
-			writeAtomic(s.path(p), data, 0o644, nil)
+			writeAtomic(s.path(p), f.data, f.mode, nil)
+			continue
+		}
+		s.Runner.Run(ctx, Cmd{Argv: []string{"tee", p}, Stdin: f.data, Root: true})
+		if f.mode != 0o644 {
+			s.Runner.Run(ctx, Cmd{Argv: []string{"chmod", fmt.Sprintf("%04o", f.mode), p}, Root: true})
+		}
+	}
+	for _, d := range made {
+		if s.IsRoot {
+			os.Remove(s.path(d))
 		} else {
-			s.Runner.Run(ctx, Cmd{Argv: []string{"tee", p}, Stdin: data, Root: true})
+			s.Runner.Run(ctx, Cmd{Argv: []string{"rmdir", "--", d}, Root: true})
 		}
 	}
 }

@@ -3,7 +3,9 @@ package platform
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"os"
 )
 
 // System is a machine's own trust store, as vouch drives it: read the state
@@ -27,5 +29,31 @@ func BundleFile(s System) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return l.Bundle, nil
+	if !l.Hashed {
+		return l.Bundle, nil
+	}
+	// certctl writes its bundle as a file in the same rehash as the hashed
+	// folder, from FreeBSD 15.0 on; before, /etc/ssl/cert.pem is a port's
+	// link to Mozilla's roots only, or absent.
+	if fi, err := os.Lstat(ls.path(l.FileBundle)); err != nil || !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a bundle %s writes (it does from FreeBSD 15.0 on); programs that read %s trust the root", l.FileBundle, l.Tool, l.Bundle)
+	}
+	return l.FileBundle, nil
+}
+
+// ErrUnsupported means vouch has no system store for this platform.
+var ErrUnsupported = errors.New("not supported")
+
+// SystemFor is the system store for goos as the code without build tags
+// drives it: Linux's distro layouts and FreeBSD's certctl. Any other
+// platform gets an error naming it, never a store that does nothing;
+// macOS and Windows have their own stores, in their own files.
+func SystemFor(goos, goarch, fsRoot string, r Runner, isRoot bool) (System, error) {
+	switch goos {
+	case "linux":
+		return &LinuxSystem{Root: fsRoot, Runner: r, IsRoot: isRoot}, nil
+	case "freebsd":
+		return &LinuxSystem{Root: fsRoot, Runner: r, IsRoot: isRoot, Layouts: FreeBSDLayouts}, nil
+	}
+	return nil, fmt.Errorf("the system trust store is %w on %s/%s", ErrUnsupported, goos, goarch)
 }

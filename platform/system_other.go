@@ -1,14 +1,11 @@
-//go:build !linux
+//go:build !linux && !freebsd
 
 package platform
 
-import (
-	"fmt"
-	"runtime"
-)
+import "runtime"
 
 // NewSystem says plainly that this platform's system store is not
-// supported yet, rather than pretend.
+// supported, rather than pretend.
 func NewSystem(fsRoot string, r Runner, isRoot bool) (System, error) {
-	return nil, fmt.Errorf("the system trust store is not supported on %s/%s yet", runtime.GOOS, runtime.GOARCH)
+	return SystemFor(runtime.GOOS, runtime.GOARCH, fsRoot, r, isRoot)
 }
