@@ -59,6 +59,7 @@ $VOUCH_CAROOT, else $CAROOT (mkcert's), else the per-user data folder.`,
 		statusCommand(),
 		envCommand(),
 		checkCommand(),
+		rotateCommand(),
 		completionCommand(),
 		{
 			name:    "version",
@@ -183,6 +184,7 @@ Usage:
   vouch status [--json]         show the CA and, per store, whether it is trusted
   vouch env [--shell SHELL]     exports for runtimes that ignore the system store
   vouch check URL|HOST:PORT     connect and explain whether to trust the server
+  vouch rotate                  replace the CA with a new one for the same names
   vouch completion SHELL        print a completion script (bash, zsh, fish, powershell)
   vouch version                 print the version
   vouch help [COMMAND]          show help
