@@ -456,7 +456,7 @@ func (a *app) trustedVerdict(res *checkJSON, chains [][]*x509.Certificate, trust
 		}
 	}
 	rootFP := certs.Fingerprint(chain[len(chain)-1])
-	var tr *trustedRoot
+	tr := &trusted[0] // the pool holds only these, so one matches
 	for i := range trusted {
 		if trusted[i].rec.Fingerprint == rootFP {
 			tr = &trusted[i]
