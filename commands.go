@@ -58,6 +58,8 @@ $VOUCH_CAROOT, else $CAROOT (mkcert's), else the per-user data folder.`,
 		uninstallCommand(),
 		statusCommand(),
 		envCommand(),
+		checkCommand(),
+		rotateCommand(),
 		completionCommand(),
 		{
 			name:    "version",
@@ -181,6 +183,8 @@ Usage:
   vouch uninstall               take the trust back out
   vouch status [--json]         show the CA and, per store, whether it is trusted
   vouch env [--shell SHELL]     exports for runtimes that ignore the system store
+  vouch check URL|HOST:PORT     connect and explain whether to trust the server
+  vouch rotate                  replace the CA with a new one for the same names
   vouch completion SHELL        print a completion script (bash, zsh, fish, powershell)
   vouch version                 print the version
   vouch help [COMMAND]          show help

@@ -1,0 +1,207 @@
+package certs
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// snapshot reads every file under dir (paths relative to it) with its mode.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() || rel == lockFileName {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := os.Stat(p)
+		out[rel] = st.Mode().Perm().String() + " " + string(data)
+		return nil
+	})
+	return out
+}
+
+func constrainedCA(t *testing.T, kt KeyType) *CA {
+	t.Helper()
+	c := DefaultConstraints()
+	if err := c.Permit("photos.alice.org"); err != nil {
+		t.Fatal(err)
+	}
+	ca, err := Create(t.TempDir(), CreateOptions{Constraints: c, KeyType: kt, Owner: "alice@host"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca
+}
+
+func TestRotateTwice(t *testing.T) {
+	first := constrainedCA(t, "")
+	dir := first.Dir
+	before := snapshot(t, dir)
+	day1 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+	old, second, retired, err := Rotate(dir, CreateOptions{Owner: "alice@host", Now: func() time.Time { return day1 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.Fingerprint() != first.Fingerprint() || second.Fingerprint() == first.Fingerprint() {
+		t.Fatalf("Rotate: old %s new %s, want old %s and a new one", old.Fingerprint(), second.Fingerprint(), first.Fingerprint())
+	}
+	if want := filepath.Join(dir, RetiredDir, "2030-01-02-"+first.Fingerprint()[:16]); retired != want {
+		t.Errorf("retired to %s, want %s", retired, want)
+	}
+	// The retired folder holds the old CA's files, byte for byte, modes too.
+	for name, v := range snapshot(t, retired) {
+		if before[name] != v {
+			t.Errorf("retired %s differs from the old CA's", name)
+		}
+	}
+	if len(snapshot(t, retired)) != 3 {
+		t.Errorf("retired folder holds %v, want the 3 CA files", snapshot(t, retired))
+	}
+	back, err := Load(retired)
+	if err != nil || back.Fingerprint() != first.Fingerprint() {
+		t.Errorf("Load(retired) = %v, %v; want the old CA", back, err)
+	}
+
+	// The folder now loads as the new CA, with the same constraints, and
+	// it can issue.
+	now, err := Load(dir)
+	if err != nil || now.Fingerprint() != second.Fingerprint() || second.Dir != dir {
+		t.Fatalf("Load(dir) = %v, %v; want the new CA", now, err)
+	}
+	if !now.Constraints.Covers(first.Constraints) || !first.Constraints.Covers(now.Constraints) {
+		t.Errorf("constraints changed: %s, was %s", now.Constraints, first.Constraints)
+	}
+	if len(now.Root.PermittedEmailAddresses) == 0 || len(now.Root.PermittedURIDomains) == 0 {
+		t.Errorf("the new root lost its email or URI constraints")
+	}
+	names, _ := ParseNames([]string{"photos.alice.org"})
+	if _, err := now.Issue(LeafRequest{Names: names}); err != nil {
+		t.Errorf("the new CA can't issue: %v", err)
+	}
+	if !strings.Contains(now.Root.NotBefore.String(), "2030-01-02") {
+		t.Errorf("the new CA was not made at the given time: %v", now.Root.NotBefore)
+	}
+
+	_, third, retired2, err := Rotate(dir, CreateOptions{Now: func() time.Time { return day1 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if retired2 == retired || third.Fingerprint() == second.Fingerprint() {
+		t.Errorf("second rotation: retired to %s (first to %s), new %s", retired2, retired, third.Fingerprint())
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, RetiredDir))
+	if len(entries) != 2 {
+		t.Errorf("retired/ holds %d entries, want 2 (both old CAs, no temp folders)", len(entries))
+	}
+	top, _ := os.ReadDir(dir)
+	for _, e := range top {
+		if strings.HasPrefix(e.Name(), ".rotate-") {
+			t.Errorf("staging folder %s left behind", e.Name())
+		}
+	}
+	if got, err := Load(retired); err != nil || got.Fingerprint() != first.Fingerprint() {
+		t.Errorf("the first retired CA changed: %v, %v", got, err)
+	}
+}
+
+func TestRotateKeepsKeyType(t *testing.T) {
+	ca := constrainedCA(t, RSA2048)
+	_, fresh, _, err := Rotate(ca.Dir, CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, ok := fresh.Root.PublicKey.(*rsa.PublicKey); !ok || k.N.BitLen() != 2048 {
+		t.Errorf("new root key is %T, want RSA 2048", fresh.Root.PublicKey)
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("no entropy today") }
+
+// TestRotateFailures: whatever step fails, the folder is left holding the
+// old CA, byte for byte, and nothing retired.
+func TestRotateFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		opts   CreateOptions
+		rename func(from, to string) error
+		want   string
+	}{
+		{"creating the new CA", CreateOptions{Rand: failingReader{}}, nil, "failed to make the new CA"},
+		{"moving the retired copy", CreateOptions{}, func(from, to string) error {
+			if filepath.Base(filepath.Dir(to)) == RetiredDir {
+				return errors.New("disk on fire")
+			}
+			return os.Rename(from, to)
+		}, "failed to keep a copy of the old CA"},
+		{"moving the new root in", CreateOptions{}, func(from, to string) error {
+			if filepath.Base(to) == RootCertFile && filepath.Base(filepath.Dir(from)) != RetiredDir {
+				return errors.New("disk on fire")
+			}
+			return os.Rename(from, to)
+		}, "the old CA was put back"},
+		{"moving the new issuing key in", CreateOptions{}, func(from, to string) error {
+			if filepath.Base(to) == IssuerKeyFile && strings.HasPrefix(filepath.Base(filepath.Dir(from)), ".rotate-") {
+				return errors.New("disk on fire")
+			}
+			return os.Rename(from, to)
+		}, "the old CA was put back"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.rename != nil {
+				rename = tc.rename
+				t.Cleanup(func() { rename = os.Rename })
+			}
+			ca := constrainedCA(t, "")
+			before := snapshot(t, ca.Dir)
+			_, fresh, _, err := Rotate(ca.Dir, tc.opts)
+			if err == nil || fresh != nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Rotate = %v, %v; want an error saying %q", fresh, err, tc.want)
+			}
+			after := snapshot(t, ca.Dir)
+			if len(after) != len(before) {
+				t.Errorf("files after a failed rotation: %d, before %d", len(after), len(before))
+			}
+			for name, v := range before {
+				if after[name] != v {
+					t.Errorf("%s changed", name)
+				}
+			}
+			if got, err := Load(ca.Dir); err != nil || !bytes.Equal(got.Root.Raw, ca.Root.Raw) {
+				t.Errorf("Load after a failed rotation = %v, %v", got, err)
+			}
+		})
+	}
+}
+
+func TestRotateRefuses(t *testing.T) {
+	if _, _, _, err := Rotate(t.TempDir(), CreateOptions{}); !errors.Is(err, ErrNoCA) {
+		t.Errorf("Rotate(empty folder) = %v, want ErrNoCA", err)
+	}
+	dir := t.TempDir()
+	mkcertCA(t, dir)
+	before := snapshot(t, dir)
+	if _, _, _, err := Rotate(dir, CreateOptions{}); !errors.Is(err, ErrAdopted) {
+		t.Errorf("Rotate(mkcert folder) = %v, want ErrAdopted", err)
+	}
+	after := snapshot(t, dir)
+	if len(after) != len(before) {
+		t.Errorf("refusing changed the mkcert folder: %v", after)
+	}
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vouchdev/vouch/certs"
+)
+
+func rotateCommand() *command {
+	return &command{
+		name:    "rotate",
+		usage:   "[--caroot DIR] [--stores LIST]",
+		summary: "replace the CA with a new one for the same names, ahead of its expiry",
+		help: `Makes a new CA that may vouch for the same names as the current one (its
+root key, as always, never written), trusts its root in every store like
+"vouch install", and prints what your friends need to trust it: the new
+fingerprint, read aloud or pasted, and the command they run.
+
+The old CA is kept, whole, in the CA folder under retired/DATE-FINGERPRINT,
+and its root stays trusted on this machine, so certificates it issued keep
+working while you move your servers over. When none uses it any more:
+vouch uninstall --caroot that folder --purge.
+
+An mkcert CA is not rotated: make a new vouch CA with
+"vouch --caroot NEW_FOLDER install" instead.`,
+		flags: func(fs *pflag.FlagSet) runner {
+			caroot := fs.String("caroot", "", "the CA folder")
+			stores := fs.String("stores", "", "comma-separated `LIST` of stores to trust the new root in (default: all found)")
+			return func(a *app, args []string) int {
+				if len(args) > 0 {
+					return a.usageError("rotate", "unexpected argument %q", args[0])
+				}
+				return a.cmdRotate(*caroot, *stores)
+			}
+		},
+	}
+}
+
+func (a *app) cmdRotate(caroot, storeList string) int {
+	if _, _, err := a.selectStores(storeList); err != nil {
+		return a.usageError("rotate", "%v", err)
+	}
+	dir, _, err := a.caroot(caroot)
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	old, fresh, retired, err := certs.Rotate(dir, certs.CreateOptions{Owner: a.who(), Now: a.now})
+	switch {
+	case errors.Is(err, certs.ErrNoCA):
+		a.errorf("there is no CA in %s to rotate", dir)
+		a.hintf("vouch install")
+		return exitFail
+	case errors.Is(err, certs.ErrAdopted):
+		a.errorf("the CA in %s is mkcert's: its root key is on disk and it has no name constraints; vouch rotates only CAs it made", dir)
+		a.hintf("vouch --caroot NEW_FOLDER install   (a new vouch CA, limited to local names)")
+		return exitFail
+	case err != nil:
+		a.errorf("%v", err)
+		return exitFail
+	}
+	a.infof("retired the old CA (fingerprint %s, valid until %s) to %s", certs.FingerprintOf(old.Root).Voice(), day(old.Root.NotAfter), retired)
+	a.infof("made a new CA in %s; it may vouch for %s", dir, fresh.Constraints.Describe())
+	a.warnRisky(fresh)
+
+	code := a.cmdInstall(caroot, storeList, nil, false)
+	if code != exitOK {
+		a.errorf("the new CA is made, but trusting it here failed (above)")
+		a.hintf("vouch install")
+	}
+	printRootFacts(a.stdout, fresh.Root, filepath.Join(dir, certs.RootCertFile), fresh.Constraints.Describe())
+	a.hintf("once your friends trust the new root, issue new certificates for your servers: vouch HOST...")
+	a.hintf("when no server uses the old CA any more: vouch uninstall --caroot %s --purge", shellQuote(retired))
+	return code
+}
+
+// printRootFacts prints what a friend needs to trust a root: its
+// fingerprint in both spoken forms, what it may vouch for, its expiry and
+// the command to run. vouch export prints the same facts; after both are
+// merged, rotate should call export's printer instead.
+func printRootFacts(w io.Writer, root *x509.Certificate, file, permits string) {
+	fp := certs.FingerprintOf(root)
+	fmt.Fprintf(w, "root           %s\n", root.Subject)
+	fmt.Fprintf(w, "root file      %s\n", file)
+	fmt.Fprintf(w, "fingerprint    SHA-256 %s\n", fp.Voice())
+	fmt.Fprintf(w, "in words       %s\n", fp.Words())
+	fmt.Fprintf(w, "may vouch for  %s\n", permits)
+	fmt.Fprintf(w, "expires        %s\n", root.NotAfter.UTC().Format(time.DateOnly))
+	fmt.Fprintf(w, "\nSend the root file to each friend, read them the fingerprint over a channel\n")
+	fmt.Fprintf(w, "you both trust (in person, a call), and have them run, with the same --name\n")
+	fmt.Fprintf(w, "they gave your old root:\n\n")
+	fmt.Fprintf(w, "    vouch trust %s --fingerprint '%s' --name LABEL\n", filepath.Base(file), fp.Voice())
+}
+
+// shellQuote quotes a path for a hint when it needs it.
+func shellQuote(s string) string {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '/' || r == '-' || r == '_' || r == '.' || r == ':') {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+	}
+	return s
+}

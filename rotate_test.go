@@ -1,0 +1,165 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vouchdev/vouch/certs"
+)
+
+func TestRotate(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, stdout, stderr := testApp(t, true)
+	if code := a.run([]string{"install", "--permit", "photos.alice.org"}); code != exitOK {
+		t.Fatalf("install = %d: %s", code, stderr)
+	}
+	dir, first, err := a.loadCA("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchors := filepath.Join(d.root, "/usr/local/share/ca-certificates")
+
+	var retired []string
+	fps := []string{first.Fingerprint()}
+	for i := 0; i < 2; i++ {
+		stdout.Reset()
+		stderr.Reset()
+		if code := a.run([]string{"rotate"}); code != exitOK {
+			t.Fatalf("rotate #%d = %d: %s", i+1, code, stderr)
+		}
+		_, ca, err := a.loadCA("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ca.Fingerprint() == fps[len(fps)-1] {
+			t.Fatalf("rotate #%d kept the same CA", i+1)
+		}
+		if !ca.Constraints.Covers(first.Constraints) || !first.Constraints.Covers(ca.Constraints) {
+			t.Errorf("rotate #%d: constraints %s, want %s", i+1, ca.Constraints, first.Constraints)
+		}
+		fp := certs.FingerprintOf(ca.Root)
+		for _, want := range []string{
+			"fingerprint    SHA-256 " + fp.Voice() + "\n",
+			"in words       " + fp.Words() + "\n",
+			"may vouch for  " + ca.Constraints.Describe() + "\n",
+			"    vouch trust rootCA.pem --fingerprint '" + fp.Voice() + "' --name LABEL\n",
+		} {
+			if !strings.Contains(stdout.String(), want) {
+				t.Errorf("rotate #%d stdout lacks %q:\n%s", i+1, want, stdout)
+			}
+		}
+		if parsed, err := certs.ParseFingerprint(fp.Words()); err != nil || !parsed.Equal(fp) {
+			t.Errorf("the printed words do not read back as the fingerprint: %v", err)
+		}
+		m := regexp.MustCompile(`retired the old CA \(fingerprint [0-9A-F ]+, valid until \S+\) to (\S+)\n`).FindStringSubmatch(stderr.String())
+		if m == nil {
+			t.Fatalf("rotate #%d stderr does not say where the old CA went:\n%s", i+1, stderr)
+		}
+		old, err := certs.Load(m[1])
+		if err != nil || old.Fingerprint() != fps[len(fps)-1] {
+			t.Errorf("rotate #%d: %s holds %v, %v; want the previous CA", i+1, m[1], old, err)
+		}
+		if !strings.Contains(stderr.String(), "vouch: hint: when no server uses the old CA any more: vouch uninstall --caroot "+m[1]+" --purge") {
+			t.Errorf("no uninstall hint for the retired CA:\n%s", stderr)
+		}
+		retired = append(retired, m[1])
+		fps = append(fps, ca.Fingerprint())
+	}
+
+	// Every root is still trusted: the old ones until their uninstall.
+	for _, fp := range fps {
+		if _, err := os.Stat(filepath.Join(anchors, "vouch-"+fp[:16]+".crt")); err != nil {
+			t.Errorf("root %s is not anchored after the rotations: %v", fp[:16], err)
+		}
+	}
+	if code := a.run([]string{"status"}); code != exitOK {
+		t.Errorf("status after rotate = %d: %s", code, stderr)
+	}
+
+	// The hint works: uninstalling a retired CA takes out only its root.
+	if code := a.run([]string{"uninstall", "--caroot", retired[0], "--purge"}); code != exitOK {
+		t.Fatalf("uninstall of the retired CA = %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(anchors, "vouch-"+fps[0][:16]+".crt")); err == nil {
+		t.Errorf("the retired root is still anchored")
+	}
+	if _, err := os.Stat(filepath.Join(anchors, "vouch-"+fps[2][:16]+".crt")); err != nil {
+		t.Errorf("uninstalling the retired CA took out the current root: %v", err)
+	}
+	if _, err := os.Stat(retired[0]); err == nil {
+		t.Errorf("--purge left %s", retired[0])
+	}
+	if _, err := certs.Load(dir); err != nil {
+		t.Errorf("the current CA is gone: %v", err)
+	}
+}
+
+func TestRotateRefusals(t *testing.T) {
+	a, stdout, stderr := testApp(t, true)
+	withFake(t, newFakeDebian(t))
+	if code := a.run([]string{"rotate"}); code != exitFail || !strings.Contains(stderr.String(), "vouch: error: there is no CA in") || !strings.Contains(stderr.String(), "vouch: hint: vouch install") {
+		t.Errorf("rotate with no CA = %d, %q", code, stderr)
+	}
+
+	stderr.Reset()
+	dir := filepath.Join(t.TempDir(), "mkcert")
+	os.Mkdir(dir, 0o700)
+	mkcertFolder(t, dir)
+	if code := a.run([]string{"rotate", "--caroot", dir}); code != exitFail || !strings.Contains(stderr.String(), "is mkcert's") {
+		t.Errorf("rotate of an mkcert CA = %d, %q", code, stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("refusing touched the mkcert folder: %d entries", len(entries))
+	}
+
+	stderr.Reset()
+	if code := a.run([]string{"rotate", "extra"}); code != exitUsage {
+		t.Errorf("rotate extra = %d", code)
+	}
+	if code := a.run([]string{"rotate", "--stores", "nosuch"}); code != exitUsage {
+		t.Errorf("rotate --stores nosuch = %d", code)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout: %s", stdout)
+	}
+}
+
+// mkcertFolder writes an mkcert-style CA (root and its key, no
+// intermediate) into dir.
+func mkcertFolder(t *testing.T, dir string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mkcert tester"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(10, 0, 0),
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := certs.MarshalKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := certs.WriteFiles(
+		certs.File{Path: filepath.Join(dir, certs.RootCertFile), Data: certs.CertPEM(der), Mode: 0o644},
+		certs.File{Path: filepath.Join(dir, certs.RootKeyFile), Data: keyPEM, Mode: 0o400},
+	); err != nil {
+		t.Fatal(err)
+	}
+}
