@@ -100,6 +100,10 @@ func (w *WSL) lookup(ctx context.Context, certutil string, thumb string) (bool, 
 // around them, which Windows translates.
 func ParseCertutilStore(out []byte, runErr error, thumb string) (bool, error) {
 	text := strings.ToLower(string(out))
+	var ee *platform.ExecError
+	if errors.As(runErr, &ee) {
+		text += "\n" + strings.ToLower(ee.Output)
+	}
 	flat := strings.NewReplacer(" ", "", "\t", "").Replace(text)
 	switch {
 	case runErr == nil:
@@ -207,6 +211,10 @@ func (w *WSL) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 // explainCertutilExe says what a failed certutil.exe change means.
 func explainCertutilExe(out []byte, err error) error {
 	text := strings.ToLower(string(out))
+	var ee *platform.ExecError
+	if errors.As(err, &ee) {
+		text += "\n" + strings.ToLower(ee.Output)
+	}
 	if strings.Contains(text, "0x800704c7") || strings.Contains(text, "error_cancelled") {
 		return fmt.Errorf("you answered No in Windows' dialog, so the Windows Root store was left as it was")
 	}
