@@ -79,11 +79,11 @@ func TestCompletionBash(t *testing.T) {
 		{line: "vouch ", has: []string{"cert", "install", "status", "completion", "help"}},
 		{line: "vouch install --st", want: []string{"--stores"}},
 		{line: "vouch install --", has: []string{"--caroot", "--stores", "--permit", "--help"}, not: []string{"--key-type"}},
-		{line: "vouch install --stores ", want: []string{"system", "nss", "java"}},
+		{line: "vouch install --stores ", want: []string{"system", "nss", "java", "windows"}},
 		{line: "vouch install --stores n", want: []string{"nss"}},
 		{line: "vouch install --stores system,j", want: []string{"system,java"}},
 		// --stores=<TAB> and --stores=n<TAB>, as bash splits them at "=".
-		{line: "vouch status --stores =", want: []string{"system", "nss", "java"}},
+		{line: "vouch status --stores =", want: []string{"system", "nss", "java", "windows"}},
 		{line: "vouch status --stores = n", want: []string{"nss"}},
 		{line: "vouch cert --key-type ", has: []string{"ecdsa", "rsa2048", "rsa3072", "rsa4096"}},
 		{line: "vouch cert --key-type rsa3", want: []string{"rsa3072"}},

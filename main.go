@@ -26,6 +26,9 @@ type app struct {
 	owner          string
 	now            func() time.Time
 	isRoot         bool
+	// machine: --machine, Windows' LocalMachine\Root instead of the
+	// user's Root store.
+	machine bool
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

@@ -56,16 +56,16 @@ func (a *app) newSystem(r platform.Runner) (platform.System, error) {
 // stores lists every store this build supports on this machine.
 func (a *app) stores() []truststore.Store {
 	r := a.runner()
-	sys, err := a.newSystem(r)
 	state := platform.StateDir(a.goos, a.home, a.getenv)
 	nss := truststore.NewNSS(r, a.home, a.getenv, a.goos)
 	if state != "" {
 		nss.CacheFile = filepath.Join(state, "nss-listings.json")
 	}
 	return []truststore.Store{
-		&truststore.System{Sys: sys, Err: err},
+		a.systemStore(r),
 		nss,
 		truststore.NewJava(platform.JavaSearch{Root: a.fsRoot(), Home: a.home, Getenv: a.getenv, GOOS: a.goos}, r, state),
+		a.wslStore(r),
 	}
 }
 
@@ -113,28 +113,38 @@ func (a *app) loadCA(flag string) (string, *certs.CA, error) {
 }
 
 func rootOf(ca *certs.CA) truststore.Root {
-	return truststore.Root{Cert: ca.Root, PEM: certs.CertPEM(ca.Root.Raw), File: filepath.Join(ca.Dir, certs.RootCertFile)}
+	return truststore.Root{Cert: ca.Root, PEM: certs.CertPEM(ca.Root.Raw), File: filepath.Join(ca.Dir, certs.RootCertFile), Leaf: probeLeaf(ca)}
 }
 
 func installCommand() *command {
 	return &command{
 		name:    "install",
-		usage:   "[--stores LIST] [--permit NAME]... [--unconstrained]",
+		usage:   "[--stores LIST] [--permit NAME]... [--unconstrained] [--machine]",
 		summary: "make the CA if needed and trust it in every store",
 		help: `Makes the CA if there is none, then trusts its root in every store found
 (or those named by --stores or $TRUST_STORES, comma-separated: system, nss,
-java). A store that already trusts the root is left alone: when all do,
+java, windows). A store that already trusts the root is left alone: when all do,
 install changes nothing and starts nothing but certutil -L to read the
 browser databases. Not root: changes go through sudo; where
-sudo can't ask for a password, vouch prints the commands to run as root.`,
+sudo can't ask for a password, vouch prints the commands to run as root.
+
+On Windows the system store is your user's Root store, and Windows asks
+you to confirm the change in a dialog; --machine uses LocalMachine\Root
+instead, for every user, from an Administrator shell. Under WSL the
+windows store is the Windows user's Root store (through certutil.exe),
+so Windows browsers trust servers running in WSL.`,
 		flags: func(fs *pflag.FlagSet) runner {
 			caroot := fs.String("caroot", "", "the CA folder")
 			stores := fs.String("stores", "", "comma-separated `LIST` of stores (default: all found)")
 			permit := fs.StringArray("permit", nil, "when this command makes the CA, also permit `NAME`; repeatable")
 			unconstrained := fs.Bool("unconstrained", false, "when this command makes the CA, give it no name constraints (dangerous)")
+			machine := fs.Bool("machine", false, `Windows: trust it in LocalMachine\Root, for every user (needs an elevated shell)`)
 			return func(a *app, args []string) int {
 				if len(args) > 0 {
 					return a.usageError("install", "unexpected argument %q", args[0])
+				}
+				if code, ok := a.machineFlag("install", *machine); !ok {
+					return code
 				}
 				return a.cmdInstall(*caroot, *stores, *permit, *unconstrained)
 			}
@@ -241,13 +251,19 @@ func (a *app) storeError(store, verb string, err error) {
 		}
 		return
 	}
+	var ee *truststore.ElevationError
+	if errors.As(err, &ee) {
+		a.errorf("%s: %v", store, ee)
+		a.hintf("run in an Administrator PowerShell: %s", ee.Command)
+		return
+	}
 	a.errorf("%s: can't %s: %v", store, verb, err)
 }
 
 func uninstallCommand() *command {
 	return &command{
 		name:    "uninstall",
-		usage:   "[--stores LIST] [--all-vouch-roots] [--purge]",
+		usage:   "[--stores LIST] [--all-vouch-roots] [--purge] [--machine]",
 		summary: "take the CA's trust back out of every store",
 		help: `Removes what vouch install added for this CA's root, and nothing else, from
 every store (or those named by --stores / $TRUST_STORES).`,
@@ -256,9 +272,13 @@ every store (or those named by --stores / $TRUST_STORES).`,
 			stores := fs.String("stores", "", "comma-separated `LIST` of stores (default: all found)")
 			all := fs.Bool("all-vouch-roots", false, "also remove anchors vouch wrote for other (older) roots")
 			purge := fs.Bool("purge", false, "after uninstalling, delete the CA folder")
+			machine := fs.Bool("machine", false, `Windows: take it out of LocalMachine\Root (needs an elevated shell)`)
 			return func(a *app, args []string) int {
 				if len(args) > 0 {
 					return a.usageError("uninstall", "unexpected argument %q", args[0])
+				}
+				if code, ok := a.machineFlag("uninstall", *machine); !ok {
+					return code
 				}
 				return a.cmdUninstall(*caroot, *stores, *all, *purge)
 			}
@@ -320,7 +340,7 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge bool) int {
 func statusCommand() *command {
 	return &command{
 		name:    "status",
-		usage:   "[--stores LIST] [--json]",
+		usage:   "[--stores LIST] [--json] [--machine]",
 		summary: "show the CA and, per store, whether it is trusted",
 		help: `Shows the CA (folder, fingerprint, what it may vouch for, expiry, whether
 the root key is on disk) and, for every store, whether the root is trusted
@@ -329,9 +349,13 @@ and why. Changes nothing. Exits 0 only when every store asked trusts it.`,
 			caroot := fs.String("caroot", "", "the CA folder")
 			stores := fs.String("stores", "", "comma-separated `LIST` of stores (default: all found)")
 			asJSON := fs.Bool("json", false, "print JSON (the shape is in the README)")
+			machine := fs.Bool("machine", false, `Windows: report on LocalMachine\Root instead of the user's Root store`)
 			return func(a *app, args []string) int {
 				if len(args) > 0 {
 					return a.usageError("status", "unexpected argument %q", args[0])
+				}
+				if code, ok := a.machineFlag("status", *machine); !ok {
+					return code
 				}
 				return a.cmdStatus(*caroot, *stores, *asJSON)
 			}

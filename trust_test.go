@@ -184,8 +184,8 @@ func TestStoresSelection(t *testing.T) {
 	d := newFakeDebian(t)
 	withFake(t, d)
 	a, _, stderr := testApp(t, true)
-	if code := a.run([]string{"install", "--stores", "windows"}); code != exitUsage || !strings.Contains(stderr.String(), `unknown store "windows"`) {
-		t.Errorf("install --stores windows = %d, %q", code, stderr)
+	if code := a.run([]string{"install", "--stores", "macos"}); code != exitUsage || !strings.Contains(stderr.String(), `unknown store "macos"`) {
+		t.Errorf("install --stores macos = %d, %q", code, stderr)
 	}
 	// Named, a store that is not on this machine is an error; by default it
 	// is left out.

@@ -308,6 +308,7 @@ func (n *NSS) Status(r Root) Status {
 	if len(found.NoDB) > 0 {
 		st.Reason += "; profiles with no database yet (the browser makes it on first start): " + strings.Join(found.NoDB, ", ")
 	}
+	st.Reason += enterpriseRootsNote(n.GOOS, found.DBs)
 	return st
 }
 

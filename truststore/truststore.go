@@ -20,6 +20,10 @@ type Root struct {
 	Cert *x509.Certificate
 	PEM  []byte
 	File string
+	// Leaf issues a throwaway leaf for localhost under the CA, in memory,
+	// and returns it with the chain above it, for stores whose verdict
+	// comes from a platform verifier. Nil when there is no CA to sign.
+	Leaf func() (*x509.Certificate, []*x509.Certificate, error)
 }
 
 // State is a store's verdict on a root.
@@ -52,7 +56,7 @@ type Store interface {
 }
 
 // Names lists every store name vouch knows, supported here or not.
-var Names = []string{"system", "nss", "java"}
+var Names = []string{"system", "nss", "java", "windows"}
 
 // Select picks the stores named in list (comma-separated, as mkcert's
 // TRUST_STORES), or all available ones when list is empty. Naming a store

@@ -37,7 +37,7 @@ func TestSelect(t *testing.T) {
 		{"nss,system", "system,nss", ""},
 		{" system , system ", "system", ""},
 		{"java", "", "not supported"},
-		{"windows,system", "", `unknown store "windows"`},
+		{"macos,system", "", `unknown store "macos"`},
 		{",", "", "no stores"},
 	}
 	for _, tt := range tests {
