@@ -30,6 +30,7 @@ type certFlags struct {
 	csr           string
 	permit        []string
 	unconstrained bool
+	only          bool
 }
 
 func certCommand() *command {
@@ -66,6 +67,7 @@ certificates, "_wildcard" for "*". The paths written are printed on stdout.`,
 			fs.StringVar(&f.csr, "csr", "", "sign the certificate request in `FILE`, using its names and key")
 			fs.StringArrayVar(&f.permit, "permit", nil, "when this command makes the CA, also permit `NAME` (a domain, IP or CIDR); repeatable")
 			fs.BoolVar(&f.unconstrained, "unconstrained", false, "when this command makes the CA, give it no name constraints (dangerous)")
+			fs.BoolVar(&f.only, "only", false, onlyUsage)
 			return func(a *app, args []string) int { return a.cmdCert(f, args) }
 		},
 	}
@@ -109,8 +111,11 @@ func (a *app) caroot(flag string) (string, bool, error) {
 }
 
 // createConstraints are the constraints a CA made by this command gets; nil
-// for --unconstrained.
-func createConstraints(permit []string, unconstrained bool) (*certs.Constraints, error) {
+// for --unconstrained. With --only they are exactly the --permit names.
+func createConstraints(permit []string, unconstrained, only bool) (*certs.Constraints, error) {
+	if only {
+		return onlyConstraints(permit, unconstrained)
+	}
 	if unconstrained {
 		if len(permit) > 0 {
 			return nil, errors.New("give --permit or --unconstrained, not both")
@@ -144,7 +149,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	if err != nil {
 		return a.usageError("cert", "%v", err)
 	}
-	planned, err := createConstraints(f.permit, f.unconstrained)
+	planned, err := createConstraints(f.permit, f.unconstrained, f.only)
 	if err != nil {
 		return a.usageError("cert", "%v", err)
 	}
@@ -207,6 +212,10 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		if len(f.permit) > 0 && !ca.Constraints.Covers(planned) {
 			a.errorf("the CA in %s already exists and its constraints can't change; it permits: %s", dir, ca.Constraints)
 			a.hintf("make a new CA that permits it: vouch --caroot NEW_FOLDER %s cert %s", permitFlags(f.permit), request)
+			return exitFail
+		}
+		if f.only && !a.onlyMatches(dir, ca, planned) {
+			a.hintf("vouch --caroot NEW_FOLDER cert --only %s %s", permitFlags(f.permit), request)
 			return exitFail
 		}
 	case errors.Is(err, certs.ErrNoCA):
