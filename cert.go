@@ -31,6 +31,7 @@ type certFlags struct {
 	permit        []string
 	unconstrained bool
 	only          bool
+	chainWithRoot bool
 }
 
 func certCommand() *command {
@@ -51,7 +52,10 @@ made.
 Files, as mkcert names them: NAME.pem (the certificate, then the CA's
 intermediate), NAME-key.pem, or NAME.p12 with --pkcs12 (password
 "changeit"). NAME is the first host, "+N" for N more, "-client" for client
-certificates, "_wildcard" for "*". The paths written are printed on stdout.`,
+certificates, "_wildcard" for "*". The paths written are printed on stdout.
+--chain-with-root adds the root after the intermediate, so friends can take
+it from the server (off by default: clients never trust a root a server
+sends, so it only costs bytes in every handshake).`,
 		flags: func(fs *pflag.FlagSet) runner {
 			f := &certFlags{}
 			fs.StringVar(&f.caroot, "caroot", "", "the CA folder")
@@ -68,6 +72,7 @@ certificates, "_wildcard" for "*". The paths written are printed on stdout.`,
 			fs.StringArrayVar(&f.permit, "permit", nil, "when this command makes the CA, also permit `NAME` (a domain, IP or CIDR); repeatable")
 			fs.BoolVar(&f.unconstrained, "unconstrained", false, "when this command makes the CA, give it no name constraints (dangerous)")
 			fs.BoolVar(&f.only, "only", false, onlyUsage)
+			fs.BoolVar(&f.chainWithRoot, "chain-with-root", false, chainWithRootUsage)
 			return func(a *app, args []string) int { return a.cmdCert(f, args) }
 		},
 	}
@@ -259,6 +264,10 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		}
 		a.errorf("%v", err)
 		return exitFail
+	}
+
+	if f.chainWithRoot {
+		withRoot(leaf, ca)
 	}
 
 	var files []certs.File
