@@ -58,6 +58,7 @@ $VOUCH_CAROOT, else $CAROOT (mkcert's), else the per-user data folder.`,
 		uninstallCommand(),
 		statusCommand(),
 		envCommand(),
+		exportCommand(),
 		completionCommand(),
 		{
 			name:    "version",
@@ -181,6 +182,7 @@ Usage:
   vouch uninstall               take the trust back out
   vouch status [--json]         show the CA and, per store, whether it is trusted
   vouch env [--shell SHELL]     exports for runtimes that ignore the system store
+  vouch export [--out DIR]      write the root and an invitation for friends to trust it
   vouch completion SHELL        print a completion script (bash, zsh, fish, powershell)
   vouch version                 print the version
   vouch help [COMMAND]          show help
