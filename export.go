@@ -317,7 +317,7 @@ func (a *app) cmdExport(f *exportFlags, args []string) int {
 // --force. A refusal is reported here, and nothing is written.
 func (a *app) exportPlan(files []certs.File, force bool) ([]certs.File, error) {
 	var write []certs.File
-	var differ []string
+	var differ, same []string
 	for _, f := range files {
 		old, err := os.ReadFile(f.Path)
 		switch {
@@ -331,7 +331,7 @@ func (a *app) exportPlan(files []certs.File, force bool) ([]certs.File, error) {
 			a.errorf("can't read %s: %v", f.Path, err)
 			return nil, err
 		case bytes.Equal(old, f.Data):
-			a.infof("%s is already up to date", f.Path)
+			same = append(same, f.Path)
 		case force:
 			write = append(write, f)
 		default:
@@ -346,6 +346,9 @@ func (a *app) exportPlan(files []certs.File, force bool) ([]certs.File, error) {
 		a.errorf("%s already %s with other contents; nothing was written", strings.Join(differ, ", "), verb)
 		a.hintf("vouch export --force   (to replace %s), or vouch export --out NEW_FOLDER", it)
 		return nil, errors.New("files differ")
+	}
+	for _, p := range same {
+		a.infof("%s is already up to date", p)
 	}
 	return write, nil
 }
