@@ -30,6 +30,8 @@ type certFlags struct {
 	csr           string
 	permit        []string
 	unconstrained bool
+	only          bool
+	chainWithRoot bool
 }
 
 func certCommand() *command {
@@ -50,7 +52,10 @@ made.
 Files, as mkcert names them: NAME.pem (the certificate, then the CA's
 intermediate), NAME-key.pem, or NAME.p12 with --pkcs12 (password
 "changeit"). NAME is the first host, "+N" for N more, "-client" for client
-certificates, "_wildcard" for "*". The paths written are printed on stdout.`,
+certificates, "_wildcard" for "*". The paths written are printed on stdout.
+--chain-with-root adds the root after the intermediate, so friends can take
+it from the server (off by default: clients never trust a root a server
+sends, so it only costs bytes in every handshake).`,
 		flags: func(fs *pflag.FlagSet) runner {
 			f := &certFlags{}
 			fs.StringVar(&f.caroot, "caroot", "", "the CA folder")
@@ -66,6 +71,8 @@ certificates, "_wildcard" for "*". The paths written are printed on stdout.`,
 			fs.StringVar(&f.csr, "csr", "", "sign the certificate request in `FILE`, using its names and key")
 			fs.StringArrayVar(&f.permit, "permit", nil, "when this command makes the CA, also permit `NAME` (a domain, IP or CIDR); repeatable")
 			fs.BoolVar(&f.unconstrained, "unconstrained", false, "when this command makes the CA, give it no name constraints (dangerous)")
+			fs.BoolVar(&f.only, "only", false, onlyUsage)
+			fs.BoolVar(&f.chainWithRoot, "chain-with-root", false, chainWithRootUsage)
 			return func(a *app, args []string) int { return a.cmdCert(f, args) }
 		},
 	}
@@ -109,8 +116,11 @@ func (a *app) caroot(flag string) (string, bool, error) {
 }
 
 // createConstraints are the constraints a CA made by this command gets; nil
-// for --unconstrained.
-func createConstraints(permit []string, unconstrained bool) (*certs.Constraints, error) {
+// for --unconstrained. With --only they are exactly the --permit names.
+func createConstraints(permit []string, unconstrained, only bool) (*certs.Constraints, error) {
+	if only {
+		return onlyConstraints(permit, unconstrained)
+	}
 	if unconstrained {
 		if len(permit) > 0 {
 			return nil, errors.New("give --permit or --unconstrained, not both")
@@ -144,7 +154,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	if err != nil {
 		return a.usageError("cert", "%v", err)
 	}
-	planned, err := createConstraints(f.permit, f.unconstrained)
+	planned, err := createConstraints(f.permit, f.unconstrained, f.only)
 	if err != nil {
 		return a.usageError("cert", "%v", err)
 	}
@@ -209,6 +219,10 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 			a.hintf("make a new CA that permits it: vouch --caroot NEW_FOLDER %s cert %s", permitFlags(f.permit), request)
 			return exitFail
 		}
+		if f.only && !a.onlyMatches(dir, ca, planned) {
+			a.hintf("vouch --caroot NEW_FOLDER cert --only %s %s", permitFlags(f.permit), request)
+			return exitFail
+		}
 	case errors.Is(err, certs.ErrNoCA):
 		// Refuse before a CA is made for names it could never sign.
 		if err := planned.Check(names); err != nil {
@@ -250,6 +264,10 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		}
 		a.errorf("%v", err)
 		return exitFail
+	}
+
+	if f.chainWithRoot {
+		withRoot(leaf, ca)
 	}
 
 	var files []certs.File

@@ -58,6 +58,7 @@ $VOUCH_CAROOT, else $CAROOT (mkcert's), else the per-user data folder.`,
 		uninstallCommand(),
 		statusCommand(),
 		envCommand(),
+		exportCommand(),
 		checkCommand(),
 		rotateCommand(),
 		completionCommand(),
@@ -183,6 +184,7 @@ Usage:
   vouch uninstall               take the trust back out
   vouch status [--json]         show the CA and, per store, whether it is trusted
   vouch env [--shell SHELL]     exports for runtimes that ignore the system store
+  vouch export [--out DIR]      write the root and an invitation for friends to trust it
   vouch check URL|HOST:PORT     connect and explain whether to trust the server
   vouch rotate                  replace the CA with a new one for the same names
   vouch completion SHELL        print a completion script (bash, zsh, fish, powershell)

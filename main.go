@@ -157,6 +157,7 @@ var valueFlags = map[string]bool{
 	"caroot": true, "cert-file": true, "key-file": true, "p12-file": true,
 	"key-type": true, "days": true, "valid": true, "csr": true, "permit": true,
 	"stores": true, "shell": true,
+	"out": true, "name": true, "url": true, "server": true,
 }
 
 // splitCommand finds the command word: the first argument that is not a

@@ -71,7 +71,7 @@ func (a *app) cmdRotate(caroot, storeList string) int {
 	a.infof("made a new CA in %s; it may vouch for %s", dir, fresh.Constraints.Describe())
 	a.warnRisky(fresh)
 
-	code := a.cmdInstall(caroot, storeList, nil, false)
+	code := a.cmdInstall(caroot, storeList, nil, false, false)
 	if code != exitOK {
 		a.errorf("the new CA is made, but trusting it here failed (above)")
 		a.hintf("vouch install")

@@ -119,7 +119,7 @@ func rootOf(ca *certs.CA) truststore.Root {
 func installCommand() *command {
 	return &command{
 		name:    "install",
-		usage:   "[--stores LIST] [--permit NAME]... [--unconstrained] [--machine]",
+		usage:   "[--stores LIST] [--permit NAME]... [--only | --unconstrained] [--machine]",
 		summary: "make the CA if needed and trust it in every store",
 		help: `Makes the CA if there is none, then trusts its root in every store found
 (or those named by --stores or $TRUST_STORES, comma-separated: system, nss,
@@ -139,6 +139,7 @@ so Windows browsers trust servers running in WSL.`,
 			permit := fs.StringArray("permit", nil, "when this command makes the CA, also permit `NAME`; repeatable")
 			unconstrained := fs.Bool("unconstrained", false, "when this command makes the CA, give it no name constraints (dangerous)")
 			machine := fs.Bool("machine", false, `Windows: trust it in LocalMachine\Root, for every user (needs an elevated shell)`)
+			only := fs.Bool("only", false, onlyUsage)
 			return func(a *app, args []string) int {
 				if len(args) > 0 {
 					return a.usageError("install", "unexpected argument %q", args[0])
@@ -146,14 +147,14 @@ so Windows browsers trust servers running in WSL.`,
 				if code, ok := a.machineFlag("install", *machine); !ok {
 					return code
 				}
-				return a.cmdInstall(*caroot, *stores, *permit, *unconstrained)
+				return a.cmdInstall(*caroot, *stores, *permit, *unconstrained, *only)
 			}
 		},
 	}
 }
 
-func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstrained bool) int {
-	planned, err := createConstraints(permit, unconstrained)
+func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstrained, only bool) int {
+	planned, err := createConstraints(permit, unconstrained, only)
 	if err != nil {
 		return a.usageError("install", "%v", err)
 	}
@@ -177,6 +178,9 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 	} else if len(permit) > 0 && !ca.Constraints.Covers(planned) {
 		a.errorf("the CA in %s already exists and its constraints can't change; it permits: %s", dir, ca.Constraints)
 		a.hintf("make a new CA that permits it: vouch --caroot NEW_FOLDER install %s", permitFlags(permit))
+		return exitFail
+	} else if only && !a.onlyMatches(dir, ca, planned) {
+		a.hintf("vouch --caroot NEW_FOLDER install --only %s", permitFlags(permit))
 		return exitFail
 	}
 	a.warnRisky(ca)

@@ -235,6 +235,9 @@ func (c *Constraints) Describe() string {
 		b.WriteString(strings.Join(c.Domains, ", "))
 		b.WriteString(" (each with every name below it, as host names, email domains and URI hosts)")
 	}
+	if len(c.Ranges) == 0 && b.Len() > 0 {
+		b.WriteString("; no IP addresses")
+	}
 	if len(c.Ranges) > 0 {
 		if b.Len() > 0 {
 			b.WriteString("; ")
@@ -262,6 +265,15 @@ func (c *Constraints) apply(t *x509.Certificate) {
 	t.PermittedDNSDomainsCritical = true
 	t.PermittedDNSDomains = append([]string(nil), c.Domains...)
 	t.PermittedIPRanges = append([]*net.IPNet(nil), c.Ranges...)
+	if len(c.Ranges) == 0 {
+		// No permitted IP subtree would leave IP addresses unconstrained;
+		// excluding both whole address families is how RFC 5280 says
+		// "none" (the CA/Browser Forum's rule for constrained CAs too).
+		t.ExcludedIPRanges = []*net.IPNet{
+			{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)},
+			{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)},
+		}
+	}
 	for _, d := range c.Domains {
 		t.PermittedEmailAddresses = append(t.PermittedEmailAddresses, d, "."+d)
 		t.PermittedURIDomains = append(t.PermittedURIDomains, d, "."+d)
