@@ -20,6 +20,20 @@ type Root struct {
 	Cert *x509.Certificate
 	PEM  []byte
 	File string
+	// Keep are other roots the user wants trusted (their own CA, and those
+	// trusted for other people with vouch trust): a store never reports
+	// them as stale, and uninstalling with all leaves them in place.
+	Keep []*x509.Certificate
+}
+
+// keeps reports whether c is one of the roots r keeps.
+func (r Root) keeps(c func(*x509.Certificate) bool) bool {
+	for _, k := range r.Keep {
+		if c(k) {
+			return true
+		}
+	}
+	return false
 }
 
 // State is a store's verdict on a root.
