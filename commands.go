@@ -57,6 +57,8 @@ $VOUCH_CAROOT, else $CAROOT (mkcert's), else the per-user data folder.`,
 		installCommand(),
 		uninstallCommand(),
 		statusCommand(),
+		trustCommand(),
+		untrustCommand(),
 		envCommand(),
 		completionCommand(),
 		{
@@ -180,6 +182,8 @@ Usage:
   vouch install                 make the CA if needed and trust it (system, browsers, Java)
   vouch uninstall               take the trust back out
   vouch status [--json]         show the CA and, per store, whether it is trusted
+  vouch trust SOURCE --fingerprint FP   trust someone else's root (a file, URL or host:port)
+  vouch untrust LABEL           take a root trusted for someone else back out
   vouch env [--shell SHELL]     exports for runtimes that ignore the system store
   vouch completion SHELL        print a completion script (bash, zsh, fish, powershell)
   vouch version                 print the version
