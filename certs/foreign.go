@@ -36,6 +36,9 @@ func ReadRoot(data []byte) (*x509.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(cs) > 1 && !cs[0].IsCA {
+		return nil, fmt.Errorf("it holds a certificate chain (%d certificates, starting with the leaf for %s), not a root; the root is the certificate whose fingerprint the owner reads you (vouch export writes it)", len(cs), describeNames(cs[0]))
+	}
 	if len(cs) > 1 {
 		var subj []string
 		for _, c := range cs {

@@ -53,6 +53,9 @@ func foreignCert(t testing.TB, mod func(*x509.Certificate), parent *x509.Certifi
 func TestReadRoot(t *testing.T) {
 	root, _ := foreignCert(t, nil, nil, nil)
 	other, _ := foreignCert(t, nil, nil, nil)
+	leaf, _ := foreignCert(t, func(c *x509.Certificate) {
+		c.IsCA, c.KeyUsage, c.DNSNames = false, x509.KeyUsageDigitalSignature, []string{"photos.alice.example"}
+	}, nil, nil)
 	for _, tt := range []struct {
 		name string
 		data []byte
@@ -61,6 +64,7 @@ func TestReadRoot(t *testing.T) {
 		{"pem", CertPEM(root.Raw), ""},
 		{"der", root.Raw, ""},
 		{"two", CertPEM(root.Raw, other.Raw), "holds 2 certificates"},
+		{"chain", CertPEM(leaf.Raw, other.Raw), "a certificate chain (2 certificates, starting with the leaf for photos.alice.example)"},
 		{"empty", nil, "empty file"},
 		{"garbage", []byte("hello"), "not a PEM or DER certificate"},
 		{"key", []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), `"PRIVATE KEY", not CERTIFICATE`},
