@@ -57,6 +57,8 @@ $VOUCH_CAROOT, else $CAROOT (mkcert's), else the per-user data folder.`,
 		installCommand(),
 		uninstallCommand(),
 		statusCommand(),
+		trustCommand(),
+		untrustCommand(),
 		envCommand(),
 		exportCommand(),
 		checkCommand(),
@@ -183,6 +185,8 @@ Usage:
   vouch install                 make the CA if needed and trust it (system, browsers, Java)
   vouch uninstall               take the trust back out
   vouch status [--json]         show the CA and, per store, whether it is trusted
+  vouch trust SOURCE --fingerprint FP   trust someone else's root (a file, URL or host:port)
+  vouch untrust LABEL           take a root trusted for someone else back out
   vouch env [--shell SHELL]     exports for runtimes that ignore the system store
   vouch export [--out DIR]      write the root and an invitation for friends to trust it
   vouch check URL|HOST:PORT     connect and explain whether to trust the server

@@ -75,7 +75,10 @@ func TestCompletionBash(t *testing.T) {
 		not  []string // none of these
 	}{
 		{line: "vouch ins", want: []string{"install"}},
-		{line: "vouch un", want: []string{"uninstall"}},
+		{line: "vouch uni", want: []string{"uninstall"}},
+		{line: "vouch un", want: []string{"uninstall", "untrust"}},
+		{line: "vouch trust --f", want: []string{"--fingerprint"}},
+		{line: "vouch trust --", has: []string{"--fingerprint", "--name", "--replace", "--allow-unconstrained", "--stores"}, not: []string{"--caroot"}},
 		{line: "vouch ", has: []string{"cert", "install", "status", "completion", "help"}},
 		{line: "vouch install --st", want: []string{"--stores"}},
 		{line: "vouch install --", has: []string{"--caroot", "--stores", "--permit", "--help"}, not: []string{"--key-type"}},

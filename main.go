@@ -156,7 +156,7 @@ var mkcertFlags = map[string]bool{
 var valueFlags = map[string]bool{
 	"caroot": true, "cert-file": true, "key-file": true, "p12-file": true,
 	"key-type": true, "days": true, "valid": true, "csr": true, "permit": true,
-	"stores": true, "shell": true,
+	"stores": true, "shell": true, "fingerprint": true,
 	"out": true, "name": true, "url": true, "server": true,
 }
 

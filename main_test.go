@@ -57,6 +57,9 @@ func testVouch() int {
 	testOnlyFSRoot = root
 	testOnlyRunner = refusingRunner{log: filepath.Join(root, "ran.log")}
 	testOnlyPlatform = os.Getenv("VOUCH_TEST_PLATFORM")
+	if os.Getenv("VOUCH_TEST_RUNNER") == "debian" {
+		testOnlyRunner = debianRunner{root: root, log: filepath.Join(root, "ran.log")}
+	}
 	return run(os.Args[1:], os.Stdout, os.Stderr)
 }
 
@@ -96,6 +99,9 @@ func TestScript(t *testing.T) {
 			"perm":        cmdPerm,
 			"lsdir":       cmdLsdir,
 			"concurrent":  cmdConcurrent,
+			"fakedebian":  cmdFakedebian,
+			"fpenv":       cmdFpenv,
+			"oddroot":     cmdOddroot,
 		},
 	})
 }
@@ -593,4 +599,101 @@ func lookPath(ts *testscript.TestScript, name string) string {
 	}
 	ts.Fatalf("%s not found in $PATH", name)
 	return ""
+}
+
+// debianRunner plays a Debian system store under root, for scripts that
+// set VOUCH_TEST_RUNNER=debian (after fakedebian): it logs each command,
+// carries out install(1), rm(1) and update-ca-certificates (the bundle
+// becomes the anchors, concatenated) on the fake file system, and fails
+// any other command.
+type debianRunner struct{ root, log string }
+
+const debianAnchors = "/usr/local/share/ca-certificates"
+
+func (r debianRunner) Run(ctx context.Context, c platform.Cmd) ([]byte, error) {
+	refusingRunner{log: r.log}.Run(ctx, c)
+	argv := c.Argv
+	switch {
+	case filepath.Base(argv[0]) == "update-ca-certificates":
+		var bundle []byte
+		entries, _ := os.ReadDir(filepath.Join(r.root, debianAnchors))
+		for _, e := range entries {
+			data, _ := os.ReadFile(filepath.Join(r.root, debianAnchors, e.Name()))
+			bundle = append(bundle, data...)
+		}
+		return nil, os.WriteFile(filepath.Join(r.root, "/etc/ssl/certs/ca-certificates.crt"), bundle, 0o644)
+	case argv[0] == "install" && len(argv) == 5:
+		data, err := os.ReadFile(argv[3])
+		if err != nil {
+			return nil, err
+		}
+		return nil, os.WriteFile(filepath.Join(r.root, argv[4]), data, 0o644)
+	case argv[0] == "rm" && len(argv) > 3:
+		for _, p := range argv[3:] {
+			os.Remove(filepath.Join(r.root, p))
+		}
+		return nil, nil
+	}
+	return nil, fmt.Errorf("the test runner does not run %s", c)
+}
+
+// fakedebian: makes $VOUCH_TEST_FSROOT a Debian system store (anchor
+// folder, update-ca-certificates, an empty bundle) and has vouch use
+// debianRunner.
+func cmdFakedebian(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "fakedebian")
+	root := ts.Getenv("VOUCH_TEST_FSROOT")
+	for _, d := range []string{debianAnchors, "/etc/ssl/certs", "/usr/sbin"} {
+		ts.Check(os.MkdirAll(filepath.Join(root, d), 0o755))
+	}
+	ts.Check(os.WriteFile(filepath.Join(root, "/usr/sbin/update-ca-certificates"), []byte("#!/bin/sh\n"), 0o755))
+	ts.Check(os.WriteFile(filepath.Join(root, "/etc/ssl/certs/ca-certificates.crt"), nil, 0o644))
+	ts.Setenv("VOUCH_TEST_RUNNER", "debian")
+}
+
+// fpenv NAME FILE: sets $NAME to the SHA-256 fingerprint of the first
+// certificate in FILE as hex, $NAME_VOICE in voice hex and $NAME_WORDS in
+// words.
+func cmdFpenv(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "fpenv")
+	if len(args) != 2 {
+		ts.Fatalf("usage: fpenv NAME FILE")
+	}
+	fp := certs.FingerprintOf(readCerts(ts, args[1])[0])
+	ts.Setenv(args[0], fp.Hex())
+	ts.Setenv(args[0]+"_VOICE", fp.Voice())
+	ts.Setenv(args[0]+"_WORDS", fp.Words())
+}
+
+// oddroot KIND FILE: writes a self-signed certificate that is not fit to
+// be trusted as a root: KIND is expired (a constrained CA that expired
+// yesterday) or notca (no CA basic constraint).
+func cmdOddroot(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "oddroot")
+	if len(args) != 2 {
+		ts.Fatalf("usage: oddroot expired|notca FILE")
+	}
+	key := newKey(ts, "ecdsa")
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(ts),
+		Subject:               pkix.Name{CommonName: "odd root " + args[0]},
+		NotBefore:             time.Now().AddDate(-1, 0, 0),
+		NotAfter:              time.Now().AddDate(1, 0, 0),
+		KeyUsage:              x509.KeyUsageCertSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		PermittedDNSDomains:   []string{"odd.test"},
+		PermittedIPRanges:     []*net.IPNet{{IP: net.IP{10, 0, 0, 0}, Mask: net.CIDRMask(8, 32)}},
+	}
+	switch args[0] {
+	case "expired":
+		tmpl.NotAfter = time.Now().AddDate(0, 0, -1)
+	case "notca":
+		tmpl.IsCA, tmpl.KeyUsage = false, x509.KeyUsageDigitalSignature
+	default:
+		ts.Fatalf("oddroot: unknown kind %q", args[0])
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	ts.Check(err)
+	writeFile(ts, args[1], "CERTIFICATE", der, 0o644)
 }

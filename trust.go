@@ -184,14 +184,21 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 		return exitFail
 	}
 	a.warnRisky(ca)
-	root := rootOf(ca)
+	root := a.keeping(rootOf(ca))
 
 	unlock, ok := a.lockStores(dir)
 	if !ok {
 		return exitFail
 	}
 	defer unlock()
-	code := exitOK
+	code, _ := a.installIn(stores, named, root)
+	return code
+}
+
+// installIn trusts root in each store, leaving alone those that already
+// trust it; it returns the exit code and how many stores trust it after.
+func (a *app) installIn(stores []truststore.Store, named bool, root truststore.Root) (int, int) {
+	code, trusted := exitOK, 0
 	changedNSS := false
 	for _, s := range stores {
 		// A store that already trusts the root is not touched: no command,
@@ -200,6 +207,7 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 		switch {
 		case st.State == truststore.Trusted:
 			a.infof("%s: already trusted, nothing to do (%s)", s.Name(), st.Reason)
+			trusted++
 			continue
 		case skippable(s, st, named):
 			continue
@@ -221,6 +229,7 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 		}
 		if st := s.Status(root); st.State == truststore.Trusted {
 			a.infof("%s: trusted now (%s)", s.Name(), st.Reason)
+			trusted++
 			changedNSS = changedNSS || s.Name() == "nss"
 		} else {
 			a.errorf("%s: installed, but the store still says %s: %s", s.Name(), st.State, st.Reason)
@@ -230,7 +239,7 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 	if changedNSS {
 		a.infof("restart running browsers: they read their certificate databases when they start")
 	}
-	return code
+	return code, trusted
 }
 
 // lockStores takes the CA folder's lock for changing stores, so that
@@ -304,12 +313,30 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge bool) int {
 		a.errorf("%v", err)
 		return exitFail
 	}
-	root := rootOf(ca)
+	root := a.keeping(rootOf(ca))
+	if all && !a.keptKnown() {
+		return exitFail
+	}
 	unlock, ok := a.lockStores(dir)
 	if !ok {
 		return exitFail
 	}
 	defer unlock()
+	code := a.uninstallFrom(stores, root, all)
+	if purge && code == exitOK {
+		if err := os.RemoveAll(dir); err != nil {
+			a.errorf("can't delete the CA folder: %v", err)
+			return exitFail
+		}
+		a.infof("deleted the CA folder %s", dir)
+	}
+	return code
+}
+
+// uninstallFrom takes root out of each store (with all, also the stale
+// roots of other vouch CAs, never those root keeps); it returns the exit
+// code.
+func (a *app) uninstallFrom(stores []truststore.Store, root truststore.Root, all bool) int {
 	code := exitOK
 	for _, s := range stores {
 		changed, err := s.Uninstall(context.Background(), root, all)
@@ -330,13 +357,6 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge bool) int {
 		default:
 			a.infof("%s: nothing of vouch's there", s.Name())
 		}
-	}
-	if purge && code == exitOK {
-		if err := os.RemoveAll(dir); err != nil {
-			a.errorf("can't delete the CA folder: %v", err)
-			return exitFail
-		}
-		a.infof("deleted the CA folder %s", dir)
 	}
 	return code
 }
@@ -373,6 +393,8 @@ type statusJSON struct {
 	CA      *caJSON             `json:"ca"`
 	Stores  []truststore.Status `json:"stores"`
 	Trusted bool                `json:"trusted"`
+	// Others are the roots trusted for other people (vouch trust).
+	Others []otherJSON `json:"trusted_for_others"`
 }
 
 type caJSON struct {
@@ -395,26 +417,33 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 		return a.usageError("status", "%v", err)
 	}
 	dir, ca, err := a.loadCA(caroot)
-	if errors.Is(err, certs.ErrNoCA) {
+	noCA := errors.Is(err, certs.ErrNoCA)
+	if err != nil && !noCA {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	res := statusJSON{Trusted: true, Stores: []truststore.Status{}}
+	res.Others = a.othersStatus(stores, named, &res.Trusted)
+	if noCA && len(res.Others) == 0 {
 		if asJSON {
-			out, _ := json.MarshalIndent(statusJSON{Stores: []truststore.Status{}}, "", "  ")
+			out, _ := json.MarshalIndent(statusJSON{Stores: []truststore.Status{}, Others: res.Others}, "", "  ")
 			fmt.Fprintln(a.stdout, string(out))
 		}
 		a.errorf("there is no CA in %s yet", dir)
 		a.hintf("vouch install")
 		return exitFail
 	}
-	if err != nil {
-		a.errorf("%v", err)
-		return exitFail
-	}
-	root := rootOf(ca)
-	res := statusJSON{CA: describeCA(ca), Trusted: true, Stores: []truststore.Status{}}
-	for _, s := range stores {
-		st := s.Status(root)
-		res.Stores = append(res.Stores, st)
-		if st.State != truststore.Trusted && !skippable(s, st, named) {
-			res.Trusted = false
+	if noCA {
+		a.infof("there is no CA of your own in %s (vouch install makes one); the roots you trusted for others follow", dir)
+	} else {
+		root := a.keeping(rootOf(ca))
+		res.CA = describeCA(ca)
+		for _, s := range stores {
+			st := s.Status(root)
+			res.Stores = append(res.Stores, st)
+			if st.State != truststore.Trusted && !skippable(s, st, named) {
+				res.Trusted = false
+			}
 		}
 	}
 	if asJSON {
@@ -461,6 +490,10 @@ func describeCA(ca *certs.CA) *caJSON {
 func (a *app) printStatus(res statusJSON) {
 	c := res.CA
 	w := a.stdout
+	defer a.printOthers(res.Others)
+	if c == nil {
+		return
+	}
 	fmt.Fprintf(w, "CA folder       %s\n", c.Folder)
 	fmt.Fprintf(w, "fingerprint     SHA-256 %s\n", c.FingerprintSHA256)
 	fmt.Fprintf(w, "subject         %s\n", c.Subject)

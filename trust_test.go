@@ -136,7 +136,7 @@ func TestStatusJSONShape(t *testing.T) {
 		sort.Strings(ks)
 		return strings.Join(ks, ",")
 	}
-	if k := keys(got); k != "ca,stores,trusted" {
+	if k := keys(got); k != "ca,stores,trusted,trusted_for_others" {
 		t.Errorf("top-level keys = %s", k)
 	}
 	ca := got["ca"].(map[string]any)
@@ -153,6 +153,9 @@ func TestStatusJSONShape(t *testing.T) {
 	}
 	if got["trusted"] != true {
 		t.Errorf("trusted = %v", got["trusted"])
+	}
+	if others, ok := got["trusted_for_others"].([]any); !ok || len(others) != 0 {
+		t.Errorf("trusted_for_others = %#v, want []", got["trusted_for_others"])
 	}
 }
 

@@ -99,3 +99,50 @@ func FuzzParseFingerprint(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadRoot: a root as given to vouch trust, from a file or a URL's body.
+func FuzzReadRoot(f *testing.F) {
+	ca := newCA(f)
+	f.Add(CertPEM(ca.Root.Raw))
+	f.Add(ca.Root.Raw)
+	f.Add(CertPEM(ca.Root.Raw, ca.Issuer.Raw))
+	f.Add([]byte("<html>not a certificate</html>"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ReadRoot(data)
+		if err != nil {
+			return
+		}
+		// Whatever parses can be checked and described without a panic.
+		_ = CheckRoot(c, c.NotBefore)
+		_ = LimitsOf(c).Describe()
+	})
+}
+
+// FuzzPickRoot: the chain a server presents in a TLS handshake, up to three
+// certificates (empty ones dropped).
+func FuzzPickRoot(f *testing.F) {
+	ca := newCA(f)
+	leaf, err := ca.Issue(LeafRequest{Names: mustParse(f, "localhost")})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(leaf.Cert.Raw, ca.Issuer.Raw, ca.Root.Raw)
+	f.Add(leaf.Cert.Raw, ca.Issuer.Raw, []byte{})
+	f.Add(ca.Root.Raw, []byte{}, []byte{})
+	f.Fuzz(func(t *testing.T, a, b, c []byte) {
+		var chain [][]byte
+		for _, der := range [][]byte{a, b, c} {
+			if len(der) > 0 {
+				chain = append(chain, der)
+			}
+		}
+		root, err := PickRoot(chain)
+		if err != nil {
+			return
+		}
+		if !SelfSigned(root) || !root.IsCA {
+			t.Fatalf("PickRoot returned %s, which is not a self-signed CA", Subject(root))
+		}
+		_ = LimitsOf(root).Describe()
+	})
+}

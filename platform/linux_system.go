@@ -177,8 +177,11 @@ type SystemState struct {
 	Checked []string
 }
 
-// State reads, without changing anything, whether root is trusted.
-func (s *LinuxSystem) State(root *x509.Certificate) (SystemState, error) {
+// State reads, without changing anything, whether root is trusted. The
+// roots in keep (those the user trusted for other people with vouch trust,
+// and their own CA) are never counted stale, so --all-vouch-roots leaves
+// them alone.
+func (s *LinuxSystem) State(root *x509.Certificate, keep ...*x509.Certificate) (SystemState, error) {
 	l, err := s.Layout()
 	if err != nil {
 		return SystemState{}, err
@@ -202,7 +205,7 @@ func (s *LinuxSystem) State(root *x509.Certificate) (SystemState, error) {
 			st.Anchor = p
 		case holdsCert(data, root):
 			st.Others = append(st.Others, p)
-		case vouchRoot(data) && (strings.HasPrefix(e.Name(), "vouch-") || l.Store != nil):
+		case vouchRoot(data) && (strings.HasPrefix(e.Name(), "vouch-") || l.Store != nil) && !holdsAny(data, keep):
 			st.Stale = append(st.Stale, p)
 			staleCerts = append(staleCerts, pemCerts(data)...)
 		}
@@ -298,6 +301,15 @@ func holdsCert(data []byte, c *x509.Certificate) bool {
 			return true
 		}
 	}
+}
+
+func holdsAny(data []byte, certs []*x509.Certificate) bool {
+	for _, c := range certs {
+		if holdsCert(data, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // InstallPlan is what Install would run for root, given its state: nothing

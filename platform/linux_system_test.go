@@ -269,3 +269,30 @@ func TestFailedUninstallPutsAnchorBack(t *testing.T) {
 		t.Errorf("anchor after a failed uninstall = %q, %v; want it put back", got, err)
 	}
 }
+
+// A root kept on purpose (trusted for someone else with vouch trust) is
+// another vouch root's anchor, but never stale: --all-vouch-roots leaves it.
+func TestKeptAnchorsAreNotStale(t *testing.T) {
+	cert, _ := testRoot(t)
+	old, oldPEM := testRoot(t)
+	friend, friendPEM := testRoot(t)
+	l := Layouts[3]
+	fsRoot := fakeMachine(t, l)
+	stale := filepath.Join(l.AnchorDir, AnchorName(old))
+	kept := filepath.Join(l.AnchorDir, AnchorName(friend))
+	os.WriteFile(filepath.Join(fsRoot, stale), oldPEM, 0o644)
+	os.WriteFile(filepath.Join(fsRoot, kept), friendPEM, 0o644)
+	s := &LinuxSystem{Root: fsRoot}
+	st, _ := s.State(cert)
+	if len(st.Stale) != 2 {
+		t.Fatalf("without keep, Stale = %q, want both other anchors", st.Stale)
+	}
+	st, _ = s.State(cert, friend)
+	if len(st.Stale) != 1 || st.Stale[0] != stale {
+		t.Fatalf("State(keep friend).Stale = %q, want [%s]", st.Stale, stale)
+	}
+	plan := s.UninstallPlan(cert, st, true)
+	if len(plan) == 0 || strings.Join(plan[0].Argv, " ") != "rm -f -- "+stale {
+		t.Errorf("uninstall --all-vouch-roots keeping friend = %q, want rm of %s only", argvs(plan), stale)
+	}
+}

@@ -120,11 +120,14 @@ func (k *keystoreFile) holders(root *x509.Certificate) []ksEntry {
 	return out
 }
 
-// stale are the aliases vouch gave other roots.
-func (k *keystoreFile) stale(root *x509.Certificate) []string {
+// stale are the aliases vouch gave other roots, except those r keeps.
+func (k *keystoreFile) stale(r Root) []string {
 	var out []string
 	for _, e := range k.Entries {
-		if e.Trusted && vouchJavaAlias().MatchString(e.Alias) && e.Alias != JavaAlias(root) {
+		kept := r.keeps(func(c *x509.Certificate) bool {
+			return JavaAlias(c) == e.Alias || (len(e.Certs) == 1 && bytes.Equal(e.Certs[0], c.Raw))
+		})
+		if e.Trusted && vouchJavaAlias().MatchString(e.Alias) && e.Alias != JavaAlias(r.Cert) && !kept {
 			out = append(out, e.Alias)
 		}
 	}
@@ -259,7 +262,7 @@ func javaPlural(n int, one, many string) string {
 	return many
 }
 
-func (j *Java) statusOf(k platform.JavaKeystore, root *x509.Certificate) ksStatus {
+func (j *Java) statusOf(k platform.JavaKeystore, r Root) ksStatus {
 	st := ksStatus{store: k}
 	_, ks, err := readKeystore(k.Path)
 	if err != nil {
@@ -267,8 +270,8 @@ func (j *Java) statusOf(k platform.JavaKeystore, root *x509.Certificate) ksStatu
 		return st
 	}
 	st.format = ks.Format
-	st.holders = ks.holders(root)
-	st.stale = ks.stale(root)
+	st.holders = ks.holders(r.Cert)
+	st.stale = ks.stale(r)
 	return st
 }
 
@@ -284,7 +287,7 @@ func (j *Java) Status(r Root) Status {
 	trusted, failed := 0, 0
 	var lines []string
 	for _, k := range stores {
-		ks := j.statusOf(k, r.Cert)
+		ks := j.statusOf(k, r)
 		switch {
 		case ks.err != nil:
 			failed++
@@ -484,7 +487,7 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 		return false, err
 	}
 	backup := j.backupPath(k.Path, r.Cert)
-	if len(ks.holders(r.Cert)) == 0 && (!all || (ks.Aliases && len(ks.stale(r.Cert)) == 0)) {
+	if len(ks.holders(r.Cert)) == 0 && (!all || (ks.Aliases && len(ks.stale(r)) == 0)) {
 		// Nothing of this root's here: a copy kept by an install whose
 		// entry is gone would only put back an outdated keystore later.
 		dropKeystoreBackup(backup)
@@ -506,7 +509,7 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 	}
 	var stale []string
 	if all {
-		stale = (&keystoreFile{Entries: entries}).stale(r.Cert)
+		stale = (&keystoreFile{Entries: entries}).stale(r)
 	}
 	if len(remove)+len(stale) == 0 {
 		dropKeystoreBackup(backup)
@@ -520,7 +523,7 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 			remove = nil
 			stale = nil
 			if all {
-				stale = (&keystoreFile{Entries: orig}).stale(r.Cert)
+				stale = (&keystoreFile{Entries: orig}).stale(r)
 			}
 		} else if !errors.Is(err, errKeystoreNoRestore) {
 			return false, err

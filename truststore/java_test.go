@@ -714,6 +714,26 @@ func TestJavaStaleAliases(t *testing.T) {
 	}
 }
 
+// TestJavaKeep: the alias of a root the user keeps (trusted for someone
+// else) is not stale and survives Uninstall with all.
+func TestJavaKeep(t *testing.T) {
+	root := javaRoot(t, "vouch root now")
+	friend := javaRoot(t, "vouch root friend")
+	f, cacerts, kt := realCopy(t, "JKS", false)
+	keytool(t, kt, "-importcert", "-noprompt", "-alias", JavaAlias(friend.Cert), "-file", friend.File, "-keystore", cacerts, "-storepass", "changeit")
+	j := f.store(realRunner(), t.TempDir())
+	root.Keep = []*x509.Certificate{friend.Cert}
+	if st := j.Status(root); len(st.Stale) != 0 {
+		t.Errorf("Stale = %q, want none (the friend's root is kept)", st.Stale)
+	}
+	if _, err := j.Uninstall(context.Background(), root, true); err != nil {
+		t.Fatal(err)
+	}
+	if st := j.Status(friend); st.State != Trusted {
+		t.Errorf("Uninstall with all removed a kept root: %+v", st)
+	}
+}
+
 // TestJavaRestoreAsRoot checks the commands that put a keystore back when
 // it can't be replaced without root, with a runner that carries them out.
 func TestJavaRestoreAsRoot(t *testing.T) {

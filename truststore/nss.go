@@ -79,6 +79,11 @@ var trustFlags = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompil
 // staleNickname matches the nickname vouch gives any root.
 var staleNickname = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^vouch [0-9a-f]{16}$`) })
 
+// keptNickname: nick is the entry of a root r keeps.
+func keptNickname(r Root, nick string) bool {
+	return r.keeps(func(k *x509.Certificate) bool { return NSSNickname(k) == nick })
+}
+
 // NSSNickname is the nickname vouch gives root in an NSS database: unique
 // per root, so a new CA never replaces another's entry, and recognisably
 // vouch's.
@@ -277,7 +282,7 @@ func (n *NSS) Status(r Root) Status {
 		}
 		st.Checked = append(st.Checked, where+": "+verdict)
 		for nick := range l {
-			if nick != ours && staleNickname().MatchString(nick) {
+			if nick != ours && staleNickname().MatchString(nick) && !keptNickname(r, nick) {
 				st.Stale = append(st.Stale, db.Spec()+": "+nick)
 			}
 		}
@@ -459,7 +464,7 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 			continue
 		}
 		for _, nick := range sortedKeys(l) {
-			if nick != ours && !(all && staleNickname().MatchString(nick)) {
+			if nick != ours && !(all && staleNickname().MatchString(nick) && !keptNickname(r, nick)) {
 				continue
 			}
 			if _, err := n.run(ctx, []string{certutil, "-D", "-d", db.Spec(), "-n", nick, "-f", os.DevNull}, nil); err != nil {

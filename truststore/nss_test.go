@@ -399,6 +399,38 @@ func TestNSSStale(t *testing.T) {
 	}
 }
 
+// TestNSSKeep: an entry of a root the user keeps (trusted for someone else)
+// is not stale and survives uninstall with all.
+func TestNSSKeep(t *testing.T) {
+	t.Parallel()
+	requireCertutil(t)
+	home := t.TempDir()
+	spec := "sql:" + filepath.Join(home, ".pki", "nssdb")
+	newDB(t, spec)
+	n, _ := newTestNSS(home)
+	friend, old, r := fileRoot(t), fileRoot(t), fileRoot(t)
+	ctx := context.Background()
+	for _, root := range []Root{friend, old, r} {
+		if _, err := n.Install(ctx, root); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Keep = []*x509.Certificate{friend.Cert}
+	st := n.Status(r)
+	if want := []string{spec + ": " + NSSNickname(old.Cert)}; !slices.Equal(st.Stale, want) {
+		t.Fatalf("Stale keeping the friend's root = %q, want %q", st.Stale, want)
+	}
+	if _, err := n.Uninstall(ctx, r, true); err != nil {
+		t.Fatal(err)
+	}
+	if st := n.Status(friend); st.State != Trusted {
+		t.Errorf("Uninstall with all removed a kept root: %+v", st)
+	}
+	if st := n.Status(old); st.State == Trusted {
+		t.Errorf("Uninstall with all left the stale root: %+v", st)
+	}
+}
+
 // In a legacy database a new root with an older root's subject would land
 // in the older root's entry; vouch refuses and changes nothing.
 func TestNSSLegacySameSubject(t *testing.T) {

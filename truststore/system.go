@@ -24,7 +24,7 @@ func (s *System) Status(r Root) Status {
 		st.State, st.Reason = NotPresent, s.Err.Error()
 		return st
 	}
-	ss, err := s.Sys.State(r.Cert)
+	ss, err := s.Sys.State(r.Cert, r.Keep...)
 	if err != nil {
 		st.State, st.Reason = NotPresent, err.Error()
 		if !errors.Is(err, platform.ErrNoLayout) {
@@ -57,7 +57,7 @@ func (s *System) Install(ctx context.Context, r Root) (bool, error) {
 	if s.Err != nil {
 		return false, s.Err
 	}
-	ss, err := s.Sys.State(r.Cert)
+	ss, err := s.Sys.State(r.Cert, r.Keep...)
 	if err != nil {
 		return false, err
 	}
@@ -75,7 +75,7 @@ func (s *System) Uninstall(ctx context.Context, r Root, all bool) (bool, error) 
 	if s.Err != nil {
 		return false, s.Err
 	}
-	ss, err := s.Sys.State(r.Cert)
+	ss, err := s.Sys.State(r.Cert, r.Keep...)
 	if err != nil {
 		return false, err
 	}

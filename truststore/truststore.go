@@ -24,6 +24,20 @@ type Root struct {
 	// and returns it with the chain above it, for stores whose verdict
 	// comes from a platform verifier. Nil when there is no CA to sign.
 	Leaf func() (*x509.Certificate, []*x509.Certificate, error)
+	// Keep are other roots the user wants trusted (their own CA, and those
+	// trusted for other people with vouch trust): a store never reports
+	// them as stale, and uninstalling with all leaves them in place.
+	Keep []*x509.Certificate
+}
+
+// keeps reports whether c is one of the roots r keeps.
+func (r Root) keeps(c func(*x509.Certificate) bool) bool {
+	for _, k := range r.Keep {
+		if c(k) {
+			return true
+		}
+	}
+	return false
 }
 
 // State is a store's verdict on a root.

@@ -1,0 +1,567 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/platform"
+	"github.com/vouchdev/vouch/record"
+	"github.com/vouchdev/vouch/truststore"
+)
+
+// The friend's side of sharing trust: vouch trust installs someone else's
+// root once its fingerprint matches the one they read out, and vouch
+// untrust takes it back out. The roots trusted this way are kept in the
+// record (package record) in the user's state folder.
+
+// sourceTimeout bounds fetching a root from a URL or a handshake.
+const sourceTimeout = 15 * time.Second
+
+func trustCommand() *command {
+	return &command{
+		name:    "trust",
+		usage:   "SOURCE --fingerprint FP [--name LABEL] [--replace] [--allow-unconstrained] [--stores LIST]",
+		summary: "trust someone else's root, once its fingerprint matches",
+		help: `Trusts another person's root in every store, as vouch install does for
+your own CA, but only when its SHA-256 fingerprint is the one they read
+you (vouch export prints it; any of its forms is accepted, hex or words).
+
+SOURCE is the root's file (PEM or DER), a URL of it (https:// or http://:
+the fingerprint, not the channel, is what makes it safe), or host:port of
+their server, whose TLS handshake must include the root.
+
+Refused, with nothing installed: a fingerprint that does not match, more
+than one certificate, a leaf or intermediate instead of the root, a
+certificate that is not a CA, an expired root, and a root that could vouch
+for sites that are not its owner's (no name constraints, a public suffix
+such as com or co.uk, every IP address) unless --allow-unconstrained.
+
+The root is recorded under LABEL (default: from its subject). Trusting a
+new root under an existing --name is a rotation: the old root stays trusted
+(relabelled LABEL-<8 hex digits>) until vouch untrust, or is taken out at
+once with --replace.`,
+		flags: func(fs *pflag.FlagSet) runner {
+			fp := fs.String("fingerprint", "", "the root's SHA-256 `FP`, as the owner read it to you")
+			name := fs.String("name", "", "the `LABEL` to remember it by (default: from its subject)")
+			replace := fs.Bool("replace", false, "when LABEL already names another root, untrust that one")
+			allow := fs.Bool("allow-unconstrained", false, "trust a root that could vouch for any site (dangerous)")
+			stores := fs.String("stores", "", "comma-separated `LIST` of stores (default: all found)")
+			return func(a *app, args []string) int {
+				if len(args) != 1 {
+					return a.usageError("trust", "give one SOURCE: a file, a URL or host:port")
+				}
+				return a.cmdTrust(args[0], *fp, *name, *replace, *allow, *stores)
+			}
+		},
+	}
+}
+
+func untrustCommand() *command {
+	return &command{
+		name:    "untrust",
+		usage:   "LABEL|FINGERPRINT [--stores LIST]",
+		summary: "take a root trusted with vouch trust back out",
+		help: `Takes a root trusted with vouch trust out of every store, then forgets it.
+vouch status lists the roots trusted for others and their labels.`,
+		flags: func(fs *pflag.FlagSet) runner {
+			stores := fs.String("stores", "", "comma-separated `LIST` of stores (default: all found)")
+			return func(a *app, args []string) int {
+				if len(args) != 1 {
+					return a.usageError("untrust", "give one LABEL or FINGERPRINT")
+				}
+				return a.cmdUntrust(args[0], *stores)
+			}
+		},
+	}
+}
+
+func (a *app) stateDir() string { return platform.StateDir(a.goos, a.home, a.getenv) }
+
+func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeList string) int {
+	if strings.TrimSpace(fpFlag) == "" {
+		a.errorf("--fingerprint is required: vouch installs a root only when its fingerprint is the one its owner reads you")
+		a.hintf("ask the owner to run vouch export and read you the fingerprint, then: vouch trust %s --fingerprint 'XXXX XXXX …'", source)
+		return exitUsage
+	}
+	want, err := certs.ParseFingerprint(fpFlag)
+	if err != nil {
+		return a.usageError("trust", "--fingerprint: %v", err)
+	}
+	if name != "" {
+		if err := checkLabel(name); err != nil {
+			return a.usageError("trust", "--name: %v", err)
+		}
+	}
+	stores, named, err := a.selectStores(storeList)
+	if err != nil {
+		return a.usageError("trust", "%v", err)
+	}
+
+	cert, err := readRootFrom(context.Background(), source)
+	if err != nil {
+		a.errorf("%s: %v", source, err)
+		return exitFail
+	}
+	if err := certs.CheckRoot(cert, a.now()); err != nil {
+		a.errorf("%v; nothing was installed", err)
+		return exitFail
+	}
+	got := certs.FingerprintOf(cert)
+	if !got.Equal(want) {
+		a.errorf("the fingerprint does not match; nothing was installed")
+		fmt.Fprintf(a.stderr, "  the fingerprint you were given: %s\n  the fingerprint of the root:    %s\n", want.Voice(), got.Voice())
+		a.infof("either the root is not the one its owner meant, or the fingerprint was misheard: ask them to read it again (vouch export prints it) before you trust anything")
+		return exitFail
+	}
+	limits := certs.LimitsOf(cert)
+	if limits.Unconstrained() {
+		if !allow {
+			a.errorf("refused: this root could vouch for any site, your bank's included: %s; nothing was installed", strings.Join(limits.Wide, "; "))
+			a.hintf("ask the owner for a root limited to their names (vouch install --permit NAME makes one), or, only if you trust them with every site you visit: vouch trust %s --fingerprint %s --allow-unconstrained", source, got.Hex())
+			return exitFail
+		}
+		a.warnf("this root could impersonate ANY site (%s): whoever holds its key can read and change your traffic to your bank, your mail, everything; trusting it because you said --allow-unconstrained", strings.Join(limits.Wide, "; "))
+	}
+	if _, ca, err := a.loadCA(""); err == nil && certs.FingerprintOf(ca.Root).Equal(got) {
+		a.errorf("this is your own CA's root; vouch install trusts it, vouch trust is for other people's roots")
+		a.hintf("vouch install")
+		return exitFail
+	}
+
+	a.infof("the fingerprint matches: %s", got.Voice())
+	a.infof("root:          %s", certs.Subject(cert))
+	a.infof("may vouch for: %s", limits.Describe())
+	if len(limits.Local) > 0 {
+		a.warnf("it may also vouch for names and addresses that exist on every private network (%s), so on your own network too", strings.Join(limits.Local, ", "))
+	}
+	a.infof("expires:       %s", cert.NotAfter.UTC().Format(time.DateOnly))
+
+	book, unlock, err := record.Open(a.stateDir())
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	defer unlock()
+	if r := book.ByFingerprint(got.Hex()); r != nil {
+		a.infof("already trusted as %q since %s; nothing to record", r.Label, r.TrustedAt.Format(time.DateOnly))
+		if name != "" && name != r.Label {
+			a.infof("it keeps its label %q; to rename it, vouch untrust %s and trust it again with --name", r.Label, r.Label)
+		}
+		root, err := a.friendRoot(book, r.Fingerprint)
+		if err != nil {
+			a.errorf("%v", err)
+			return exitFail
+		}
+		code, _ := a.installIn(stores, named, root)
+		return code
+	}
+
+	label := name
+	if label == "" {
+		label = friendLabel(cert, book)
+	}
+	entry := record.Root{
+		Label: label, Fingerprint: got.Hex(), Subject: cert.Subject.String(), Source: source,
+		TrustedAt: a.now().UTC().Truncate(time.Second), NotAfter: cert.NotAfter.UTC(), Permits: limits.Describe(),
+	}
+	before := append([]record.Root(nil), book.Roots...)
+	var old *record.Root
+	if prev, _ := book.Find(label); prev != nil && prev.Label == label {
+		if name == "" {
+			a.errorf("another root (fingerprint %s, trusted on %s) is already trusted as %q; nothing was installed", certs.GroupedFingerprint(mustRoot(book, prev.Fingerprint)), prev.TrustedAt.Format(time.DateOnly), label)
+			a.hintf("if its owner made a new CA: vouch trust %s --fingerprint %s --name %s; otherwise pick another label with --name", source, got.Hex(), label)
+			return exitFail
+		}
+		saved := *prev
+		old = &saved
+		entry.Replaces = old.Fingerprint
+		prev.Label = label + "-" + old.Fingerprint[:8]
+	}
+	path, err := book.WriteRoot(cert)
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	book.Add(entry)
+	// The record is saved before the stores change, so a root a store
+	// took is always one vouch untrust can find.
+	if err := book.Save(); err != nil {
+		book.DeleteRoot(entry.Fingerprint)
+		a.errorf("%v", err)
+		return exitFail
+	}
+	root, err := a.friendRoot(book, entry.Fingerprint)
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	root.File = path
+	code, trusted := a.installIn(stores, named, root)
+	if trusted == 0 {
+		// Nothing took it: forget it again rather than list a root that
+		// no store trusts.
+		book.Roots = before
+		if err := book.Save(); err == nil {
+			book.DeleteRoot(entry.Fingerprint)
+		}
+		a.errorf("no store trusts the root, so it was not recorded")
+		return exitFail
+	}
+	a.infof("trusted %q; vouch untrust %s takes it out again", label, label)
+	if old == nil {
+		return code
+	}
+	if !replace {
+		a.infof("this replaces the root trusted as %q on %s, which stays trusted as %q until you run: vouch untrust %s", label, old.TrustedAt.Format(time.DateOnly), label+"-"+old.Fingerprint[:8], old.Fingerprint)
+		return code
+	}
+	a.infof("taking out the root it replaces (%s)", old.Fingerprint)
+	if c := a.untrust(book, stores, old.Fingerprint); c != exitOK {
+		code = c
+	}
+	return code
+}
+
+func mustRoot(b *record.Book, fp string) *x509.Certificate {
+	c, err := b.ReadRoot(fp)
+	if err != nil {
+		return &x509.Certificate{}
+	}
+	return c
+}
+
+// checkLabel: a label is typed on command lines, so it is short, has no
+// spaces, and can't be mistaken for a fingerprint.
+func checkLabel(s string) error {
+	if len(s) > 64 {
+		return fmt.Errorf("%q is longer than 64 characters", s)
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@._+-", r)) {
+			return fmt.Errorf("%q: a label may hold letters, digits and @ . _ + - only", s)
+		}
+	}
+	if s == "" || s[0] == '-' {
+		return fmt.Errorf("%q: a label starts with a letter or digit", s)
+	}
+	if _, err := certs.ParseFingerprint(s); err == nil {
+		return fmt.Errorf("%q reads as a fingerprint; pick a label that does not", s)
+	}
+	return nil
+}
+
+// friendLabel names a root after its owner: a vouch root's "user@host",
+// else its common name or organization, made fit for a command line and
+// unique in the book.
+func friendLabel(c *x509.Certificate, b *record.Book) string {
+	s := c.Subject.CommonName
+	switch {
+	case len(c.Subject.Organization) == 1 && c.Subject.Organization[0] == "vouch local CA" && len(c.Subject.OrganizationalUnit) == 1:
+		s = c.Subject.OrganizationalUnit[0]
+	case s == "" && len(c.Subject.Organization) > 0:
+		s = c.Subject.Organization[0]
+	}
+	var out []rune
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("@._+", r) {
+			out = append(out, r)
+		} else if len(out) > 0 && out[len(out)-1] != '-' {
+			out = append(out, '-')
+		}
+	}
+	label := strings.Trim(string(out), "-")
+	if len(label) > 40 {
+		label = strings.TrimRight(label[:40], "-")
+	}
+	if label == "" || checkLabel(label) != nil {
+		label = "root-" + certs.Fingerprint(c)[:8]
+	}
+	return label
+}
+
+// friendRoot is a recorded root as the stores take it, keeping the user's
+// own CA and every other recorded root.
+func (a *app) friendRoot(b *record.Book, fp string) (truststore.Root, error) {
+	c, err := b.ReadRoot(fp)
+	if err != nil {
+		return truststore.Root{}, err
+	}
+	r := truststore.Root{Cert: c, PEM: certs.CertPEM(c.Raw), File: b.RootFile(fp)}
+	if _, ca, err := a.loadCA(""); err == nil {
+		r.Keep = append(r.Keep, ca.Root)
+	}
+	r.Keep = append(r.Keep, recordedRoots(b)...)
+	return r, nil
+}
+
+// recordedRoots are the certificates of every root in the book that can
+// be read back.
+func recordedRoots(b *record.Book) []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, r := range b.Roots {
+		if c, err := b.ReadRoot(r.Fingerprint); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// keeping adds to the user's own root the roots trusted for others, which
+// the stores must then not take for stale roots of the user's own.
+func (a *app) keeping(r truststore.Root) truststore.Root {
+	if b, err := record.Load(a.stateDir()); err == nil {
+		r.Keep = append(r.Keep, recordedRoots(b)...)
+	}
+	return r
+}
+
+// keptKnown reports whether the record of roots trusted for others can be
+// read; uninstall --all-vouch-roots must not run blind to them.
+func (a *app) keptKnown() bool {
+	b, err := record.Load(a.stateDir())
+	if err != nil {
+		a.errorf("can't tell which roots you trusted for other people, so --all-vouch-roots could remove them: %v", err)
+		return false
+	}
+	for _, r := range b.Roots {
+		if _, err := b.ReadRoot(r.Fingerprint); err != nil {
+			a.errorf("%v; --all-vouch-roots could remove that root", err)
+			return false
+		}
+	}
+	return true
+}
+
+func (a *app) cmdUntrust(which, storeList string) int {
+	stores, _, err := a.selectStores(storeList)
+	if err != nil {
+		return a.usageError("untrust", "%v", err)
+	}
+	book, unlock, err := record.Open(a.stateDir())
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	defer unlock()
+	r, err := book.Find(which)
+	if err != nil {
+		a.errorf("%v", err)
+		a.hintf("vouch status")
+		return exitFail
+	}
+	return a.untrust(book, stores, r.Fingerprint)
+}
+
+// untrust takes the recorded root out of every store and, when that
+// worked, forgets it; when a store failed it stays recorded, so that
+// vouch untrust can try again. (A store that holds the root through an
+// entry vouch did not make is named with a warning, and left as it is.)
+func (a *app) untrust(book *record.Book, stores []truststore.Store, fp string) int {
+	label := book.ByFingerprint(fp).Label
+	root, err := a.friendRoot(book, fp)
+	if err != nil {
+		a.errorf("%v", err)
+		a.hintf("put the root's PEM back in %s, then: vouch untrust %s", book.RootFile(fp), label)
+		return exitFail
+	}
+	if code := a.uninstallFrom(stores, root, false); code != exitOK {
+		a.errorf("%q stays recorded, since not every store let go of it; run vouch untrust %s again once that is fixed", label, label)
+		return code
+	}
+	book.Remove(fp)
+	if err := book.Save(); err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	if err := book.DeleteRoot(fp); err != nil {
+		a.warnf("can't delete %s: %v", book.RootFile(fp), err)
+	}
+	a.infof("no longer trusted: %q (fingerprint %s)", label, fp)
+	return exitOK
+}
+
+// readRootFrom reads the root SOURCE names: an http(s) URL, a file, or
+// host:port, in that order of precedence (a file named like host:port is
+// a file).
+func readRootFrom(ctx context.Context, source string) (*x509.Certificate, error) {
+	lower := strings.ToLower(source)
+	switch {
+	case strings.HasPrefix(lower, "https://") || strings.HasPrefix(lower, "http://"):
+		return fetchRoot(ctx, source)
+	case strings.Contains(source, "://"):
+		return nil, errors.New("not a file, and only https:// and http:// URLs are read")
+	}
+	if st, err := os.Stat(source); err == nil {
+		if st.IsDir() {
+			return nil, errors.New("is a folder, not a certificate file")
+		}
+		f, err := os.Open(source)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		data, err := io.ReadAll(io.LimitReader(f, certs.MaxRootSize+1))
+		if err != nil {
+			return nil, err
+		}
+		return certs.ReadRoot(data)
+	}
+	if host, port, err := net.SplitHostPort(source); err == nil && host != "" && validPort(port) {
+		return handshakeRoot(ctx, host, port)
+	}
+	return nil, errors.New("no such file, and not an https:// URL or host:port")
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n > 0 && n < 65536
+}
+
+// insecureTLS: the server's certificate is not verified, and need not be:
+// it is usually signed by the very root being fetched, which is not
+// trusted yet. What vouch trusts is checked by its fingerprint instead.
+func insecureTLS(host string) *tls.Config {
+	c := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
+	if net.ParseIP(host) == nil {
+		c.ServerName = host
+	}
+	return c
+}
+
+func fetchRoot(ctx context.Context, url string) (*x509.Certificate, error) {
+	ctx, cancel := context.WithTimeout(ctx, sourceTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{Transport: &http.Transport{
+		Proxy:           http.ProxyFromEnvironment,
+		TLSClientConfig: insecureTLS(req.URL.Hostname()),
+	}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("the server answered %s", resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, certs.MaxRootSize+1))
+	if err != nil {
+		return nil, err
+	}
+	c, err := certs.ReadRoot(data)
+	if err != nil {
+		if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "text/html") {
+			return nil, fmt.Errorf("%v (the page is HTML: give the URL of the root's file itself, or host:port to take the root from the server's handshake)", err)
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+func handshakeRoot(ctx context.Context, host, port string) (*x509.Certificate, error) {
+	ctx, cancel := context.WithTimeout(ctx, sourceTimeout)
+	defer cancel()
+	d := &tls.Dialer{Config: insecureTLS(host)}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	var chain [][]byte
+	for _, c := range conn.(*tls.Conn).ConnectionState().PeerCertificates {
+		chain = append(chain, c.Raw)
+	}
+	return certs.PickRoot(chain)
+}
+
+// otherJSON is one root trusted for someone else, in vouch status --json.
+type otherJSON struct {
+	Label             string              `json:"label"`
+	FingerprintSHA256 string              `json:"fingerprint_sha256"`
+	Subject           string              `json:"subject"`
+	Source            string              `json:"source"`
+	TrustedAt         time.Time           `json:"trusted_at"`
+	NotAfter          time.Time           `json:"not_after"`
+	Permits           string              `json:"permits"`
+	Replaces          string              `json:"replaces,omitempty"`
+	Stores            []truststore.Status `json:"stores"`
+}
+
+// othersStatus asks every store about each root trusted for others; a
+// root some store asked does not trust clears *trusted.
+func (a *app) othersStatus(stores []truststore.Store, named bool, trusted *bool) []otherJSON {
+	out := []otherJSON{}
+	book, err := record.Load(a.stateDir())
+	if err != nil {
+		a.warnf("can't read the roots you trusted for others: %v", err)
+		*trusted = false
+		return out
+	}
+	for _, r := range book.Roots {
+		o := otherJSON{
+			Label: r.Label, Subject: r.Subject, Source: r.Source, TrustedAt: r.TrustedAt,
+			NotAfter: r.NotAfter, Permits: r.Permits, Replaces: r.Replaces, Stores: []truststore.Status{},
+		}
+		if fp, err := certs.ParseFingerprint(r.Fingerprint); err == nil {
+			o.FingerprintSHA256 = fp.Voice()
+		}
+		root, err := a.friendRoot(book, r.Fingerprint)
+		if err != nil {
+			a.warnf("%q: %v", r.Label, err)
+			*trusted = false
+			out = append(out, o)
+			continue
+		}
+		for _, s := range stores {
+			st := s.Status(root)
+			st.Stale = nil // other vouch roots are the user's own CA's business
+			if skippable(s, st, named) {
+				continue
+			}
+			o.Stores = append(o.Stores, st)
+			if st.State != truststore.Trusted {
+				*trusted = false
+			}
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+func (a *app) printOthers(others []otherJSON) {
+	if len(others) == 0 {
+		return
+	}
+	w := a.stdout
+	fmt.Fprintf(w, "\ntrusted for others (vouch untrust LABEL takes one out):\n")
+	for _, o := range others {
+		fmt.Fprintf(w, "%-15s SHA-256 %s\n", o.Label, o.FingerprintSHA256)
+		fmt.Fprintf(w, "%-15s %s\n", "  subject", o.Subject)
+		fmt.Fprintf(w, "%-15s %s\n", "  from", o.Source)
+		fmt.Fprintf(w, "%-15s %s\n", "  trusted on", o.TrustedAt.Format(time.DateOnly))
+		fmt.Fprintf(w, "%-15s %s\n", "  expires", o.NotAfter.Format(time.DateOnly))
+		fmt.Fprintf(w, "%-15s %s\n", "  may vouch for", o.Permits)
+		if o.Replaces != "" {
+			fmt.Fprintf(w, "%-15s %s\n", "  replaces", o.Replaces)
+		}
+		for _, s := range o.Stores {
+			fmt.Fprintf(w, "  %-13s %s: %s\n", s.Store, strings.ToUpper(string(s.State)), s.Reason)
+		}
+	}
+}

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bytes"
+	"crypto/tls"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/platform"
+	"github.com/vouchdev/vouch/record"
+)
+
+// ownerCA is someone else's vouch CA, limited to their names.
+func ownerCA(t *testing.T, owner string, permit ...string) *certs.CA {
+	t.Helper()
+	c := certs.DefaultConstraints()
+	for _, p := range permit {
+		if err := c.Permit(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ca, _, err := certs.LoadOrCreate(filepath.Join(t.TempDir(), "owner"), true, certs.CreateOptions{Constraints: c, Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca
+}
+
+func anchors(t *testing.T, d *fakeDebian) []string {
+	t.Helper()
+	entries, _ := os.ReadDir(filepath.Join(d.root, "/usr/local/share/ca-certificates"))
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+func TestTrustUntrust(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, stdout, stderr := testApp(t, true)
+	alice := ownerCA(t, "alice@nas", "photos.alice.org")
+	rootFile := filepath.Join(alice.Dir, certs.RootCertFile)
+	fp := certs.FingerprintOf(alice.Root)
+	state := platform.StateDir("linux", a.home, a.getenv)
+
+	// A wrong fingerprint: refused, and nothing written anywhere.
+	wrong := certs.FingerprintOf(ownerCA(t, "mallory@x").Root)
+	if code := a.run([]string{"trust", rootFile, "--fingerprint", wrong.Words()}); code != exitFail {
+		t.Fatalf("trust with a wrong fingerprint = %d, want 1; stderr %s", code, stderr)
+	}
+	if !strings.Contains(stderr.String(), wrong.Voice()) || !strings.Contains(stderr.String(), fp.Voice()) || !strings.Contains(stderr.String(), "nothing was installed") {
+		t.Errorf("mismatch stderr does not show both fingerprints and say nothing was installed:\n%s", stderr)
+	}
+	if _, err := os.Stat(state); err == nil || len(d.ran) > 0 || len(anchors(t, d)) > 0 {
+		t.Errorf("a refused trust left the state folder (%v), ran %q, anchors %q", err, d.ran, anchors(t, d))
+	}
+
+	stderr.Reset()
+	if code := a.run([]string{"trust", rootFile, "--fingerprint", fp.Voice()}); code != exitOK {
+		t.Fatalf("trust = %d; stderr %s", code, stderr)
+	}
+	for _, want := range []string{"the fingerprint matches", "photos.alice.org", "system: trusted now", `trusted "alice@nas"`} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("trust stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if got := anchors(t, d); len(got) != 1 || got[0] != platform.AnchorName(alice.Root) {
+		t.Errorf("anchors after trust = %q", got)
+	}
+	if _, err := os.Stat(a.getenv("VOUCH_CAROOT")); err == nil {
+		t.Errorf("vouch trust made a CA for the friend")
+	}
+	book, err := record.Load(state)
+	if err != nil || len(book.Roots) != 1 || book.Roots[0].Label != "alice@nas" || book.Roots[0].Source != rootFile || book.Roots[0].Fingerprint != fp.Hex() {
+		t.Fatalf("record after trust = %+v, %v", book, err)
+	}
+
+	// Again: recorded already, no store changes.
+	d.ran, stderr = nil, new(bytes.Buffer)
+	a.stderr = stderr
+	if code := a.run([]string{"trust", rootFile, "--fingerprint", fp.Hex()}); code != exitOK || len(d.ran) != 0 || !strings.Contains(stderr.String(), "already trusted as") {
+		t.Errorf("trust again = %d, ran %q, stderr %s", code, d.ran, stderr)
+	}
+
+	// Status works with no CA of one's own, and lists the root.
+	stdout.Reset()
+	if code := a.run([]string{"status", "--json"}); code != exitOK {
+		t.Errorf("status with only a friend's root = %d; stderr %s", code, stderr)
+	}
+	var st statusJSON
+	if err := json.Unmarshal(stdout.Bytes(), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.CA != nil || len(st.Others) != 1 || st.Others[0].Label != "alice@nas" || st.Others[0].FingerprintSHA256 != fp.Voice() ||
+		len(st.Others[0].Stores) != 1 || st.Others[0].Stores[0].State != "trusted" || !strings.Contains(st.Others[0].Permits, "photos.alice.org") {
+		t.Errorf("status --json = %s", stdout)
+	}
+
+	// The friend's own CA, installed and uninstalled with
+	// --all-vouch-roots, leaves alice's root alone and never calls it stale.
+	if code := a.run([]string{"install"}); code != exitOK {
+		t.Fatalf("install = %d; stderr %s", code, stderr)
+	}
+	stdout.Reset()
+	a.run([]string{"status", "--json"})
+	st = statusJSON{}
+	json.Unmarshal(stdout.Bytes(), &st)
+	if st.CA == nil || len(st.Stores) == 0 || st.Stores[0].Store != "system" || st.Stores[0].State != "trusted" || len(st.Stores[0].Stale) != 0 {
+		t.Errorf("own CA's status counts alice's root stale: %s", stdout)
+	}
+	if code := a.run([]string{"uninstall", "--all-vouch-roots"}); code != exitOK {
+		t.Fatalf("uninstall --all-vouch-roots = %d; stderr %s", code, stderr)
+	}
+	if got := anchors(t, d); len(got) != 1 || got[0] != platform.AnchorName(alice.Root) {
+		t.Errorf("uninstall --all-vouch-roots left %q, want alice's anchor only", got)
+	}
+
+	// untrust with an unknown label names the known ones.
+	stderr.Reset()
+	if code := a.run([]string{"untrust", "bob"}); code != exitFail || !strings.Contains(stderr.String(), "alice@nas") {
+		t.Errorf("untrust bob = %d, stderr %s", code, stderr)
+	}
+	if code := a.run([]string{"untrust", "alice@nas"}); code != exitOK {
+		t.Fatalf("untrust = %d; stderr %s", code, stderr)
+	}
+	if got := anchors(t, d); len(got) != 0 {
+		t.Errorf("anchors after untrust = %q", got)
+	}
+	book, _ = record.Load(state)
+	if len(book.Roots) != 0 {
+		t.Errorf("record after untrust = %+v", book.Roots)
+	}
+	if _, err := os.Stat(book.RootFile(fp.Hex())); err == nil {
+		t.Errorf("untrust left the root's PEM in the record folder")
+	}
+}
+
+func TestTrustRotation(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	old, next := ownerCA(t, "alice@nas"), ownerCA(t, "alice@nas")
+	write := func(ca *certs.CA) string { return filepath.Join(ca.Dir, certs.RootCertFile) }
+	if code := a.run([]string{"trust", write(old), "--fingerprint", certs.Fingerprint(old.Root), "--name", "alice"}); code != exitOK {
+		t.Fatalf("trust = %d; %s", code, stderr)
+	}
+	// The same derived label for a different root is not taken for a rotation.
+	if code := a.run([]string{"trust", write(next), "--fingerprint", certs.Fingerprint(next.Root)}); code != exitOK {
+		t.Fatalf("trust of a second root under its own label = %d; %s", code, stderr)
+	}
+	if code := a.run([]string{"untrust", "alice@nas"}); code != exitOK {
+		t.Fatal(stderr)
+	}
+	stderr.Reset()
+	if code := a.run([]string{"trust", write(next), "--fingerprint", certs.Fingerprint(next.Root), "--name", "alice"}); code != exitOK {
+		t.Fatalf("rotation = %d; %s", code, stderr)
+	}
+	book, _ := record.Load(platform.StateDir("linux", a.home, a.getenv))
+	r, err := book.Find("alice")
+	if err != nil || r.Fingerprint != certs.Fingerprint(next.Root) || r.Replaces != certs.Fingerprint(old.Root) {
+		t.Fatalf("after rotation, alice = %+v, %v", r, err)
+	}
+	if len(anchors(t, d)) != 2 || !strings.Contains(stderr.String(), "stays trusted as") {
+		t.Errorf("the old root should stay trusted until untrust: anchors %q, stderr %s", anchors(t, d), stderr)
+	}
+	if code := a.run([]string{"untrust", certs.FingerprintOf(old.Root).Words()}); code != exitOK {
+		t.Fatalf("untrust of the old root by its words = %d; %s", code, stderr)
+	}
+	if got := anchors(t, d); len(got) != 1 || got[0] != platform.AnchorName(next.Root) {
+		t.Errorf("anchors = %q, want the new root's only", got)
+	}
+}
+
+func TestTrustRefusals(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	open := ownerCA(t, "eve@x")
+	dir := t.TempDir()
+	unconstrained, _, err := certs.LoadOrCreate(filepath.Join(dir, "u"), true, certs.CreateOptions{Owner: "eve@x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := open.Issue(certs.LeafRequest{Names: mustNames(t, "photos.test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"two.pem":   certs.CertPEM(open.Root.Raw, open.Issuer.Raw),
+		"inter.pem": certs.CertPEM(open.Issuer.Raw),
+		"leaf.pem":  certs.CertPEM(leaf.Cert.Raw),
+		"wide.pem":  certs.CertPEM(unconstrained.Root.Raw),
+	}
+	for name, data := range files {
+		os.WriteFile(filepath.Join(dir, name), data, 0o644)
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"trust", "two.pem", "--fingerprint", certs.Fingerprint(open.Root)}, exitFail, "holds 2 certificates"},
+		{[]string{"trust", "inter.pem", "--fingerprint", certs.Fingerprint(open.Issuer)}, exitFail, "intermediate CA"},
+		{[]string{"trust", "leaf.pem", "--fingerprint", certs.Fingerprint(leaf.Cert)}, exitFail, "leaf certificate (for photos.test)"},
+		{[]string{"trust", "wide.pem", "--fingerprint", certs.Fingerprint(unconstrained.Root)}, exitFail, "could vouch for any site"},
+		{[]string{"trust", "nope.pem", "--fingerprint", certs.Fingerprint(open.Root)}, exitFail, "no such file"},
+		{[]string{"trust", "ftp://x/y", "--fingerprint", certs.Fingerprint(open.Root)}, exitFail, "only https:// and http://"},
+		{[]string{"trust", "two.pem"}, exitUsage, "--fingerprint is required"},
+		{[]string{"trust", "two.pem", "--fingerprint", "12:34"}, exitUsage, "64 hex digits"},
+		{[]string{"trust", "two.pem", "--fingerprint", certs.Fingerprint(open.Root), "--name", "has space"}, exitUsage, "letters, digits"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			a, _, stderr := testApp(t, true)
+			wd, _ := os.Getwd()
+			os.Chdir(dir)
+			defer os.Chdir(wd)
+			if code := a.run(tt.args); code != tt.code || !strings.Contains(stderr.String(), tt.err) {
+				t.Errorf("run = %d, stderr %s; want %d and %q", code, stderr, tt.code, tt.err)
+			}
+			if _, err := os.Stat(platform.StateDir("linux", a.home, a.getenv)); err == nil || len(anchors(t, d)) > 0 {
+				t.Errorf("a refused trust wrote the state folder or an anchor")
+			}
+		})
+	}
+	// Allowed on request, with a warning.
+	a, _, stderr := testApp(t, true)
+	if code := a.run([]string{"trust", filepath.Join(dir, "wide.pem"), "--fingerprint", certs.Fingerprint(unconstrained.Root), "--allow-unconstrained"}); code != exitOK || !strings.Contains(stderr.String(), "could impersonate ANY site") {
+		t.Errorf("--allow-unconstrained = %d, stderr %s", code, stderr)
+	}
+}
+
+func mustNames(t *testing.T, names ...string) []certs.Name {
+	t.Helper()
+	ns, err := certs.ParseNames(names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns
+}
+
+// TestTrustFromServer takes the root from a TLS handshake and from URLs,
+// served on 127.0.0.1 by a server whose certificate the friend does not
+// trust yet.
+func TestTrustFromServer(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	owner := ownerCA(t, "alice@nas")
+	leaf, err := owner.Issue(certs.LeafRequest{Names: mustNames(t, "127.0.0.1", "localhost")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(chain ...[]byte) *httptest.Server {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/root.pem", func(w http.ResponseWriter, r *http.Request) { w.Write(certs.CertPEM(owner.Root.Raw)) })
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte("<html>hello</html>"))
+		})
+		s := httptest.NewUnstartedServer(mux)
+		s.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: chain, PrivateKey: leaf.Key}}}
+		s.StartTLS()
+		t.Cleanup(s.Close)
+		return s
+	}
+	withRoot := serve(leaf.Cert.Raw, owner.Issuer.Raw, owner.Root.Raw)
+	withoutRoot := serve(leaf.Cert.Raw, owner.Issuer.Raw)
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(certs.CertPEM(owner.Root.Raw)) }))
+	t.Cleanup(plain.Close)
+	hostport := func(s *httptest.Server) string { return strings.TrimPrefix(s.URL, "https://") }
+	fp := certs.FingerprintOf(owner.Root).Voice()
+	for _, tt := range []struct {
+		source string
+		err    string
+	}{
+		{hostport(withRoot), ""},
+		{hostport(withoutRoot), "does not send its root"},
+		{withoutRoot.URL + "/root.pem", ""},
+		{plain.URL, ""},
+		{withRoot.URL + "/", "the page is HTML"},
+		{withRoot.URL + "/missing.pem", ""}, // the mux's "/" serves HTML here too
+	} {
+		t.Run(tt.source, func(t *testing.T) {
+			a, _, stderr := testApp(t, true)
+			code := a.run([]string{"trust", tt.source, "--fingerprint", fp})
+			want := tt.err
+			if strings.HasSuffix(tt.source, "missing.pem") {
+				want = "the page is HTML"
+			}
+			if want == "" && code != exitOK || want != "" && (code != exitFail || !strings.Contains(stderr.String(), want)) {
+				t.Errorf("trust %s = %d, stderr %s; want error %q", tt.source, code, stderr, want)
+			}
+			if want == "" {
+				if code := a.run([]string{"untrust", "alice@nas"}); code != exitOK {
+					t.Errorf("untrust = %d; %s", code, stderr)
+				}
+			}
+		})
+	}
+}
