@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/vouchdev/vouch/platform"
 )
 
 // Root is the certificate to trust, its PEM and the file holding it (which
@@ -20,6 +22,9 @@ type Root struct {
 	Cert *x509.Certificate
 	PEM  []byte
 	File string
+	// Probe, when set, issues a throwaway leaf under the root, for stores
+	// that ask the operating system's own verifier (macOS).
+	Probe platform.Probe
 }
 
 // State is a store's verdict on a root.
