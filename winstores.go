@@ -1,10 +1,6 @@
 package main
 
 import (
-	"crypto/x509"
-	"time"
-
-	"github.com/vouchdev/vouch/certs"
 	"github.com/vouchdev/vouch/platform"
 	"github.com/vouchdev/vouch/truststore"
 )
@@ -47,20 +43,4 @@ func (a *app) machineFlag(cmd string, machine bool) (int, bool) {
 	}
 	a.machine = machine
 	return exitOK, true
-}
-
-// probeLeaf issues, in memory, a short-lived localhost leaf under ca for
-// stores whose verdict comes from the platform verifier.
-func probeLeaf(ca *certs.CA) func() (*x509.Certificate, []*x509.Certificate, error) {
-	return func() (*x509.Certificate, []*x509.Certificate, error) {
-		names, err := certs.ParseNames([]string{"localhost"})
-		if err != nil {
-			return nil, nil, err
-		}
-		l, err := ca.Issue(certs.LeafRequest{Names: names, Owner: "vouch status", Validity: time.Hour})
-		if err != nil {
-			return nil, nil, err
-		}
-		return l.Cert, l.Chain, nil
-	}
 }

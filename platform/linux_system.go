@@ -175,6 +175,8 @@ type SystemState struct {
 	StaleCopies []string
 	// Checked names the files read.
 	Checked []string
+	// Keychain is the macOS store's state (nil elsewhere).
+	Keychain *KeychainState
 }
 
 // State reads, without changing anything, whether root is trusted. The

@@ -24,7 +24,7 @@ func (s *System) Status(r Root) Status {
 		st.State, st.Reason = NotPresent, s.Err.Error()
 		return st
 	}
-	ss, err := s.Sys.State(r.Cert, r.Keep...)
+	ss, err := s.state(r)
 	if err != nil {
 		st.State, st.Reason = NotPresent, err.Error()
 		if !errors.Is(err, platform.ErrNoLayout) {
@@ -35,6 +35,14 @@ func (s *System) Status(r Root) Status {
 	st.Where = ss.Layout.Name
 	st.Checked = ss.Checked
 	st.Stale = ss.Stale
+	if ss.Keychain != nil {
+		trusted, reason := ss.Keychain.Verdict()
+		st.State, st.Reason = NotTrusted, reason
+		if trusted {
+			st.State = Trusted
+		}
+		return st
+	}
 	switch {
 	case ss.Anchor != "" && ss.InBundle:
 		st.State, st.Reason = Trusted, fmt.Sprintf("anchored in %s and present in %s", ss.Anchor, ss.Layout.Bundle)
@@ -57,7 +65,7 @@ func (s *System) Install(ctx context.Context, r Root) (bool, error) {
 	if s.Err != nil {
 		return false, s.Err
 	}
-	ss, err := s.Sys.State(r.Cert, r.Keep...)
+	ss, err := s.state(r)
 	if err != nil {
 		return false, err
 	}
@@ -75,7 +83,7 @@ func (s *System) Uninstall(ctx context.Context, r Root, all bool) (bool, error) 
 	if s.Err != nil {
 		return false, s.Err
 	}
-	ss, err := s.Sys.State(r.Cert, r.Keep...)
+	ss, err := s.state(r)
 	if err != nil {
 		return false, err
 	}
@@ -84,4 +92,13 @@ func (s *System) Uninstall(ctx context.Context, r Root, all bool) (bool, error) 
 		return false, nil
 	}
 	return true, s.Sys.Apply(ctx, plan, r.PEM)
+}
+
+// state reads the store's state, from the root's file and a probe leaf too
+// when the store takes them (macOS).
+func (s *System) state(r Root) (platform.SystemState, error) {
+	if ss, ok := s.Sys.(platform.SubjectSystem); ok {
+		return ss.SubjectState(platform.Subject{Cert: r.Cert, File: r.File, Probe: r.Probe})
+	}
+	return s.Sys.State(r.Cert, r.Keep...)
 }

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/vouchdev/vouch/platform"
 )
 
 // Root is the certificate to trust, its PEM and the file holding it (which
@@ -20,10 +22,10 @@ type Root struct {
 	Cert *x509.Certificate
 	PEM  []byte
 	File string
-	// Leaf issues a throwaway leaf for localhost under the CA, in memory,
-	// and returns it with the chain above it, for stores whose verdict
-	// comes from a platform verifier. Nil when there is no CA to sign.
-	Leaf func() (*x509.Certificate, []*x509.Certificate, error)
+	// Probe, when set, issues a throwaway leaf under the root, in memory,
+	// for stores whose verdict comes from the operating system's own
+	// verifier (macOS, Windows).
+	Probe platform.Probe
 	// Keep are other roots the user wants trusted (their own CA, and those
 	// trusted for other people with vouch trust): a store never reports
 	// them as stale, and uninstalling with all leaves them in place.

@@ -207,21 +207,21 @@ func (w *Windows) Uninstall(ctx context.Context, r Root, all bool) (bool, error)
 // written). The root's key is not on disk, so the leaf comes from the
 // issuing intermediate, as every real leaf does.
 func VerifyLeaf(r Root) error {
-	if r.Leaf == nil {
+	if r.Probe == nil {
 		return errors.New("no CA key to issue a test leaf with")
 	}
-	leaf, chain, err := r.Leaf()
+	p, err := r.Probe()
 	if err != nil {
 		return fmt.Errorf("can't issue a test leaf: %w", err)
 	}
-	pool := x509.NewCertPool()
-	for _, c := range chain {
+	var inter []*x509.Certificate
+	for _, c := range p.Intermediates {
 		if !c.Equal(r.Cert) {
-			pool.AddCert(c)
+			inter = append(inter, c)
 		}
 	}
-	_, err = leaf.Verify(x509.VerifyOptions{DNSName: "localhost", Intermediates: pool})
-	if err != nil {
+	p.Intermediates = inter
+	if err := platform.VerifyWithOS(p); err != nil {
 		return errors.New(strings.TrimPrefix(err.Error(), "x509: "))
 	}
 	return nil

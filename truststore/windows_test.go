@@ -252,7 +252,7 @@ func TestVerifyLeaf(t *testing.T) {
 	if err := VerifyLeaf(r); err == nil || !strings.Contains(err.Error(), "no CA key") {
 		t.Errorf("VerifyLeaf without Leaf = %v", err)
 	}
-	r.Leaf = func() (*x509.Certificate, []*x509.Certificate, error) { return nil, nil, errors.New("CA expired") }
+	r.Probe = func() (platform.ProbeLeaf, error) { return platform.ProbeLeaf{}, errors.New("CA expired") }
 	if err := VerifyLeaf(r); err == nil || !strings.Contains(err.Error(), "CA expired") {
 		t.Errorf("VerifyLeaf with a failing issuer = %v", err)
 	}
@@ -275,7 +275,9 @@ func TestVerifyLeaf(t *testing.T) {
 	root := mk(ca(1, "test root"), ca(1, "test root"), rootKey.Public(), rootKey)
 	inter := mk(ca(2, "test issuer"), root, interKey.Public(), rootKey)
 	leaf := mk(&x509.Certificate{SerialNumber: big.NewInt(3), DNSNames: []string{"localhost"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, inter, leafKey.Public(), interKey)
-	r = Root{Cert: root, Leaf: func() (*x509.Certificate, []*x509.Certificate, error) { return leaf, []*x509.Certificate{inter}, nil }}
+	r = Root{Cert: root, Probe: func() (platform.ProbeLeaf, error) {
+		return platform.ProbeLeaf{Leaf: leaf, Intermediates: []*x509.Certificate{inter}, DNSName: "localhost"}, nil
+	}}
 	err := VerifyLeaf(r)
 	if err == nil || !strings.Contains(err.Error(), "unknown authority") {
 		t.Errorf("VerifyLeaf(a root this machine does not trust) = %v, want unknown authority", err)
