@@ -97,7 +97,8 @@ func printRootFacts(w io.Writer, root *x509.Certificate, file, permits string) {
 	fmt.Fprintf(w, "\nSend the root file to each friend, read them the fingerprint over a channel\n")
 	fmt.Fprintf(w, "you both trust (in person, a call), and have them run, with the same --name\n")
 	fmt.Fprintf(w, "they gave your old root:\n\n")
-	fmt.Fprintf(w, "    vouch trust %s --fingerprint '%s' --name LABEL\n", filepath.Base(file), fp.Voice())
+	fmt.Fprintf(w, "    %s\n", friendCommand(filepath.Base(file), fp, "LABEL", false))
+	fmt.Fprintf(w, "\nFor a new invitation page with these facts: vouch export --force\n")
 }
 
 // shellQuote quotes a path for a hint when it needs it.

@@ -53,7 +53,7 @@ func TestRotate(t *testing.T) {
 			"fingerprint    SHA-256 " + fp.Voice() + "\n",
 			"in words       " + fp.Words() + "\n",
 			"may vouch for  " + ca.Constraints.Describe() + "\n",
-			"    vouch trust rootCA.pem --fingerprint '" + fp.Voice() + "' --name LABEL\n",
+			"    vouch trust rootCA.pem --fingerprint \"" + fp.Voice() + "\" --name LABEL\n",
 		} {
 			if !strings.Contains(stdout.String(), want) {
 				t.Errorf("rotate #%d stdout lacks %q:\n%s", i+1, want, stdout)
