@@ -133,6 +133,17 @@ func newVouchCA(t *testing.T, hosts ...string) (*vouchCA, *leaf) {
 		t.Fatal(err)
 	}
 	first := ca.issue(t, "vouch", hosts...)
+	ca.load(t)
+	if !bytes.Equal(first.cert.RawIssuer, ca.inter.RawSubject) {
+		t.Fatalf("the leaf vouch issued is not signed by %s", ca.interFile)
+	}
+	return ca, first
+}
+
+// load reads the CA folder ca.dir back: both certificates and the issuing
+// key, as someone who copied the folder would.
+func (ca *vouchCA) load(t *testing.T) {
+	t.Helper()
 	ca.rootFile = filepath.Join(ca.dir, "rootCA.pem")
 	ca.interFile = filepath.Join(ca.dir, "intermediateCA.pem")
 	ca.root = readOneCert(t, ca.rootFile)
@@ -155,10 +166,6 @@ func newVouchCA(t *testing.T, hosts ...string) (*vouchCA, *leaf) {
 		t.Fatalf("intermediateCA-key.pem holds a %T, want a crypto.Signer", key)
 	}
 	ca.interKey = signer
-	if !bytes.Equal(first.cert.RawIssuer, ca.inter.RawSubject) {
-		t.Fatalf("the leaf vouch issued is not signed by %s", ca.interFile)
-	}
-	return ca, first
 }
 
 // forge signs a leaf directly with the leaked issuing key, bypassing vouch

@@ -35,6 +35,9 @@ type Env struct {
 	// Paths are the trust-store locations that were copied into tmpfs, as
 	// TrustPaths returned them inside the namespace. Snapshot reads these.
 	Paths []string
+
+	scratch    string // the tmpfs folder setup mounted, holding Home
+	hostsBound bool   // SetHosts has bound its file onto /etc/hosts
 }
 
 // Snapshot returns the listing of e.Paths (see the package-level Snapshot).

@@ -520,7 +520,7 @@ func setup(dir string) (*Env, copyStats, error) {
 	// A CA folder named in the environment lies outside the namespace.
 	os.Unsetenv("CAROOT")
 	os.Unsetenv("VOUCH_CAROOT")
-	return &Env{Home: home, Paths: TrustPaths()}, stats, nil
+	return &Env{Home: home, Paths: TrustPaths(), scratch: dir}, stats, nil
 }
 
 // shadowDir copies the folder p into a fresh tmpfs mounted at stage, then
@@ -673,4 +673,30 @@ func setAttrs(path string, info fs.FileInfo) error {
 		return err
 	}
 	return unix.UtimesNano(path, times)
+}
+
+// SetHosts makes /etc/hosts, inside the namespace only, hold content: a file
+// on the body's tmpfs bound onto /etc/hosts, so that name lookups through
+// the system resolver (glibc, Go, Python, curl) send a test's names where
+// the body says. Calling it again replaces the content in place.
+func (e *Env) SetHosts(content string) error {
+	if err := checkPrivate(); err != nil {
+		return fmt.Errorf("refusing to bind /etc/hosts: %w", err)
+	}
+	if e.scratch == "" {
+		return errors.New("SetHosts: this Env was not made by Run")
+	}
+	file := filepath.Join(e.scratch, "hosts")
+	// Written in place (same inode), so a bound file sees the new content.
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		return err
+	}
+	if e.hostsBound {
+		return nil
+	}
+	if err := unix.Mount(file, "/etc/hosts", "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("failed to bind %s onto /etc/hosts: %w", file, err)
+	}
+	e.hostsBound = true
+	return nil
 }

@@ -13,11 +13,13 @@ import (
 	"fmt"
 	"io/fs"
 	"math/big"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -408,5 +410,40 @@ func TestSnapshotTree(t *testing.T) {
 				t.Errorf("Diff after %s change = %q, want it to start %q", tt.name, d, tt.want)
 			}
 		})
+	}
+}
+
+// TestSetHosts binds a hosts file in the namespace: the resolver there
+// sees the test's name, a second call replaces the content, and the
+// machine's own /etc/hosts never changes.
+func TestSetHosts(t *testing.T) {
+	const name = "nstest-sethosts.test"
+	real, realErr := os.ReadFile("/etc/hosts")
+	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
+		if realErr != nil {
+			t.Fatal(realErr)
+		}
+		if strings.Contains(string(real), name) {
+			t.Fatalf("/etc/hosts already names %s before the test", name)
+		}
+		if err := env.SetHosts("127.0.0.1 localhost\n127.0.0.9 " + name + "\n"); err != nil {
+			t.Fatal(err)
+		}
+		addrs, err := net.LookupHost(name)
+		if err != nil || !slices.Contains(addrs, "127.0.0.9") {
+			t.Errorf("LookupHost(%q) = %v, %v; want 127.0.0.9", name, addrs, err)
+		}
+		second := "127.0.0.1 localhost\n127.0.0.10 " + name + "\n"
+		if err := env.SetHosts(second); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := os.ReadFile("/etc/hosts"); err != nil || string(got) != second {
+			t.Errorf("after a second SetHosts, /etc/hosts = %q, %v; want %q", got, err, second)
+		}
+	})
+	// Only the parent gets here.
+	after, err := os.ReadFile("/etc/hosts")
+	if err != nil || !bytes.Equal(after, real) {
+		t.Errorf("the machine's /etc/hosts changed during the test (%v)", err)
 	}
 }
