@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 
@@ -113,7 +114,7 @@ type invitationJSON struct {
 	HTML string `json:"html"`
 }
 
-var labelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+var labelRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`) })
 
 // defaultLabel is the user name from the root's subject ("vouch root
 // alice@laptop", mkcert's "alice@laptop (Alice)"), made safe for a file
@@ -139,7 +140,7 @@ func defaultLabel(root *x509.Certificate) string {
 	if len(l) > 63 {
 		l = l[:63]
 	}
-	if !labelRE.MatchString(l) {
+	if !labelRE().MatchString(l) {
 		return "vouch"
 	}
 	return l
@@ -197,7 +198,7 @@ func (a *app) cmdExport(f *exportFlags, args []string) int {
 	if len(args) > 0 {
 		return a.usageError("export", "unexpected argument %q", args[0])
 	}
-	if f.name != "" && !labelRE.MatchString(f.name) {
+	if f.name != "" && !labelRE().MatchString(f.name) {
 		return a.usageError("export", "--name %q: use up to 63 letters, digits, '.', '_' and '-', starting with a letter or digit", f.name)
 	}
 	source, err := exportSource(f.url, f.server)
@@ -442,17 +443,23 @@ var invitationText string
 //go:embed invitation.html.tmpl
 var invitationHTML string
 
+// The templates are parsed on first use, not when vouch starts: every
+// other command would pay for them.
 var (
-	invitationTextTmpl = texttemplate.Must(texttemplate.New("txt").Parse(invitationText))
-	invitationHTMLTmpl = htmltemplate.Must(htmltemplate.New("html").Parse(invitationHTML))
+	invitationTextTmpl = sync.OnceValue(func() *texttemplate.Template {
+		return texttemplate.Must(texttemplate.New("txt").Parse(invitationText))
+	})
+	invitationHTMLTmpl = sync.OnceValue(func() *htmltemplate.Template {
+		return htmltemplate.Must(htmltemplate.New("html").Parse(invitationHTML))
+	})
 )
 
 func renderInvitation(inv invitation) (text, html []byte, err error) {
 	var t, h bytes.Buffer
-	if err := invitationTextTmpl.Execute(&t, inv); err != nil {
+	if err := invitationTextTmpl().Execute(&t, inv); err != nil {
 		return nil, nil, fmt.Errorf("failed to write the invitation: %w", err)
 	}
-	if err := invitationHTMLTmpl.Execute(&h, inv); err != nil {
+	if err := invitationHTMLTmpl().Execute(&h, inv); err != nil {
 		return nil, nil, fmt.Errorf("failed to write the invitation page: %w", err)
 	}
 	return t.Bytes(), h.Bytes(), nil
