@@ -66,4 +66,9 @@ done
 
 echo "== go test"
 export VOUCH_E2E=1
+# Tests that make something to look at (the invitation page's screenshot)
+# leave it here.
+export VOUCH_ARTIFACTS="${VOUCH_ARTIFACTS:-$PWD/test-artifacts}"
+mkdir -p "$VOUCH_ARTIFACTS"
 go test -count=1 ./...
+echo "test artifacts: $VOUCH_ARTIFACTS"
