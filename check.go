@@ -289,18 +289,15 @@ func (a *app) printCheckJSON(res *checkJSON) {
 }
 
 // fetchChain connects and returns the certificates the server presents,
-// leaf first, without judging them: judge does that against the roots the
-// user chose, which crypto/tls can't be told about.
+// leaf first, without judging them: check judges them against the roots
+// the user chose, which crypto/tls can't be told about, and trust takes
+// the root from them by its fingerprint.
 func fetchChain(t checkTarget, timeout time.Duration) ([]*x509.Certificate, error) {
 	addr := t.String()
 	if testOnlyDialAddr != nil {
 		addr = testOnlyDialAddr(addr)
 	}
-	cfg := &tls.Config{InsecureSkipVerify: true}
-	if net.ParseIP(t.Host) == nil {
-		cfg.ServerName = t.Host
-	}
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: timeout}, "tcp", addr, cfg)
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: timeout}, "tcp", addr, insecureTLS(t.Host))
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {

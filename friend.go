@@ -420,7 +420,7 @@ func readRootFrom(ctx context.Context, source string) (*x509.Certificate, error)
 		return certs.ReadRoot(data)
 	}
 	if host, port, err := net.SplitHostPort(source); err == nil && host != "" && validPort(port) {
-		return handshakeRoot(ctx, host, port)
+		return handshakeRoot(host, port)
 	}
 	return nil, errors.New("no such file, and not an https:// URL or host:port")
 }
@@ -474,17 +474,13 @@ func fetchRoot(ctx context.Context, url string) (*x509.Certificate, error) {
 	return c, nil
 }
 
-func handshakeRoot(ctx context.Context, host, port string) (*x509.Certificate, error) {
-	ctx, cancel := context.WithTimeout(ctx, sourceTimeout)
-	defer cancel()
-	d := &tls.Dialer{Config: insecureTLS(host)}
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
+func handshakeRoot(host, port string) (*x509.Certificate, error) {
+	presented, err := fetchChain(checkTarget{Host: host, Port: port}, sourceTimeout)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
 	var chain [][]byte
-	for _, c := range conn.(*tls.Conn).ConnectionState().PeerCertificates {
+	for _, c := range presented {
 		chain = append(chain, c.Raw)
 	}
 	return certs.PickRoot(chain)

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/platform"
 )
 
 func rotateCommand() *command {
@@ -78,7 +78,7 @@ func (a *app) cmdRotate(caroot, storeList string) int {
 	}
 	printRootFacts(a.stdout, fresh.Root, filepath.Join(dir, certs.RootCertFile), fresh.Constraints.Describe())
 	a.hintf("once your friends trust the new root, issue new certificates for your servers: vouch HOST...")
-	a.hintf("when no server uses the old CA any more: vouch uninstall --caroot %s --purge", shellQuote(retired))
+	a.hintf("when no server uses the old CA any more: %s", platform.Cmd{Argv: []string{"vouch", "uninstall", "--caroot", retired, "--purge"}})
 	return code
 }
 
@@ -99,14 +99,4 @@ func printRootFacts(w io.Writer, root *x509.Certificate, file, permits string) {
 	fmt.Fprintf(w, "they gave your old root:\n\n")
 	fmt.Fprintf(w, "    %s\n", friendCommand(filepath.Base(file), fp, "LABEL", false))
 	fmt.Fprintf(w, "\nFor a new invitation page with these facts: vouch export --force\n")
-}
-
-// shellQuote quotes a path for a hint when it needs it.
-func shellQuote(s string) string {
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '/' || r == '-' || r == '_' || r == '.' || r == ':') {
-			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-		}
-	}
-	return s
 }
