@@ -1,9 +1,7 @@
 package certs
 
 import (
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -143,24 +141,4 @@ func CertPEM(ders ...[]byte) []byte {
 		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d})...)
 	}
 	return out
-}
-
-// Fingerprint is the SHA-256 of a certificate's DER, as lowercase hex.
-func Fingerprint(cert *x509.Certificate) string {
-	sum := sha256.Sum256(cert.Raw)
-	return hex.EncodeToString(sum[:])
-}
-
-// GroupedFingerprint is the fingerprint in colon-separated uppercase pairs,
-// the form browsers and openssl show.
-func GroupedFingerprint(cert *x509.Certificate) string {
-	h := strings.ToUpper(Fingerprint(cert))
-	var b strings.Builder
-	for i := 0; i < len(h); i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(h[i : i+2])
-	}
-	return b.String()
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // A root's SHA-256 fingerprint is read aloud or pasted between people, so
@@ -32,6 +33,22 @@ func FingerprintOf(cert *x509.Certificate) FP { return sha256.Sum256(cert.Raw) }
 
 // Hex is the fingerprint as 64 lowercase hex digits.
 func (f FP) Hex() string { return hex.EncodeToString(f[:]) }
+
+// Fingerprint is the SHA-256 of a certificate's DER, as lowercase hex.
+func Fingerprint(cert *x509.Certificate) string { return FingerprintOf(cert).Hex() }
+
+// GroupedFingerprint is the fingerprint in colon-separated uppercase pairs,
+// the form browsers and openssl show.
+func GroupedFingerprint(cert *x509.Certificate) string { return FingerprintOf(cert).Pairs() }
+
+// Pairs is the fingerprint as colon-separated uppercase hex pairs.
+func (f FP) Pairs() string {
+	pairs := make([]string, len(f))
+	for i, c := range f {
+		pairs[i] = fmt.Sprintf("%02X", c)
+	}
+	return strings.Join(pairs, ":")
+}
 
 // Voice is the fingerprint as 16 groups of 4 uppercase hex digits.
 func (f FP) Voice() string {
@@ -103,7 +120,7 @@ func ParseFingerprint(s string) (FP, error) {
 		return f, fmt.Errorf("not a fingerprint: expected 64 hex digits or %d words", FingerprintSize)
 	}
 	for i, w := range fields {
-		b, ok := wordIndex[w]
+		b, ok := wordIndex()[w]
 		if !ok {
 			return f, fmt.Errorf("%q (word %d) is not one of vouch's fingerprint words; expected 64 hex digits or %d words", w, i+1, FingerprintSize)
 		}
@@ -127,13 +144,15 @@ func isHex(s string) bool {
 	return s != ""
 }
 
-var wordIndex = func() map[string]byte {
+// wordIndex maps a word back to its byte; built on first use, so no
+// other command pays for it when vouch starts.
+var wordIndex = sync.OnceValue(func() map[string]byte {
 	m := make(map[string]byte, len(fingerprintWords))
 	for i, w := range fingerprintWords {
 		m[w] = byte(i)
 	}
 	return m
-}()
+})
 
 // fingerprintWords are 256 distinct, common English words, sorted, none
 // made only of hex letters, so a word fingerprint is never read as hex.
