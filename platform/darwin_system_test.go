@@ -196,28 +196,20 @@ func TestTrustOfChecksTheEntry(t *testing.T) {
 
 // TestMacInstall pins the order: read the state as the user, get root
 // through our runner once, then hand the change to smallstep/truststore.
-func TestMacInstall(t *testing.T) {
-	refused := &NeedRootError{Reason: "sudo wants a password, which it can't ask for here (no terminal)"}
-	tests := []struct {
-		name   string
-		find   string
-		trust  string
-		isRoot bool
-		sudo   error
-		want   []string
-		paste  []string // commands in the NeedRootError; nil when none
-	}{
-		{"not root, sudo works", "find-certificate-without-root.txt", "trust-settings-without-root.plist", false, nil,
-			[]string{findCmd, exportCmd, "root: /usr/bin/true", "smallstep InstallFile /ca/rootCA.pem"}, nil},
-		{"in the keychain but not for SSL is fixed", "find-certificate-with-root.txt", "trust-settings-ssl-denied.plist", false, nil,
-			[]string{findCmd, exportCmd, "root: /usr/bin/true", "smallstep InstallFile /ca/rootCA.pem"}, nil},
-		{"sudo refuses", "find-certificate-without-root.txt", "", false, refused,
-			[]string{findCmd, exportCmd, "root: /usr/bin/true"}, []string{addLine}},
-		{"as root", "find-certificate-without-root.txt", "trust-settings-without-root.plist", true, nil,
-			[]string{findCmd, exportCmd, "smallstep InstallFile /ca/rootCA.pem"}, nil},
-		{"already trusted: nothing, no sudo", "find-certificate-with-root.txt", "trust-settings-trusted.plist", false, nil,
-			[]string{findCmd, exportCmd}, nil},
-	}
+// macPlanCase is one run of an install or uninstall plan on the fake Mac.
+type macPlanCase struct {
+	name        string
+	find, trust string
+	isRoot      bool
+	sudo        error
+	want        []string // what ran, in order
+	paste       []string // commands in the NeedRootError; nil when none
+}
+
+// runMacPlans reads the state, makes the plan and carries it out, then
+// checks what ran and what the user is asked to paste.
+func runMacPlans(t *testing.T, tests []macPlanCase, plan func(s *MacSystem, root *x509.Certificate, st SystemState) []Cmd) {
+	t.Helper()
 	root := macRoot(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,7 +219,7 @@ func TestMacInstall(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = s.Apply(context.Background(), s.InstallPlan(root, rootFile, st), nil)
+			err = s.Apply(context.Background(), plan(s, root, st), nil)
 			var nr *NeedRootError
 			switch {
 			case tt.paste == nil && err != nil:
@@ -250,16 +242,28 @@ func TestMacInstall(t *testing.T) {
 	}
 }
 
+func TestMacInstall(t *testing.T) {
+	refused := &NeedRootError{Reason: "sudo wants a password, which it can't ask for here (no terminal)"}
+	tests := []macPlanCase{
+		{"not root, sudo works", "find-certificate-without-root.txt", "trust-settings-without-root.plist", false, nil,
+			[]string{findCmd, exportCmd, "root: /usr/bin/true", "smallstep InstallFile /ca/rootCA.pem"}, nil},
+		{"in the keychain but not for SSL is fixed", "find-certificate-with-root.txt", "trust-settings-ssl-denied.plist", false, nil,
+			[]string{findCmd, exportCmd, "root: /usr/bin/true", "smallstep InstallFile /ca/rootCA.pem"}, nil},
+		{"sudo refuses", "find-certificate-without-root.txt", "", false, refused,
+			[]string{findCmd, exportCmd, "root: /usr/bin/true"}, []string{addLine}},
+		{"as root", "find-certificate-without-root.txt", "trust-settings-without-root.plist", true, nil,
+			[]string{findCmd, exportCmd, "smallstep InstallFile /ca/rootCA.pem"}, nil},
+		{"already trusted: nothing, no sudo", "find-certificate-with-root.txt", "trust-settings-trusted.plist", false, nil,
+			[]string{findCmd, exportCmd}, nil},
+	}
+	runMacPlans(t, tests, func(s *MacSystem, root *x509.Certificate, st SystemState) []Cmd {
+		return s.InstallPlan(root, rootFile, st)
+	})
+}
+
 func TestMacUninstall(t *testing.T) {
 	refused := &NeedRootError{Reason: "sudo is not installed"}
-	tests := []struct {
-		name        string
-		find, trust string
-		isRoot      bool
-		sudo        error
-		want        []string
-		paste       []string
-	}{
+	tests := []macPlanCase{
 		{"cert and trust settings", "find-certificate-with-root.txt", "trust-settings-trusted.plist", false, nil,
 			[]string{findCmd, exportCmd, "root: /usr/bin/true", "smallstep UninstallFile /ca/rootCA.pem", "root: " + delCert}, nil},
 		{"as root", "find-certificate-with-root.txt", "trust-settings-trusted.plist", true, nil,
@@ -273,36 +277,9 @@ func TestMacUninstall(t *testing.T) {
 		{"sudo refuses", "find-certificate-with-root.txt", "trust-settings-trusted.plist", false, refused,
 			[]string{findCmd, exportCmd, "root: /usr/bin/true"}, []string{rmTrust, delCert}},
 	}
-	root := macRoot(t)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := &fakeMac{t: t, find: tt.find, trust: tt.trust, sudo: tt.sudo}
-			s := f.system(tt.isRoot)
-			st, err := s.SubjectState(Subject{Cert: root, File: rootFile})
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = s.Apply(context.Background(), s.UninstallPlan(root, st, false), nil)
-			var nr *NeedRootError
-			switch {
-			case tt.paste == nil && err != nil:
-				t.Fatalf("Apply = %v", err)
-			case tt.paste != nil && !errors.As(err, &nr):
-				t.Fatalf("Apply = %v, want a NeedRootError", err)
-			case tt.paste != nil:
-				var got []string
-				for _, c := range nr.Commands {
-					got = append(got, c.String())
-				}
-				if !slices.Equal(got, tt.paste) {
-					t.Errorf("commands to paste = %q, want %q", got, tt.paste)
-				}
-			}
-			if !slices.Equal(f.log, tt.want) {
-				t.Errorf("ran %q, want %q", f.log, tt.want)
-			}
-		})
-	}
+	runMacPlans(t, tests, func(s *MacSystem, root *x509.Certificate, st SystemState) []Cmd {
+		return s.UninstallPlan(root, st, false)
+	})
 }
 
 // libCmdError stands in for smallstep/truststore's CmdError, whose Error()
