@@ -608,20 +608,12 @@ func lookPath(ts *testscript.TestScript, name string) string {
 // any other command.
 type debianRunner struct{ root, log string }
 
-const debianAnchors = "/usr/local/share/ca-certificates"
-
 func (r debianRunner) Run(ctx context.Context, c platform.Cmd) ([]byte, error) {
 	refusingRunner{log: r.log}.Run(ctx, c)
 	argv := c.Argv
 	switch {
 	case filepath.Base(argv[0]) == "update-ca-certificates":
-		var bundle []byte
-		entries, _ := os.ReadDir(filepath.Join(r.root, debianAnchors))
-		for _, e := range entries {
-			data, _ := os.ReadFile(filepath.Join(r.root, debianAnchors, e.Name()))
-			bundle = append(bundle, data...)
-		}
-		return nil, os.WriteFile(filepath.Join(r.root, "/etc/ssl/certs/ca-certificates.crt"), bundle, 0o644)
+		return nil, rebuildDebianBundle(r.root)
 	case argv[0] == "install" && len(argv) == 5:
 		data, err := os.ReadFile(argv[3])
 		if err != nil {
@@ -642,12 +634,7 @@ func (r debianRunner) Run(ctx context.Context, c platform.Cmd) ([]byte, error) {
 // debianRunner.
 func cmdFakedebian(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "fakedebian")
-	root := ts.Getenv("VOUCH_TEST_FSROOT")
-	for _, d := range []string{debianAnchors, "/etc/ssl/certs", "/usr/sbin"} {
-		ts.Check(os.MkdirAll(filepath.Join(root, d), 0o755))
-	}
-	ts.Check(os.WriteFile(filepath.Join(root, "/usr/sbin/update-ca-certificates"), []byte("#!/bin/sh\n"), 0o755))
-	ts.Check(os.WriteFile(filepath.Join(root, "/etc/ssl/certs/ca-certificates.crt"), nil, 0o644))
+	ts.Check(makeDebianRoot(ts.Getenv("VOUCH_TEST_FSROOT")))
 	ts.Setenv("VOUCH_TEST_RUNNER", "debian")
 }
 

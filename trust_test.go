@@ -26,12 +26,38 @@ type fakeDebian struct {
 func newFakeDebian(t *testing.T) *fakeDebian {
 	t.Helper()
 	d := &fakeDebian{root: t.TempDir()}
-	for _, p := range []string{"/usr/local/share/ca-certificates", "/etc/ssl/certs", "/usr/sbin"} {
-		os.MkdirAll(filepath.Join(d.root, p), 0o755)
+	if err := makeDebianRoot(d.root); err != nil {
+		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(d.root, "/usr/sbin/update-ca-certificates"), []byte("#!/bin/sh\n"), 0o755)
-	os.WriteFile(filepath.Join(d.root, "/etc/ssl/certs/ca-certificates.crt"), nil, 0o644)
 	return d
+}
+
+const debianAnchors = "/usr/local/share/ca-certificates"
+
+// makeDebianRoot makes root a Debian system store: the anchor folder,
+// update-ca-certificates, an empty bundle.
+func makeDebianRoot(root string) error {
+	for _, p := range []string{debianAnchors, "/etc/ssl/certs", "/usr/sbin"} {
+		if err := os.MkdirAll(filepath.Join(root, p), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "/usr/sbin/update-ca-certificates"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(root, "/etc/ssl/certs/ca-certificates.crt"), nil, 0o644)
+}
+
+// rebuildDebianBundle is update-ca-certificates under root: the bundle
+// becomes the local anchors, one after another.
+func rebuildDebianBundle(root string) error {
+	var bundle []byte
+	entries, _ := os.ReadDir(filepath.Join(root, debianAnchors))
+	for _, e := range entries {
+		data, _ := os.ReadFile(filepath.Join(root, debianAnchors, e.Name()))
+		bundle = append(bundle, data...)
+	}
+	return os.WriteFile(filepath.Join(root, "/etc/ssl/certs/ca-certificates.crt"), bundle, 0o644)
 }
 
 func (d *fakeDebian) Run(_ context.Context, c platform.Cmd) ([]byte, error) {
@@ -40,14 +66,7 @@ func (d *fakeDebian) Run(_ context.Context, c platform.Cmd) ([]byte, error) {
 		return nil, d.fail
 	}
 	if filepath.Base(c.Argv[0]) == "update-ca-certificates" {
-		var bundle []byte
-		dir := filepath.Join(d.root, "/usr/local/share/ca-certificates")
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			data, _ := os.ReadFile(filepath.Join(dir, e.Name()))
-			bundle = append(bundle, data...)
-		}
-		os.WriteFile(filepath.Join(d.root, "/etc/ssl/certs/ca-certificates.crt"), bundle, 0o644)
+		return nil, rebuildDebianBundle(d.root)
 	}
 	return nil, nil
 }
