@@ -628,33 +628,17 @@ func outsideNames(leaf *x509.Certificate, path []*x509.Certificate) []string {
 }
 
 // permits reports whether ca's name constraints allow a DNS name or IP
-// address; other name types are reported as allowed.
+// address, by the rules vouch issues with (certs.Constraints); other name
+// types are reported as allowed.
 func permits(ca *x509.Certificate, name string) bool {
-	if ip := net.ParseIP(name); ip != nil {
-		if len(ca.PermittedIPRanges) == 0 && len(ca.PermittedDNSDomains) == 0 {
-			return true
-		}
-		for _, r := range ca.PermittedIPRanges {
-			if r.Contains(ip) {
-				return true
-			}
-		}
-		return false
-	}
-	if strings.ContainsAny(name, "@/:") {
+	if net.ParseIP(name) == nil && strings.ContainsAny(name, "@/:") {
 		return true
 	}
-	if len(ca.PermittedDNSDomains) == 0 && len(ca.PermittedIPRanges) == 0 {
+	n, err := certs.ParseName(name)
+	if err != nil {
 		return true
 	}
-	name = strings.TrimPrefix(strings.ToLower(name), "*.")
-	for _, d := range ca.PermittedDNSDomains {
-		d = strings.TrimPrefix(strings.ToLower(d), ".")
-		if name == d || strings.HasSuffix(name, "."+d) {
-			return true
-		}
-	}
-	return false
+	return certs.ConstraintsOf(ca).Check([]certs.Name{n}) == nil
 }
 
 // permittingRoot is a trusted root whose constraints cover host: the one
@@ -676,12 +660,7 @@ func permitsOf(tr *trustedRoot) string {
 	if tr.rec.Permits != "" {
 		return tr.rec.Permits
 	}
-	var parts []string
-	parts = append(parts, tr.cert.PermittedDNSDomains...)
-	for _, r := range tr.cert.PermittedIPRanges {
-		parts = append(parts, r.String())
-	}
-	return strings.Join(parts, ", ")
+	return certs.LimitsOf(tr.cert).Describe()
 }
 
 func topIssuer(chain []*x509.Certificate) string {

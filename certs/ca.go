@@ -142,7 +142,7 @@ func Load(dir string) (*CA, error) {
 			return nil, fmt.Errorf("%s does not match %s: the folder mixes files of two CAs", filepath.Join(dir, IssuerKeyFile), issuerPath)
 		}
 		ca.Issuer, ca.key = issuer, key
-		ca.Constraints = constraintsOf(issuer)
+		ca.Constraints = ConstraintsOf(issuer)
 	case errors.Is(err, fs.ErrNotExist):
 		keyPath := filepath.Join(dir, RootKeyFile)
 		if _, err := os.Stat(keyPath); errors.Is(err, fs.ErrNotExist) {
@@ -156,7 +156,7 @@ func Load(dir string) (*CA, error) {
 			return nil, fmt.Errorf("%s does not match %s: the folder mixes files of two CAs", keyPath, filepath.Join(dir, RootCertFile))
 		}
 		ca.Issuer, ca.key, ca.Adopted = root, key, true
-		ca.Constraints = constraintsOf(root)
+		ca.Constraints = ConstraintsOf(root)
 	default:
 		return nil, fmt.Errorf("failed to read the CA: %w", err)
 	}
@@ -369,7 +369,7 @@ func Create(dir string, opts CreateOptions) (*CA, error) {
 	if err := WriteFiles(File{Path: filepath.Join(dir, RootCertFile), Data: CertPEM(rootDER), Mode: 0o644}); err != nil {
 		return nil, err
 	}
-	return &CA{Dir: dir, Root: root, Issuer: issuer, key: issuerKey, Constraints: constraintsOf(issuer)}, nil
+	return &CA{Dir: dir, Root: root, Issuer: issuer, key: issuerKey, Constraints: ConstraintsOf(issuer)}, nil
 }
 
 var randReader = rand.Reader

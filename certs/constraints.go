@@ -280,9 +280,9 @@ func (c *Constraints) apply(t *x509.Certificate) {
 	}
 }
 
-// constraintsOf reads the constraints back from a CA certificate; nil when
+// ConstraintsOf reads the constraints back from a CA certificate; nil when
 // it has none.
-func constraintsOf(cert *x509.Certificate) *Constraints {
+func ConstraintsOf(cert *x509.Certificate) *Constraints {
 	if len(cert.PermittedDNSDomains) == 0 && len(cert.PermittedIPRanges) == 0 &&
 		len(cert.PermittedEmailAddresses) == 0 && len(cert.PermittedURIDomains) == 0 &&
 		len(cert.ExcludedDNSDomains) == 0 && len(cert.ExcludedIPRanges) == 0 {

@@ -56,7 +56,7 @@ func TestConstraintsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := constraintsOf(ca.Issuer).String(); got != c.String() {
+	if got := ConstraintsOf(ca.Issuer).String(); got != c.String() {
 		t.Errorf("constraints read back = %s, want %s", got, c)
 	}
 	if strings.Contains(c.String(), "192.168.1.0/24") {

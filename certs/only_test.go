@@ -22,7 +22,7 @@ func TestDomainOnlyCAExcludesEveryIP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := constraintsOf(ca.Issuer); got == nil || got.String() != "photos.alice.example" {
+	if got := ConstraintsOf(ca.Issuer); got == nil || got.String() != "photos.alice.example" {
 		t.Fatalf("constraints read back = %v, want photos.alice.example", got)
 	}
 	if d := c.Describe(); !strings.Contains(d, "no IP addresses") {
