@@ -181,7 +181,7 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 	var old *record.Root
 	if prev, _ := book.Find(label); prev != nil && prev.Label == label {
 		if name == "" {
-			a.errorf("another root (fingerprint %s, trusted on %s) is already trusted as %q; nothing was installed", certs.GroupedFingerprint(mustRoot(book, prev.Fingerprint)), prev.TrustedAt.Format(time.DateOnly), label)
+			a.errorf("another root (fingerprint %s, trusted on %s) is already trusted as %q; nothing was installed", prev.FP().Pairs(), prev.TrustedAt.Format(time.DateOnly), label)
 			a.hintf("if its owner made a new CA: vouch trust %s --fingerprint %s --name %s; otherwise pick another label with --name", source, got.Hex(), label)
 			return exitFail
 		}
@@ -233,14 +233,6 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		code = c
 	}
 	return code
-}
-
-func mustRoot(b *record.Book, fp string) *x509.Certificate {
-	c, err := b.ReadRoot(fp)
-	if err != nil {
-		return &x509.Certificate{}
-	}
-	return c
 }
 
 // checkLabel: a label is typed on command lines, so it is short, has no

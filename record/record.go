@@ -50,6 +50,14 @@ type Root struct {
 	Replaces string `json:"replaces,omitempty"`
 }
 
+// FP is the root's fingerprint, read from the record's hex without
+// opening the root's file; a damaged entry reads as all zeros, which
+// matches no root.
+func (r Root) FP() certs.FP {
+	fp, _ := certs.ParseFingerprint(r.Fingerprint)
+	return fp
+}
+
 // Seen is the last certificate a server presented to vouch check.
 type Seen struct {
 	Host string `json:"host"`
