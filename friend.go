@@ -160,7 +160,7 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		if name != "" && name != r.Label {
 			a.infof("it keeps its label %q; to rename it, vouch untrust %s and trust it again with --name", r.Label, r.Label)
 		}
-		root, err := a.friendRoot(book, r.Fingerprint)
+		root, err := a.friendRoot(book, r.Fingerprint, a.keptRoots(book))
 		if err != nil {
 			a.errorf("%v", err)
 			return exitFail
@@ -203,7 +203,7 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		a.errorf("%v", err)
 		return exitFail
 	}
-	root, err := a.friendRoot(book, entry.Fingerprint)
+	root, err := a.friendRoot(book, entry.Fingerprint, a.keptRoots(book))
 	if err != nil {
 		a.errorf("%v", err)
 		return exitFail
@@ -286,17 +286,23 @@ func friendLabel(c *x509.Certificate, b *record.Book) string {
 
 // friendRoot is a recorded root as the stores take it, keeping the user's
 // own CA and every other recorded root.
-func (a *app) friendRoot(b *record.Book, fp string) (truststore.Root, error) {
+func (a *app) friendRoot(b *record.Book, fp string, keep []*x509.Certificate) (truststore.Root, error) {
 	c, err := b.ReadRoot(fp)
 	if err != nil {
 		return truststore.Root{}, err
 	}
-	r := truststore.Root{Cert: c, PEM: certs.CertPEM(c.Raw), File: b.RootFile(fp)}
+	return truststore.Root{Cert: c, PEM: certs.CertPEM(c.Raw), File: b.RootFile(fp), Keep: keep}, nil
+}
+
+// keptRoots are the roots no store may take for another vouch root's stale
+// entry: the user's own CA's and every root in the book. Read once per
+// command, however many roots it looks at.
+func (a *app) keptRoots(b *record.Book) []*x509.Certificate {
+	var keep []*x509.Certificate
 	if _, ca, err := a.loadCA(""); err == nil {
-		r.Keep = append(r.Keep, ca.Root)
+		keep = append(keep, ca.Root)
 	}
-	r.Keep = append(r.Keep, recordedRoots(b)...)
-	return r, nil
+	return append(keep, recordedRoots(b)...)
 }
 
 // recordedRoots are the certificates of every root in the book that can
@@ -363,7 +369,7 @@ func (a *app) cmdUntrust(which, storeList string) int {
 // entry vouch did not make is named with a warning, and left as it is.)
 func (a *app) untrust(book *record.Book, stores []truststore.Store, fp string) int {
 	label := book.ByFingerprint(fp).Label
-	root, err := a.friendRoot(book, fp)
+	root, err := a.friendRoot(book, fp, a.keptRoots(book))
 	if err != nil {
 		a.errorf("%v", err)
 		a.hintf("put the root's PEM back in %s, then: vouch untrust %s", book.RootFile(fp), label)
@@ -501,6 +507,7 @@ func (a *app) othersStatus(stores []truststore.Store, named bool, trusted *bool)
 		*trusted = false
 		return out
 	}
+	keep := a.keptRoots(book)
 	for _, r := range book.Roots {
 		o := otherJSON{
 			Label: r.Label, Subject: r.Subject, Source: r.Source, TrustedAt: r.TrustedAt,
@@ -509,7 +516,7 @@ func (a *app) othersStatus(stores []truststore.Store, named bool, trusted *bool)
 		if fp, err := certs.ParseFingerprint(r.Fingerprint); err == nil {
 			o.FingerprintSHA256 = fp.Voice()
 		}
-		root, err := a.friendRoot(book, r.Fingerprint)
+		root, err := a.friendRoot(book, r.Fingerprint, keep)
 		if err != nil {
 			a.warnf("%q: %v", r.Label, err)
 			*trusted = false
