@@ -384,15 +384,9 @@ func (j *Java) installOne(ctx context.Context, r Root, k platform.JavaKeystore) 
 	if err != nil {
 		return false, err
 	}
-	backup := j.backupPath(k.Path, r.Cert)
-	if backup != "" {
-		// The bytes from before this install, so that uninstall can give
-		// the keystore back exactly as it was. A backup left by an earlier
-		// install is replaced: the keystore no longer holds the root, so
-		// what is there now is what uninstall must come back to.
-		if err := writeKeystoreBackup(backup, data); err != nil {
-			return false, fmt.Errorf("not changing %s: %w", k.Path, err)
-		}
+	backup, err := j.keepCopy(k.Path, r.Cert, data)
+	if err != nil {
+		return false, fmt.Errorf("not changing %s: %w", k.Path, err)
 	}
 	cmd := platform.Cmd{
 		Argv: []string{kt, "-importcert", "-noprompt", "-alias", JavaAlias(r.Cert), "-file", r.File,
@@ -411,6 +405,40 @@ func (j *Java) installOne(ctx context.Context, r Root, k platform.JavaKeystore) 
 		return false, fmt.Errorf("failed to add the root to %s: %w", k.Path, err)
 	}
 	return true, nil
+}
+
+// keepCopy keeps data, the bytes of the keystore at path while it lacks
+// root, so that uninstall can give the keystore back exactly as it was; it
+// returns the copy's path, "" when there is no state folder. A copy left
+// by an earlier install is replaced: the keystore no longer holds the
+// root, so what is there now is what uninstall must come back to.
+func (j *Java) keepCopy(path string, root *x509.Certificate, data []byte) (string, error) {
+	backup := j.backupPath(path, root)
+	if backup == "" {
+		return "", nil
+	}
+	return backup, writeKeystoreBackup(backup, data)
+}
+
+// Prepare keeps a copy of every keystore that lacks the root, as Install
+// does before its keytool step, for the system store's refresh may add the
+// root first (Debian's ca-certificates-java hook imports the anchor into
+// /etc/ssl/certs/java/cacerts), and Install then finds nothing to do and
+// keeps nothing. A keystore that can't be read is left out: Install and
+// Status report it, and there is nothing to put back. It starts no program
+// (on macOS, only java_home, to find the JDKs) and changes no keystore.
+func (j *Java) Prepare(ctx context.Context, r Root) error {
+	var errs []error
+	for _, k := range j.Keystores(ctx) {
+		data, ks, err := readKeystore(k.Path)
+		if err != nil || len(ks.holders(r.Cert)) > 0 {
+			continue
+		}
+		if _, err := j.keepCopy(k.Path, r.Cert, data); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", k.Path, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // backupPath is where Install keeps the bytes of the keystore at path from
@@ -482,16 +510,18 @@ func (j *Java) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 }
 
 func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore, all bool) (bool, error) {
-	_, ks, err := readKeystore(k.Path)
+	data, ks, err := readKeystore(k.Path)
 	if err != nil {
 		return false, err
 	}
 	backup := j.backupPath(k.Path, r.Cert)
 	if len(ks.holders(r.Cert)) == 0 && (!all || (ks.Aliases && len(ks.stale(r)) == 0)) {
-		// Nothing of this root's here: a copy kept by an install whose
-		// entry is gone would only put back an outdated keystore later.
+		// Nothing of this root's here. A copy kept by an install whose
+		// entry is gone serves once, to undo a rewrite that took the entry
+		// out, and then would only put back an outdated keystore later.
+		changed, err := j.putBack(ctx, k, ks, data, backup, r.Cert)
 		dropKeystoreBackup(backup)
-		return false, nil
+		return changed, err
 	}
 	kt, err := j.keytool(k)
 	if err != nil {
@@ -512,8 +542,9 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 		stale = (&keystoreFile{Entries: entries}).stale(r)
 	}
 	if len(remove)+len(stale) == 0 {
+		changed, err := j.putBack(ctx, k, ks, data, backup, r.Cert)
 		dropKeystoreBackup(backup)
-		return false, nil
+		return changed, err
 	}
 
 	restored := false
@@ -552,6 +583,48 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 			how = "putting back its bytes from before install"
 		}
 		return true, fmt.Errorf("%s still holds the root in %d %s after %s", k.Path, n, javaPlural(n, "entry", "entries"), how)
+	}
+	return true, nil
+}
+
+// putBack gives a keystore that no longer holds the root the bytes kept
+// before install, when another store's change took the root out by
+// rewriting the file: on Debian, uninstalling the system store runs the
+// ca-certificates-java hook (jks-keystore --fresh), which rebuilds cacerts
+// with the same entries but new bytes (new creation dates; for PKCS#12,
+// new salts). It puts the copy back only when the keystore's entries are
+// exactly the copy's (same aliases, same kinds, same certificates), and
+// that is safe: Java trusts by the entries, and the copy holds the very
+// entries the keystore holds now, so putting it back changes no verdict of
+// any JVM, and undoes nothing anyone else did. When the entries differ
+// (a JDK update, another tool's entry, a new Debian root), the keystore
+// is left alone. It reports whether it changed the file.
+func (j *Java) putBack(ctx context.Context, k platform.JavaKeystore, ks *keystoreFile, data []byte, backup string, root *x509.Certificate) (bool, error) {
+	if backup == "" {
+		return false, nil
+	}
+	kept, err := os.ReadFile(backup)
+	if err != nil || bytes.Equal(kept, data) {
+		return false, nil
+	}
+	// A PKCS#12 keystore's aliases come from keytool; without one they
+	// can't be compared, and the keystore stays as it is.
+	kt, _ := k.Keytool()
+	if kt == "" && !ks.Aliases {
+		return false, nil
+	}
+	now, err := j.entries(ctx, kt, k.Path, ks)
+	if err != nil {
+		return false, nil
+	}
+	if _, ok := j.original(ctx, kt, backup, ks.Format, now, nil, root); !ok {
+		return false, nil
+	}
+	if err := j.restore(ctx, k.Path, backup); err != nil {
+		if errors.Is(err, errKeystoreNoRestore) {
+			return false, nil
+		}
+		return false, err
 	}
 	return true, nil
 }

@@ -92,10 +92,17 @@ type jksEntry struct {
 // jksBytes builds a JKS keystore in Go (no JVM needed).
 func jksBytes(t *testing.T, entries ...jksEntry) []byte {
 	t.Helper()
+	return jksBytesAt(t, time.Now(), entries...)
+}
+
+// jksBytesAt builds a JKS keystore whose entries were made at when, as a
+// tool that rewrites the whole keystore (Debian's hook) leaves it.
+func jksBytesAt(t *testing.T, when time.Time, entries ...jksEntry) []byte {
+	t.Helper()
 	ks := keystore.New(keystore.WithCaseExactAliases())
 	for _, e := range entries {
 		err := ks.SetTrustedCertificateEntry(e.alias, keystore.TrustedCertificateEntry{
-			CreationTime: time.Now(),
+			CreationTime: when,
 			Certificate:  keystore.Certificate{Type: "X509", Content: e.cert.Raw},
 		})
 		if err != nil {

@@ -71,6 +71,16 @@ type Store interface {
 	Uninstall(ctx context.Context, r Root, all bool) (changed bool, err error)
 }
 
+// Preparer is a store that another store's change can reach: Debian's
+// update-ca-certificates runs the ca-certificates-java hook, which imports
+// the system anchor into Java's cacerts and rewrites the file. Prepare
+// keeps, before any store changes, what Uninstall needs to give the store
+// back as it was (Java: each keystore's bytes); it changes nothing in the
+// store itself.
+type Preparer interface {
+	Prepare(ctx context.Context, r Root) error
+}
+
 // Names lists every store name vouch knows, supported here or not.
 var Names = []string{"system", "nss", "java", "windows"}
 
