@@ -231,6 +231,9 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 			code = exitFail
 			continue
 		}
+		if s.Name() == "system" && !a.prepareOthers(stores, root) {
+			return exitFail, trusted
+		}
 		if _, err := s.Install(context.Background(), root); err != nil {
 			if a.missingTool(s.Name(), err) && !named {
 				continue
@@ -252,6 +255,30 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 		a.infof("restart running browsers: they read their certificate databases when they start")
 	}
 	return code, trusted
+}
+
+// prepareOthers runs just before the system store changes: its refresh
+// can change other stores too (Debian's update-ca-certificates runs the
+// ca-certificates-java hook, which imports the anchor into Java's cacerts
+// and rewrites the file), so each selected store that is a
+// truststore.Preparer keeps what its uninstall needs to give it back byte
+// for byte. A no-op install never gets here (the system store already
+// trusts the root), so it reads and writes nothing more than before. When
+// a store can't prepare, it says why and reports false: nothing is
+// installed then.
+func (a *app) prepareOthers(stores []truststore.Store, root truststore.Root) bool {
+	ok := true
+	for _, s := range stores {
+		p, is := s.(truststore.Preparer)
+		if !is {
+			continue
+		}
+		if err := p.Prepare(context.Background(), root); err != nil {
+			a.errorf("%s: the system store's refresh may change it too, and it could not keep a copy first, so nothing was installed: %v", s.Name(), err)
+			ok = false
+		}
+	}
+	return ok
 }
 
 // lockStores takes the CA folder's lock for changing stores, so that

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pavlo-v-chernykh/keystore-go/v4"
+
+	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/platform"
+	"github.com/vouchdev/vouch/truststore"
+)
+
+// hookStore is a store for installIn: the system store (or any other by
+// name) that says trusted or not, and, as a truststore.Preparer, a store
+// another store's change can reach. It logs what is asked of it.
+type hookStore struct {
+	name       string
+	trusted    bool
+	prepareErr error
+	log        *[]string
+}
+
+type preparingStore struct{ *hookStore }
+
+func (s *hookStore) Name() string { return s.name }
+
+func (s *hookStore) Status(truststore.Root) truststore.Status {
+	if s.trusted {
+		return truststore.Status{Store: s.name, State: truststore.Trusted, Reason: "fake"}
+	}
+	return truststore.Status{Store: s.name, State: truststore.NotTrusted, Reason: "fake"}
+}
+
+func (s *hookStore) Install(context.Context, truststore.Root) (bool, error) {
+	*s.log = append(*s.log, "install "+s.name)
+	s.trusted = true
+	return true, nil
+}
+
+func (s *hookStore) Uninstall(context.Context, truststore.Root, bool) (bool, error) {
+	return false, nil
+}
+
+func (s preparingStore) Prepare(context.Context, truststore.Root) error {
+	*s.log = append(*s.log, "prepare "+s.name)
+	return s.prepareErr
+}
+
+// TestInstallPreparesBeforeSystem: the stores the system store's refresh
+// can reach prepare just before it changes, and only then: not when it
+// already trusts the root (the no-op install), not when it is not
+// selected. A failed Prepare installs nothing.
+func TestInstallPreparesBeforeSystem(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		system      bool // selected
+		sysTrusted  bool
+		javaTrusted bool
+		prepareErr  error
+		code        int
+		want        []string
+	}{
+		{"system changes", true, false, false, nil, exitOK, []string{"prepare java", "install system", "install java"}},
+		{"system changes, java trusted", true, false, true, nil, exitOK, []string{"prepare java", "install system"}},
+		{"no-op install", true, true, true, nil, exitOK, nil},
+		{"system already trusted", true, true, false, nil, exitOK, []string{"install java"}},
+		{"system not selected", false, false, false, nil, exitOK, []string{"install java"}},
+		{"prepare fails", true, false, false, errors.New("disk full"), exitFail, []string{"prepare java"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, _, stderr := testApp(t, true)
+			var log []string
+			java := preparingStore{&hookStore{name: "java", trusted: tt.javaTrusted, prepareErr: tt.prepareErr, log: &log}}
+			stores := []truststore.Store{java}
+			if tt.system {
+				stores = []truststore.Store{&hookStore{name: "system", trusted: tt.sysTrusted, log: &log}, java}
+			}
+			code, _ := a.installIn(stores, false, truststore.Root{})
+			if code != tt.code || !slices.Equal(log, tt.want) {
+				t.Errorf("installIn = %d, did %q; want %d, %q\nstderr:\n%s", code, log, tt.code, tt.want, stderr)
+			}
+			if tt.prepareErr != nil && !strings.Contains(stderr.String(), "vouch: error: java: the system store's refresh may change it too, and it could not keep a copy first, so nothing was installed: disk full") {
+				t.Errorf("stderr = %q, want the Prepare error and that nothing was installed", stderr)
+			}
+		})
+	}
+}
+
+// javaHookDebian is fakeDebian with Debian's Java hook: every run of
+// update-ca-certificates, and jks-keystore, rebuilds
+// /etc/ssl/certs/java/cacerts from the Debian roots (base) and the local
+// anchors, as a whole new file with new dates.
+type javaHookDebian struct {
+	*fakeDebian
+	t      *testing.T
+	base   map[string]*x509.Certificate
+	builds int
+}
+
+const debianCacerts = "/etc/ssl/certs/java/cacerts"
+
+func newJavaHookDebian(t *testing.T) *javaHookDebian {
+	t.Helper()
+	d := &javaHookDebian{fakeDebian: newFakeDebian(t), t: t, base: map[string]*x509.Certificate{}}
+	for _, name := range []string{"a", "b"} {
+		d.base["debian:"+name+".pem"] = newTestCA(t, time.Now()).Root
+	}
+	for p, data := range map[string][]byte{
+		"/usr/lib/jvm/jdk/bin/keytool":               []byte("#!/bin/sh\nexit 99\n"),
+		"/etc/ca-certificates/update.d/jks-keystore": []byte("#!/bin/sh\n"),
+	} {
+		full := filepath.Join(d.root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(d.root, "/usr/lib/jvm/jdk/lib/security/cacerts")
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(debianCacerts, link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(d.root, filepath.Dir(debianCacerts)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d.rebuild()
+	return d
+}
+
+func (d *javaHookDebian) Run(ctx context.Context, c platform.Cmd) ([]byte, error) {
+	out, err := d.fakeDebian.Run(ctx, c)
+	if err == nil && (filepath.Base(c.Argv[0]) == "update-ca-certificates" || filepath.Base(c.Argv[0]) == "jks-keystore") {
+		d.rebuild()
+	}
+	return out, err
+}
+
+func (d *javaHookDebian) rebuild() {
+	t := d.t
+	t.Helper()
+	d.builds++
+	made := time.Date(2026, 1, 1, 0, d.builds, 0, 0, time.UTC)
+	ks := keystore.New(keystore.WithCaseExactAliases())
+	add := func(alias string, c *x509.Certificate) {
+		err := ks.SetTrustedCertificateEntry(alias, keystore.TrustedCertificateEntry{
+			CreationTime: made, Certificate: keystore.Certificate{Type: "X509", Content: c.Raw},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for alias, c := range d.base {
+		add(alias, c)
+	}
+	anchors, _ := os.ReadDir(filepath.Join(d.root, debianAnchors))
+	for _, e := range anchors {
+		cs, err := certs.ParseCertificates(mustReadFile(t, filepath.Join(d.root, debianAnchors, e.Name())))
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("anchor %s: %d certificates, %v", e.Name(), len(cs), err)
+		}
+		add("debian:"+strings.TrimSuffix(e.Name(), ".crt")+".pem", cs[0])
+	}
+	var buf bytes.Buffer
+	if err := ks.Store(&buf, []byte("changeit")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(d.root, debianCacerts), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustReadFile(t *testing.T, p string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestInstallUninstallDebianJavaHook runs install and uninstall with every
+// store on a fake Debian whose update-ca-certificates runs the Java hook:
+// the hook, not vouch's keytool, adds the root to cacerts, and rebuilds
+// the file without it on uninstall. cacerts must end byte-identical, and
+// left alone when its entries changed meanwhile.
+func TestInstallUninstallDebianJavaHook(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		meanwhile bool // a Debian root added between install and uninstall
+	}{{"nothing else changed", false}, {"a Debian root added meanwhile", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := newJavaHookDebian(t)
+			testOnlyFSRoot, testOnlyRunner = d.root, d
+			t.Cleanup(func() { testOnlyFSRoot, testOnlyRunner = "", nil })
+			a, _, stderr := testApp(t, true)
+			cacerts := filepath.Join(d.root, debianCacerts)
+			before := mustReadFile(t, cacerts)
+			backups := filepath.Join(a.home, ".local", "state", "vouch", "java")
+
+			if code := a.run([]string{"install"}); code != exitOK {
+				t.Fatalf("install = %d\n%s", code, stderr)
+			}
+			if !strings.Contains(stderr.String(), "java: already trusted") {
+				t.Errorf("install: stderr %q, want the hook to have trusted it before the java store looked", stderr)
+			}
+			if kept, _ := os.ReadDir(backups); len(kept) != 1 || !bytes.Equal(mustReadFile(t, filepath.Join(backups, kept[0].Name())), before) {
+				t.Errorf("after install, %s holds %d copies; want one, of cacerts from before install", backups, len(kept))
+			}
+			if slices.ContainsFunc(d.ran, func(c string) bool { return strings.Contains(c, "keytool") }) {
+				t.Errorf("install ran %q, want no keytool", d.ran)
+			}
+
+			if tt.meanwhile {
+				d.base["debian:c.pem"] = newTestCA(t, time.Now()).Root
+				d.rebuild()
+			}
+			rebuilt := d.builds
+			d.ran = nil
+			stderr.Reset()
+			if code := a.run([]string{"uninstall"}); code != exitOK {
+				t.Fatalf("uninstall = %d\n%s", code, stderr)
+			}
+			if d.builds == rebuilt {
+				t.Fatalf("uninstall ran %q, which did not run the hook; the test proves nothing", d.ran)
+			}
+			after := mustReadFile(t, cacerts)
+			if tt.meanwhile {
+				ks := keystoreAliases(t, after)
+				if bytes.Equal(after, before) || !slices.Equal(ks, []string{"debian:a.pem", "debian:b.pem", "debian:c.pem"}) {
+					t.Errorf("after uninstall, cacerts has aliases %q; want the hook's rebuild with the new root, left alone", ks)
+				}
+			} else if !bytes.Equal(after, before) {
+				t.Errorf("after install and uninstall, cacerts is not byte-identical to before\nuninstall ran %q\nstderr:\n%s", d.ran, stderr)
+			}
+			if !strings.Contains(stderr.String(), "system: removed") {
+				t.Errorf("uninstall: stderr %q, want system: removed", stderr)
+			}
+			if kept, _ := os.ReadDir(backups); len(kept) != 0 {
+				t.Errorf("uninstall left %d copies in %s", len(kept), backups)
+			}
+			if slices.ContainsFunc(d.ran, func(c string) bool { return strings.Contains(c, "keytool") }) {
+				t.Errorf("uninstall ran %q, want no keytool (JKS is read in Go)", d.ran)
+			}
+		})
+	}
+}
+
+// TestInstallStopsWhenJavaCantPrepare: when no copy of cacerts can be
+// kept, install changes no store, and says why.
+func TestInstallStopsWhenJavaCantPrepare(t *testing.T) {
+	d := newJavaHookDebian(t)
+	testOnlyFSRoot, testOnlyRunner = d.root, d
+	t.Cleanup(func() { testOnlyFSRoot, testOnlyRunner = "", nil })
+	a, _, stderr := testApp(t, true)
+	cacerts := filepath.Join(d.root, debianCacerts)
+	before := mustReadFile(t, cacerts)
+	// A file where the folder of copies would go.
+	state := filepath.Join(a.home, ".local", "state", "vouch")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(state, "java"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code := a.run([]string{"install"}); code != exitFail {
+		t.Fatalf("install = %d, want 1\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr.String(), "vouch: error: java: the system store's refresh may change it too, and it could not keep a copy first, so nothing was installed: "+cacerts) {
+		t.Errorf("stderr = %q, want why nothing was installed, naming %s", stderr, cacerts)
+	}
+	if len(d.ran) != 0 {
+		t.Errorf("install ran %q, want nothing", d.ran)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(d.root, debianAnchors)); len(entries) != 0 {
+		t.Errorf("install wrote %d anchors, want none", len(entries))
+	}
+	if !bytes.Equal(mustReadFile(t, cacerts), before) {
+		t.Errorf("install changed cacerts")
+	}
+}
+
+// keystoreAliases reads a JKS keystore's aliases, sorted.
+func keystoreAliases(t *testing.T, data []byte) []string {
+	t.Helper()
+	ks := keystore.New(keystore.WithCaseExactAliases(), keystore.WithOrderedAliases())
+	if err := ks.Load(bytes.NewReader(data), []byte("changeit")); err != nil {
+		t.Fatal(err)
+	}
+	return ks.Aliases()
+}
