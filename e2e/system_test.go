@@ -87,9 +87,10 @@ func requireDebianStore(t *testing.T) {
 // and takes it out again, asking every client that reads the system store
 // (curl, openssl s_client, Go, Python, Node with --use-openssl-ca, Java)
 // whether it trusts a vouch leaf before, between and after. Around it, the
-// trust stores must end byte-identical to how they began (Java's cacerts,
-// which its hook rewrites with new timestamps, must hold the same entries),
-// and a second install must run nothing and touch nothing.
+// trust stores must end byte-identical to how they began, Java's cacerts
+// too (its hook rewrites it on install and uninstall; vouch puts back the
+// copy it kept before), and a second install must run nothing and touch
+// nothing.
 func TestSystemLifecycle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs update-ca-certificates and real clients; skipped with -short")
@@ -102,6 +103,8 @@ func TestSystemLifecycle(t *testing.T) {
 		caDir := filepath.Join(env.Home, ".local", "share", "vouch")
 		before := snapshotStores(t, env)
 		javaBefore := debJavaEntries(t, h)
+		cacertsBefore := brFileSum(t, debJavaCacerts)
+		t.Logf("%s before install: %d entries, sha256 %s", debJavaCacerts, len(javaBefore), cacertsBefore)
 
 		// No CA yet: status says so.
 		res := h.vouch(t, "status", "--json")
@@ -159,12 +162,18 @@ func TestSystemLifecycle(t *testing.T) {
 		checkRemoved(t, h, root)
 		expectVerdicts(t, "after uninstall", clients, targets, false)
 
-		// Byte-identical, but for cacerts, whose entries are compared.
+		// Byte-identical, cacerts included; its entries are compared too,
+		// to say what changed if its bytes did.
 		after := snapshotStores(t, env)
-		if d := nstest.Diff(withoutCacerts(before), withoutCacerts(after)); d != "" {
+		if d := nstest.Diff(before, after); d != "" {
 			t.Errorf("the trust stores after install and uninstall differ from before:\n%s", d)
 		} else {
-			t.Logf("the trust stores are byte-identical to before, but %s (%d entries listed)", debJavaCacerts, strings.Count(before, "\n")+1)
+			t.Logf("the trust stores are byte-identical to before, %s included (%d entries listed)", debJavaCacerts, strings.Count(before, "\n")+1)
+		}
+		if now := brFileSum(t, debJavaCacerts); now != cacertsBefore {
+			t.Errorf("%s after install and uninstall is not byte-identical to before (sha256 %s => %s)", debJavaCacerts, cacertsBefore, now)
+		} else {
+			t.Logf("%s after uninstall: byte-identical to before install (sha256 %s)", debJavaCacerts, now)
 		}
 		if d := diffEntries(javaBefore, debJavaEntries(t, h)); d != "" {
 			t.Errorf("%s after install and uninstall holds other entries than before:\n%s", debJavaCacerts, d)
