@@ -60,6 +60,7 @@ func (a *app) stores() []truststore.Store {
 	nss := truststore.NewNSS(r, a.home, a.getenv, a.goos)
 	if state != "" {
 		nss.CacheFile = filepath.Join(state, "nss-listings.json")
+		nss.BackupDir = filepath.Join(state, "nss")
 	}
 	return []truststore.Store{
 		a.systemStore(r),

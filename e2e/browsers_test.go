@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/vouchdev/vouch/internal/nstest"
+	"github.com/vouchdev/vouch/platform"
 	"github.com/vouchdev/vouch/truststore"
 )
 
@@ -133,8 +134,14 @@ func TestBrowsersJavaNode(t *testing.T) {
 				t.Errorf("certutil -L -d %s after install = %q, want %q", spec, got, want)
 			}
 		}
+		filesInstalled, kept := b.dbFiles(t), b.nssBackups(t)
 		b.vouchEnv(t, "after install", true)
 		b.clientPhase(t, "after install", targets, true)
+		b.reportBrowserWrites(t, filesInstalled)
+		// Install kept a copy of each database it changed.
+		if len(kept) != len(specs) {
+			t.Errorf("after install, vouch's NSS backups were %q, want one per database (%d)", kept, len(specs))
+		}
 
 		// 5 (while installed). Installing again and status run no other
 		// program and change nothing; then their times.
@@ -171,6 +178,9 @@ func TestBrowsersJavaNode(t *testing.T) {
 			t.Logf("%s after uninstall: the same %d entries (alias and SHA-256) as before install", debJavaCacerts, len(javaBefore))
 		}
 		b.reportBytes(t, filesBefore, cacertsBefore)
+		if kept := b.nssBackups(t); len(kept) != 0 {
+			t.Errorf("after uninstall, vouch's NSS backups are %q, want none", kept)
+		}
 		b.vouchEnv(t, "after uninstall", false)
 		b.clientPhase(t, "after uninstall", targets, false)
 
@@ -673,10 +683,9 @@ func brFileSum(t *testing.T, path string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// reportBytes logs whether the databases' files and cacerts are byte for
-// byte what they were before install. Their listings are what must match;
-// the bytes may differ (SQLite keeps freed pages, Debian's Java hook
-// rewrites cacerts), and the log says which did.
+// reportBytes checks that the databases' files and cacerts are byte for
+// byte what they were before install: uninstall puts back the copies
+// install kept, when nothing else changed them since.
 func (b *brHost) reportBytes(t *testing.T, before map[string]string, cacerts string) {
 	t.Helper()
 	after := b.dbFiles(t)
@@ -688,8 +697,12 @@ func (b *brHost) reportBytes(t *testing.T, before map[string]string, cacerts str
 			differ = append(differ, fmt.Sprintf("%s (%.12s… => %.12s…)", p, before[p], after[p]))
 		}
 	}
-	t.Logf("NSS database files byte-identical to before install: %d of %d\n  same: %s\n  differ: %s",
-		len(same), len(before), strings.Join(same, "\n        "), strings.Join(differ, "\n          "))
+	if len(differ) > 0 {
+		t.Errorf("NSS database files byte-identical to before install: %d of %d; these differ:\n  %s\n  (same: %s)",
+			len(same), len(before), strings.Join(differ, "\n  "), strings.Join(same, ", "))
+	} else {
+		t.Logf("NSS database files byte-identical to before install: %d of %d\n  %s", len(same), len(before), strings.Join(same, "\n  "))
+	}
 	// cacerts must be byte-identical: the hook rewrites it, and vouch puts
 	// back the copy it kept before install when the entries are the same.
 	if now := brFileSum(t, debJavaCacerts); now == cacerts {
@@ -697,6 +710,52 @@ func (b *brHost) reportBytes(t *testing.T, before map[string]string, cacerts str
 	} else {
 		t.Errorf("%s is NOT byte-identical to before install (sha256 %s => %s)", debJavaCacerts, cacerts, now)
 	}
+}
+
+// reportBrowserWrites logs which database files the browsers, started on
+// their profiles after install, changed: uninstall can put back the copy
+// install kept only of a database nobody changed since.
+func (b *brHost) reportBrowserWrites(t *testing.T, installed map[string]string) {
+	t.Helper()
+	now := b.dbFiles(t)
+	var changed []string
+	for _, p := range slices.Sorted(maps.Keys(installed)) {
+		if now[p] != installed[p] {
+			changed = append(changed, fmt.Sprintf("%s (%s)", p, b.whose(p)))
+		}
+	}
+	t.Logf("NSS database files the browsers changed between install and uninstall: %d of %d\n  %s",
+		len(changed), len(installed), strings.Join(changed, "\n  "))
+}
+
+// nssBackups lists the backup folders in vouch's state folder, one per
+// database and root that install changed.
+func (b *brHost) nssBackups(t *testing.T) []string {
+	t.Helper()
+	dir := filepath.Join(platform.StateDir("linux", b.home, envGetter(b.env)), "nss")
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	t.Logf("%s holds %d entries: %q", dir, len(out), out)
+	return out
+}
+
+// whose names the browser whose database holds path.
+func (b *brHost) whose(path string) string {
+	if filepath.Dir(path) == b.chromiumDB {
+		return "chromium"
+	}
+	for _, f := range b.firefoxes {
+		if filepath.Dir(path) == f.dir {
+			return f.label
+		}
+	}
+	return "?"
 }
 
 // expectNoPrograms runs vouch with args under strace and checks that it

@@ -38,6 +38,14 @@ type NSS struct {
 	// an unchanged database is not read again with certutil; "" means no
 	// cache.
 	CacheFile string
+	// BackupDir is where Install keeps each database's files from before
+	// it added a root, so that Uninstall can put them back byte for byte
+	// (see restoreDB); "" keeps nothing, and Uninstall deletes the entry
+	// with certutil.
+	BackupDir string
+	// FilesInUse reports which of the files some program has open; nil
+	// means platform.FilesInUse.
+	FilesInUse func(paths []string) ([]string, error)
 
 	cacheOnce sync.Once
 	cache     *listingCache
@@ -195,11 +203,17 @@ func (n *NSS) run(ctx context.Context, argv []string, stdin []byte) ([]byte, err
 // and needs no password, even on a database that has one.
 // An unchanged database's listing comes from the cache (see listingCache).
 func (n *NSS) list(ctx context.Context, certutil string, db platform.NSSDB) (listing, error) {
+	return n.listing(ctx, certutil, db, true)
+}
+
+// listing reads db's listing, from the cache only when fromCache; the
+// listing read is cached either way.
+func (n *NSS) listing(ctx context.Context, certutil string, db platform.NSSDB, fromCache bool) (listing, error) {
 	n.cacheOnce.Do(func() { n.cache = newListingCache(n.CacheFile) })
 	sum, cacheable := "", false
 	if n.cache != nil {
 		sum, cacheable = dbHash(db, certutil)
-		if l, ok := n.cache.get(db, sum); cacheable && ok {
+		if l, ok := n.cache.get(db, sum); fromCache && cacheable && ok {
 			return l, nil
 		}
 	}
@@ -361,6 +375,27 @@ func (n *NSS) installOne(ctx context.Context, certutil string, db platform.NSSDB
 			}
 		}
 	}
+	backup := n.backupPath(db, r.Cert)
+	if backup != "" {
+		if err := keepDB(backup, db); err != nil {
+			return false, fmt.Errorf("not changing it: %w", err)
+		}
+	}
+	changed, err := n.add(ctx, certutil, db, r, before)
+	if backup != "" {
+		// Only a database that now trusts the root has a state for
+		// uninstall to come back from; a failed install's copy goes.
+		if err != nil || sealDB(backup, db) != nil {
+			dropBackup(backup)
+		}
+	}
+	return changed, err
+}
+
+// add trusts the root in db, whose listing is before; a nil error means db
+// trusts it now.
+func (n *NSS) add(ctx context.Context, certutil string, db platform.NSSDB, r Root, before listing) (bool, error) {
+	ours := NSSNickname(r.Cert)
 	// -f with an empty file: certutil must never stop to ask for a
 	// database's primary password on a terminal it does not show.
 	var argv []string
@@ -444,7 +479,10 @@ func explainCertutil(err error, argv []string) error {
 
 // Uninstall removes vouch's entry for this root from every database that
 // has it (with all, also entries vouch made for other roots), and nothing
-// else: an mkcert entry or one added by hand stays.
+// else: an mkcert entry or one added by hand stays. Where Install kept the
+// database's files and they are still as it left them, it puts those
+// files back, so that the database is byte for byte as before the install
+// (see restoreDB); otherwise it deletes the entries with certutil.
 func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 	found := n.find()
 	if len(found.DBs) == 0 {
@@ -463,6 +501,29 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 			errs = append(errs, fmt.Errorf("%s (%s): %w", db.Spec(), db.Label(), err))
 			continue
 		}
+		backup := n.backupPath(db, r.Cert)
+		if _, has := l[ours]; has && backup != "" {
+			restored, err := n.restoreDB(backup, db)
+			if err != nil {
+				// The copies stay: the error names them.
+				errs = append(errs, fmt.Errorf("%s (%s): %w", db.Spec(), db.Label(), err))
+				changed = changed || restored
+				continue
+			}
+			if restored {
+				changed = true
+				// Read anew, not from the cache: what is there now decides
+				// what certutil must still delete (other roots' entries,
+				// with all).
+				if l, err = n.listing(ctx, certutil, db, false); err != nil {
+					dropBackup(backup)
+					errs = append(errs, fmt.Errorf("%s (%s): %w", db.Spec(), db.Label(), err))
+					continue
+				}
+			}
+		}
+		// Put back or not, the copy is of no more use: the entry goes now.
+		dropBackup(backup)
 		for _, nick := range sortedKeys(l) {
 			if nick != ours && !(all && staleNickname().MatchString(nick) && !keptNickname(r, nick)) {
 				continue
@@ -472,6 +533,8 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 				continue
 			}
 			changed = true
+			// Another root's copy is of no more use once its entry is gone.
+			dropBackup(n.backupOf(db, nick))
 		}
 	}
 	return changed, errors.Join(errs...)

@@ -1,0 +1,369 @@
+package truststore
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vouchdev/vouch/platform"
+)
+
+// dbBytes reads every tracked file of the databases (an absent one as
+// nil), to compare byte for byte.
+func dbBytes(t *testing.T, specs []string) map[string][]byte {
+	t.Helper()
+	m := map[string][]byte{}
+	for _, s := range specs {
+		format, dir, _ := strings.Cut(s, ":")
+		for _, name := range nssTracked(platform.NSSDB{Dir: dir, Legacy: format == "dbm"}) {
+			p := filepath.Join(dir, name)
+			data, err := os.ReadFile(p)
+			if err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			m[p] = data
+		}
+	}
+	return m
+}
+
+// differing lists the files whose bytes differ from want.
+func differing(t *testing.T, specs []string, want map[string][]byte) []string {
+	t.Helper()
+	var out []string
+	got := dbBytes(t, specs)
+	for _, p := range slices.Sorted(func(yield func(string) bool) {
+		for p := range want {
+			if !yield(p) {
+				return
+			}
+		}
+	}) {
+		if (got[p] == nil) != (want[p] == nil) || !bytes.Equal(got[p], want[p]) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func backups(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+func dbOf(spec string) platform.NSSDB {
+	format, dir, _ := strings.Cut(spec, ":")
+	return platform.NSSDB{Dir: dir, Legacy: format == "dbm"}
+}
+
+// deletes are the databases certutil -D ran on.
+func deletes(ran []string) []string {
+	var out []string
+	for _, c := range ran {
+		f := strings.Fields(c)
+		if len(f) > 3 && f[1] == "-D" {
+			out = append(out, f[3])
+		}
+	}
+	return out
+}
+
+func backupNSS(t *testing.T) (n *NSS, rec *recorder, specs []string) {
+	t.Helper()
+	requireCertutil(t)
+	home, specs := nssHome(t)
+	n, rec = newTestNSS(home)
+	state := t.TempDir()
+	n.BackupDir = filepath.Join(state, "nss")
+	n.CacheFile = filepath.Join(state, "nss-listings.json")
+	return n, rec, specs
+}
+
+// Untouched since install, every database (sql and legacy) gets its files
+// back byte for byte, without certutil -D, and status reads the files put
+// back as they are.
+func TestNSSRestore(t *testing.T) {
+	t.Parallel()
+	n, rec, specs := backupNSS(t)
+	r := fileRoot(t)
+	ctx := context.Background()
+	before := dbBytes(t, specs)
+
+	if changed, err := n.Install(ctx, r); err != nil || !changed {
+		t.Fatalf("Install = %v, %v", changed, err)
+	}
+	kept := backups(t, n.BackupDir)
+	if len(kept) != len(specs) {
+		t.Fatalf("after Install, %s holds %q, want one backup per database (%d)", n.BackupDir, kept, len(specs))
+	}
+	for _, s := range specs {
+		folder := n.backupPath(dbOf(s), r.Cert)
+		info, err := os.Stat(folder)
+		if err != nil || info.Mode().Perm() != 0o700 {
+			t.Errorf("backup of %s: %v, %v; want a folder with mode 0700", s, info, err)
+			continue
+		}
+		m, err := readManifest(folder)
+		if err != nil || m.Spec != s || len(m.Before) != 3 || len(m.After) != 3 {
+			t.Errorf("manifest of %s = %+v, %v; want before and after of its three files", s, m, err)
+		}
+	}
+	if st := n.Status(r); st.State != Trusted {
+		t.Fatalf("Status after install = %+v", st)
+	}
+	if d := differing(t, specs, before); len(d) == 0 {
+		t.Fatalf("no database file changed with install; the test shows nothing")
+	}
+
+	rec.take()
+	if changed, err := n.Uninstall(ctx, r, false); err != nil || !changed {
+		t.Fatalf("Uninstall = %v, %v; want a change", changed, err)
+	}
+	ran := rec.take()
+	if d := deletes(ran); len(d) != 0 {
+		t.Errorf("Uninstall ran certutil -D on %q, want the files put back instead", d)
+	}
+	if d := differing(t, specs, before); len(d) != 0 {
+		t.Errorf("after install and uninstall these files differ from before install: %q", d)
+	}
+	if kept := backups(t, n.BackupDir); len(kept) != 0 {
+		t.Errorf("after Uninstall, %s still holds %q", n.BackupDir, kept)
+	}
+	// The cache keys on cert9.db's bytes: the files put back are read as
+	// they are, by this NSS and by the next vouch run.
+	if st := n.Status(r); st.State != NotTrusted || !strings.Contains(st.Reason, "0 of 3") {
+		t.Errorf("Status after uninstall = %+v, want 0 of 3", st)
+	}
+	fresh, _ := newTestNSS(filepath.Dir(filepath.Dir(strings.TrimPrefix(specs[0], "sql:"))))
+	fresh.CacheFile = n.CacheFile
+	if st := fresh.Status(r); st.State != NotTrusted || !strings.Contains(st.Reason, "0 of 3") {
+		t.Errorf("Status of the next run after uninstall = %+v, want 0 of 3", st)
+	}
+}
+
+// A database changed after the install (here another certificate added)
+// keeps that change: vouch's entry goes with certutil -D.
+func TestNSSRestoreChangedSince(t *testing.T) {
+	t.Parallel()
+	n, rec, specs := backupNSS(t)
+	r := fileRoot(t)
+	ctx := context.Background()
+	before := dbBytes(t, specs)
+	if _, err := n.Install(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	other := withFile(t, namedRoot(t, "added after install"))
+	certutil(t, "-A", "-d", specs[1], "-n", "added after install", "-t", "C,,", "-i", other.File)
+	rec.take()
+	if _, err := n.Uninstall(ctx, r, false); err != nil {
+		t.Fatal(err)
+	}
+	if d := deletes(rec.take()); !slices.Equal(d, []string{specs[1]}) {
+		t.Errorf("Uninstall ran certutil -D on %q, want only on the changed %s", d, specs[1])
+	}
+	l := parseListing([]byte(certutil(t, "-L", "-d", specs[1])))
+	if _, ok := l[NSSNickname(r.Cert)]; ok || l["added after install"] != "C,," {
+		t.Errorf("%s after uninstall = %q, want the later entry kept and vouch's gone", specs[1], l)
+	}
+	d := differing(t, specs, before)
+	if len(d) == 0 || slices.ContainsFunc(d, func(p string) bool { return !strings.HasPrefix(p, strings.TrimPrefix(specs[1], "sql:")) }) {
+		t.Errorf("files differing from before install: %q; want only (some of) the changed database's", d)
+	}
+	if kept := backups(t, n.BackupDir); len(kept) != 0 {
+		t.Errorf("after Uninstall, %s still holds %q", n.BackupDir, kept)
+	}
+}
+
+// A journal beside the database: SQLite would play it into files put
+// back, so vouch deletes its entry with certutil.
+func TestNSSRestoreJournal(t *testing.T) {
+	t.Parallel()
+	n, rec, specs := backupNSS(t)
+	r := fileRoot(t)
+	ctx := context.Background()
+	if _, err := n.Install(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	dir := strings.TrimPrefix(specs[0], "sql:")
+	journal := filepath.Join(dir, "cert9.db-journal")
+	writeFile(t, journal, "")
+	cert9, _ := os.ReadFile(filepath.Join(dir, "cert9.db"))
+	rec.take()
+	if _, err := n.Uninstall(ctx, r, false); err != nil {
+		t.Fatal(err)
+	}
+	if d := deletes(rec.take()); !slices.Equal(d, []string{specs[0]}) {
+		t.Errorf("Uninstall with %s ran certutil -D on %q, want on %s alone", journal, d, specs[0])
+	}
+	if now, _ := os.ReadFile(filepath.Join(dir, "cert9.db")); bytes.Equal(now, cert9) {
+		t.Errorf("%s unchanged by uninstall", filepath.Join(dir, "cert9.db"))
+	}
+	if l := parseListing([]byte(certutil(t, "-L", "-d", specs[0]))); l[NSSNickname(r.Cert)] != "" {
+		t.Errorf("%s after uninstall = %q, want vouch's entry gone", specs[0], l)
+	}
+}
+
+// A database some program has open (a running browser would go on with
+// the files taken away) is not put back.
+func TestNSSRestoreInUse(t *testing.T) {
+	t.Parallel()
+	n, rec, specs := backupNSS(t)
+	r := fileRoot(t)
+	ctx := context.Background()
+	if _, err := n.Install(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(strings.TrimPrefix(specs[1], "sql:"), "key4.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rec.take()
+	if _, err := n.Uninstall(ctx, r, false); err != nil {
+		t.Fatal(err)
+	}
+	if d := deletes(rec.take()); !slices.Equal(d, []string{specs[1]}) {
+		t.Errorf("Uninstall with %s open ran certutil -D on %q, want on it alone", f.Name(), d)
+	}
+}
+
+// An install that fails leaves no backup; nor does a backup that can't be
+// written leave a database changed.
+func TestNSSBackupFailedInstall(t *testing.T) {
+	t.Parallel()
+	requireCertutil(t)
+	home, specs := nssHome(t)
+	locked := "sql:" + filepath.Join(home, ".mozilla", "firefox", "locked")
+	pw := filepath.Join(t.TempDir(), "pw")
+	writeFile(t, pw, "secret\n")
+	if err := os.MkdirAll(locked[4:], 0o700); err != nil {
+		t.Fatal(err)
+	}
+	certutil(t, "-N", "-d", locked, "-f", pw)
+	writeFile(t, filepath.Join(home, ".mozilla", "firefox", "profiles.ini"),
+		"[Profile0]\nName=default-release\nIsRelative=1\nPath=abc.default-release\n\n[Profile1]\nName=old\nIsRelative=1\nPath=old.default\n\n[Profile2]\nName=locked\nIsRelative=1\nPath=locked\n")
+	n, _ := newTestNSS(home)
+	n.BackupDir = filepath.Join(t.TempDir(), "nss")
+	r := fileRoot(t)
+	if _, err := n.Install(context.Background(), r); err == nil || !strings.Contains(err.Error(), "primary password") {
+		t.Fatalf("Install with a password-protected database = %v, want its error", err)
+	}
+	if _, err := os.Stat(n.backupPath(dbOf(locked), r.Cert)); !os.IsNotExist(err) {
+		t.Errorf("the failed database's backup: %v, want none", err)
+	}
+	for _, s := range specs {
+		if _, err := readManifest(n.backupPath(dbOf(s), r.Cert)); err != nil {
+			t.Errorf("backup of %s, where install worked: %v", s, err)
+		}
+	}
+
+	// The backup folder's place is taken by a file: nothing is changed.
+	home2, specs2 := nssHome(t)
+	n2, rec2 := newTestNSS(home2)
+	n2.BackupDir = filepath.Join(t.TempDir(), "nss")
+	writeFile(t, n2.BackupDir, "not a folder")
+	before := dbBytes(t, specs2)
+	rec2.take()
+	changed, err := n2.Install(context.Background(), r)
+	if err == nil || changed || !strings.Contains(err.Error(), "not changing it") || !strings.Contains(err.Error(), "keep a copy") {
+		t.Errorf("Install with no room for backups = %v, %v; want no change and an error saying why", changed, err)
+	}
+	if ran := rec2.take(); !only(ran, "-L") {
+		t.Errorf("Install with no room for backups ran %q, want only certutil -L", ran)
+	}
+	if d := differing(t, specs2, before); len(d) != 0 {
+		t.Errorf("Install with no room for backups changed %q", d)
+	}
+}
+
+// A backup an earlier install left (its entry since removed by hand) is
+// replaced: uninstall returns to the state just before the latest install.
+func TestNSSBackupReplaced(t *testing.T) {
+	t.Parallel()
+	n, rec, specs := backupNSS(t)
+	r := fileRoot(t)
+	ctx := context.Background()
+	first := dbBytes(t, specs)
+	if _, err := n.Install(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range specs {
+		certutil(t, "-D", "-d", s, "-n", NSSNickname(r.Cert))
+	}
+	second := dbBytes(t, specs)
+	if d := differing(t, specs, first); len(d) == 0 {
+		t.Fatalf("removing the entry by hand left every file as before install; the test shows nothing")
+	}
+	if changed, err := n.Install(ctx, r); err != nil || !changed {
+		t.Fatalf("second Install = %v, %v", changed, err)
+	}
+	for _, s := range specs {
+		m, err := readManifest(n.backupPath(dbOf(s), r.Cert))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := dbOf(s)
+		main := filepath.Join(db.Dir, nssTracked(db)[0])
+		if got, want := m.Before[nssTracked(db)[0]], sha256Hex(second[main]); got != want {
+			t.Errorf("manifest of %s after the second install: %s was %.12s… before, want %.12s… (as just before that install)", s, main, got, want)
+		}
+	}
+	rec.take()
+	if _, err := n.Uninstall(ctx, r, false); err != nil {
+		t.Fatal(err)
+	}
+	if d := deletes(rec.take()); len(d) != 0 {
+		t.Errorf("Uninstall ran certutil -D on %q, want the files put back", d)
+	}
+	if d := differing(t, specs, second); len(d) != 0 {
+		t.Errorf("after the second install and uninstall these differ from just before that install: %q", d)
+	}
+}
+
+// With all, the files are put back and entries of other vouch roots in
+// them still go, with their backups.
+func TestNSSRestoreAll(t *testing.T) {
+	t.Parallel()
+	n, rec, specs := backupNSS(t)
+	old, r := fileRoot(t), fileRoot(t)
+	ctx := context.Background()
+	if _, err := n.Install(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	// The legacy database refuses a second root of one subject; the
+	// others take it.
+	if _, err := n.Install(ctx, r); err == nil || !strings.Contains(err.Error(), "cert8.db") {
+		t.Fatalf("Install of a second root = %v, want the legacy database's refusal", err)
+	}
+	rec.take()
+	if _, err := n.Uninstall(ctx, r, true); err != nil {
+		t.Fatal(err)
+	}
+	ran := rec.take()
+	if d := deletes(ran); !slices.Equal(slices.Sorted(slices.Values(d)), slices.Sorted(slices.Values(specs))) {
+		t.Errorf("Uninstall with all ran certutil -D on %q, want once per database (the old root's entry) %q", d, specs)
+	}
+	if slices.ContainsFunc(ran, func(c string) bool { return strings.Contains(c, " -D ") && strings.Contains(c, NSSNickname(r.Cert)) }) {
+		t.Errorf("Uninstall with all ran %q: certutil -D of the root whose files were put back", ran)
+	}
+	for _, s := range specs {
+		if l := parseListing([]byte(certutil(t, "-L", "-d", s))); l[NSSNickname(r.Cert)] != "" || l[NSSNickname(old.Cert)] != "" {
+			t.Errorf("%s after uninstall with all = %q, want no vouch entry", s, l)
+		}
+	}
+	if kept := backups(t, n.BackupDir); len(kept) != 0 {
+		t.Errorf("after Uninstall with all, %s still holds %q", n.BackupDir, kept)
+	}
+}
