@@ -26,7 +26,10 @@ done
 
 home=$work/home-install
 mkdir -p "$home"
-env=(env -u JAVA_HOME -u TRUST_STORES -u CAROOT -u VOUCH_CAROOT HOME="$home"
+# The XDG folders are dropped so that no browser database outside this HOME
+# can be found (they are not in the namespace's copies).
+env=(env -u JAVA_HOME -u TRUST_STORES -u CAROOT -u VOUCH_CAROOT
+	-u XDG_CONFIG_HOME -u XDG_DATA_HOME -u XDG_STATE_HOME -u XDG_CACHE_HOME HOME="$home"
 	VOUCH_CAROOT="$work/ca-install" CAROOT="$work/ca-mkcert-install")
 json=$work/install.json
 json2=$work/first.json

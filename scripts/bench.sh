@@ -6,10 +6,12 @@
 #
 # Everything it makes lives in one temp dir, removed on exit. Each tool gets
 # its own CA folder, made once before timing, so every timed run issues one
-# leaf with an existing CA. Nothing here installs a CA or touches a trust
-# store: mkcert is never given -install, and the timed commands run with
-# HOME pointed at the temp dir so neither tool can find a real NSS or
-# browser profile.
+# leaf with an existing CA. The timed commands run with HOME pointed at the
+# temp dir so neither tool can find a real NSS or browser profile. Only the
+# two install sections (root only: scripts/bench-install.sh and
+# scripts/bench-browsers.sh) install a CA, and only inside a throwaway mount
+# namespace whose trust folders are tmpfs copies; the real stores are never
+# touched.
 #
 # Goals are informational: PASS/MISS is printed, and the script exits 0
 # unless a command fails.
@@ -86,6 +88,10 @@ missing_pkgs() {
 	[ -x /usr/bin/time ] || out+=(time)
 	command -v jq >/dev/null || out+=(jq)
 	command -v openssl >/dev/null || out+=(openssl)
+	# For the install benchmarks with browsers and Java (bench-browsers.sh).
+	command -v certutil >/dev/null || out+=(libnss3-tools)
+	command -v keytool >/dev/null || out+=(openjdk-17-jdk-headless)
+	command -v strace >/dev/null || out+=(strace)
 	echo "${out[@]:-}"
 }
 
@@ -314,6 +320,40 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v update-ca-c
 	verdict "first install within 1.2x of update-ca-certificates by hand" "$(lt "$(ratio "$i_first" "$i_hand")" 1.2001)"
 else
 	say "needs root, unshare and update-ca-certificates; skipped"
+fi
+
+# ---------------------------------------------------------------------------
+section "install and status with browsers' NSS databases and Java, in a throwaway mount namespace"
+
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v update-ca-certificates >/dev/null &&
+	command -v certutil >/dev/null && command -v java >/dev/null && command -v strace >/dev/null; then
+	rows=$tmp/browsers.tsv
+	"$root/scripts/bench-browsers.sh" "$vouch" "$mkcert" "$tmp" "$RUNS" >"$rows" 2>"$tmp/browsers.log" ||
+		{ cat "$tmp/browsers.log" >&2; die "bench-browsers.sh failed"; }
+	sed 's/^/  /' "$tmp/browsers-setup.txt"
+	echo
+	printf '  %-40s %10s %10s %10s\n' command median min cpu
+	awk -F'\t' '{ printf "  %-40s %8.2fms %8.2fms %8.2fms\n", $1, $2 * 1000, $3 * 1000, $4 * 1000 }' "$rows"
+	echo
+	say "programs each run executed besides itself (strace -f -e trace=execve, once each):"
+	awk -F'\t' '{ printf "    %-40s %d  (%s)\n", $1, $2, $3 }' "$tmp/browsers-exec.tsv"
+	col() { awk -F'\t' -v c="$1" '$1 == c { print $2 }' "$rows"; }
+	execs() { awk -F'\t' -v c="$1" '$1 == c { print $2 }' "$tmp/browsers-exec.tsv"; }
+	b_noop=$(col "vouch install (already installed)")
+	b_status=$(col "vouch status")
+	b_version=$(col "vouch version")
+	b_mk=$(col "mkcert -install (JAVA_HOME set)")
+	echo
+	say "mkcert -install (JAVA_HOME) / vouch install (no-op)   $(ratio "$b_mk" "$b_noop")x"
+	say "mkcert -install (JAVA_HOME) / vouch status            $(ratio "$b_mk" "$b_status")x"
+	say "vouch install (no-op) / vouch version                 $(ratio "$b_noop" "$b_version")x"
+	say "vouch status / vouch version                          $(ratio "$b_status" "$b_version")x"
+	verdict "no-op install with NSS and Java >= 10x faster than mkcert -install with JAVA_HOME" "$(ge "$(ratio "$b_mk" "$b_noop")" 10)"
+	verdict "status with NSS and Java >= 10x faster than mkcert -install with JAVA_HOME" "$(ge "$(ratio "$b_mk" "$b_status")" 10)"
+	verdict "no-op install executes no program (no JVM, no certutil)" "$([ "$(execs "vouch install (already installed)")" = 0 ] && echo 1 || echo 0)"
+	verdict "status executes no program (no JVM, no certutil)" "$([ "$(execs "vouch status")" = 0 ] && echo 1 || echo 0)"
+else
+	say "needs root, unshare, update-ca-certificates, certutil, java and strace; skipped"
 fi
 
 # ---------------------------------------------------------------------------
