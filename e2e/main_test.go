@@ -93,7 +93,7 @@ func requireTools(t *testing.T, tools ...tool) {
 func sandboxEnv(home string, extra ...string) []string {
 	drop := map[string]bool{
 		"HOME": true, "XDG_CONFIG_HOME": true, "XDG_CACHE_HOME": true, "XDG_DATA_HOME": true,
-		"XDG_RUNTIME_DIR": true, "SSL_CERT_FILE": true, "SSL_CERT_DIR": true, "CURL_CA_BUNDLE": true,
+		"XDG_STATE_HOME": true, "XDG_RUNTIME_DIR": true, "SSL_CERT_FILE": true, "SSL_CERT_DIR": true, "CURL_CA_BUNDLE": true,
 		"REQUESTS_CA_BUNDLE": true, "NODE_EXTRA_CA_CERTS": true, "NODE_OPTIONS": true,
 		"JAVA_TOOL_OPTIONS": true, "JDK_JAVA_OPTIONS": true, "_JAVA_OPTIONS": true,
 		"CAROOT": true, "VOUCH_CAROOT": true, "TRUST_STORES": true, "DISPLAY": true, "WAYLAND_DISPLAY": true,
