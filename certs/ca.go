@@ -95,6 +95,25 @@ func randomSerial(r io.Reader) (*big.Int, error) {
 // Load reads the CA in dir. It returns an error wrapping ErrNoCA when there
 // is none, and a plain error for anything broken.
 func Load(dir string) (*CA, error) {
+	ca, err := load(dir)
+	if errors.Is(err, ErrNoCA) && rotateInterrupted(dir) {
+		// A vouch rotate stopped halfway (killed, power cut) and left the
+		// folder without its root: put the old CA back, under the lock,
+		// before saying there is none.
+		unlock, lerr := lockFolder(dir)
+		if lerr != nil {
+			return nil, lerr
+		}
+		defer unlock()
+		if ferr := finishRotate(dir); ferr != nil {
+			return nil, ferr
+		}
+		return load(dir)
+	}
+	return ca, err
+}
+
+func load(dir string) (*CA, error) {
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		return nil, fmt.Errorf("CA folder %s is not a folder", dir)
 	}
@@ -206,7 +225,10 @@ func LoadOrCreate(dir string, mkdirParents bool, opts CreateOptions) (ca *CA, cr
 		return nil, false, err
 	}
 	defer unlock()
-	ca, err = Load(dir)
+	if err := finishRotate(dir); err != nil {
+		return nil, false, err
+	}
+	ca, err = load(dir)
 	if err == nil || !errors.Is(err, ErrNoCA) {
 		return ca, false, err
 	}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -57,8 +58,12 @@ func Rotate(dir string, opts CreateOptions) (old, fresh *CA, retired string, err
 		return nil, nil, "", err
 	}
 	defer unlock()
-	// Again under the lock: another rotate may have run meanwhile.
-	if old, err = Load(dir); err != nil {
+	// Again under the lock: another rotate may have run meanwhile, or
+	// one may have stopped halfway.
+	if err := finishRotate(dir); err != nil {
+		return nil, nil, "", err
+	}
+	if old, err = load(dir); err != nil {
 		return nil, nil, "", err
 	}
 	if old.Adopted {
@@ -82,12 +87,23 @@ func Rotate(dir string, opts CreateOptions) (old, fresh *CA, retired string, err
 		return old, nil, "", fmt.Errorf("failed to keep a copy of the old CA (the CA in %s is unchanged): %w", dir, err)
 	}
 
+	// The marker names the copy, so that a rotate stopped from here on
+	// (killed, power cut) is finished by the next vouch command.
+	marker := filepath.Join(dir, rotatingFile)
+	if err := WriteFiles(File{Path: marker, Data: []byte(filepath.Base(retired) + "\n"), Mode: 0o600}); err != nil {
+		os.RemoveAll(retired)
+		return old, nil, "", fmt.Errorf("failed to start the switch (the CA in %s is unchanged): %w", dir, err)
+	}
+	syncDir(dir)
 	if err := switchIn(dir, staging); err != nil {
 		if rerr := putBack(dir, retired); rerr != nil {
-			return old, nil, retired, fmt.Errorf("failed to move the new CA in: %v; and failed to put the old one back (%v): copy the files in %s into %s", err, rerr, retired, dir)
+			return old, nil, retired, fmt.Errorf("failed to move the new CA in: %v; and failed to put the old one back (%v): copy the files in %s into %s, or run any vouch command, which tries again", err, rerr, retired, dir)
 		}
+		os.Remove(marker)
 		return old, nil, "", fmt.Errorf("failed to move the new CA in (the old CA was put back): %w", err)
 	}
+	syncDir(dir)
+	os.Remove(marker)
 	syncDir(dir)
 	fresh.Dir = dir
 	return old, fresh, retired, nil
@@ -169,6 +185,59 @@ func putBack(dir, retired string) error {
 		return err
 	}
 	return os.RemoveAll(retired)
+}
+
+// rotatingFile, in the CA folder, marks a rotate between its first change
+// to the folder and its last; it holds the name of the old CA's copy in
+// RetiredDir.
+const rotatingFile = ".rotating"
+
+// rotateInterrupted reports whether a rotate's marker is in dir.
+func rotateInterrupted(dir string) bool {
+	_, err := os.Lstat(filepath.Join(dir, rotatingFile))
+	return err == nil
+}
+
+// finishRotate, with the folder's lock held, finishes what a rotate that
+// stopped halfway left in dir. Without a root, the switch was under way:
+// the old CA's copy goes back (putBack, the root last). With the old root
+// still there, the switch never began: the copy, a duplicate of the live
+// CA, goes. With the new root there, the switch was done: the copy stays
+// in RetiredDir, as after any rotate. Then the marker and any staging
+// folder go.
+func finishRotate(dir string) error {
+	marker := filepath.Join(dir, rotatingFile)
+	data, err := os.ReadFile(marker)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("can't read %s, left by a vouch rotate that stopped halfway: %w", marker, err)
+	}
+	name := strings.TrimSpace(string(data))
+	if name == "" || name != filepath.Base(name) || strings.HasPrefix(name, ".") || len(name) < 16 {
+		return fmt.Errorf("%s, left by a vouch rotate that stopped halfway, does not name a folder in %s (it holds %q); put the old CA's files back into %s from there by hand, then delete %s", marker, filepath.Join(dir, RetiredDir), name, dir, marker)
+	}
+	retired := filepath.Join(dir, RetiredDir, name)
+	if _, err := os.Lstat(filepath.Join(dir, RootCertFile)); errors.Is(err, fs.ErrNotExist) {
+		if err := putBack(dir, retired); err != nil {
+			return fmt.Errorf("a vouch rotate stopped halfway and left %s without its root; putting the old CA back from %s failed: %w", dir, retired, err)
+		}
+	} else if ca, err := load(dir); err == nil && strings.HasSuffix(name, "-"+ca.Fingerprint()[:16]) {
+		if err := os.RemoveAll(retired); err != nil {
+			return fmt.Errorf("can't remove %s, the copy a vouch rotate that stopped before its switch made of the live CA: %w", retired, err)
+		}
+	}
+	if stale, err := filepath.Glob(filepath.Join(dir, ".rotate-*")); err == nil {
+		for _, s := range stale {
+			os.RemoveAll(s)
+		}
+	}
+	if err := os.Remove(marker); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("can't remove %s: %w", marker, err)
+	}
+	syncDir(dir)
+	return nil
 }
 
 // keyTypeOf is the key type of the CA's root, so the new CA keeps it.

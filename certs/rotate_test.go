@@ -205,3 +205,140 @@ func TestRotateRefuses(t *testing.T) {
 		t.Errorf("refusing changed the mkcert folder: %v", after)
 	}
 }
+
+// stopRotate makes the n-th rename of a rotate's switch (0: the first
+// file into the CA folder) stop the rotate the way a kill would: no more
+// of Rotate's own code runs after it (the panic skips the put-back; only
+// the deferred unlock and staging clean-up run).
+type stopRotate struct{}
+
+func TestRotateInterrupted(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		stopN int // the switch's rename that never happens
+		load  func(dir string) (*CA, error)
+	}{
+		{"before any new file moved in, then Load", 0, Load},
+		{"after the issuing key moved in, then Load", 1, Load},
+		{"after both issuing files moved in, then Load", 2, Load},
+		{"after both issuing files moved in, then LoadOrCreate", 2, func(dir string) (*CA, error) {
+			ca, created, err := LoadOrCreate(dir, false, CreateOptions{})
+			if created {
+				t.Errorf("LoadOrCreate made a new CA instead of putting the old one back")
+			}
+			return ca, err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ca := constrainedCA(t, "")
+			before := snapshot(t, ca.Dir)
+			n := 0
+			rename = func(from, to string) error {
+				if filepath.Dir(to) == ca.Dir {
+					if n == tc.stopN {
+						panic(stopRotate{})
+					}
+					n++
+				}
+				return os.Rename(from, to)
+			}
+			t.Cleanup(func() { rename = os.Rename })
+			func() {
+				defer func() {
+					if r := recover(); r != (stopRotate{}) {
+						t.Fatalf("Rotate did not stop where the test stopped it (recovered %v)", r)
+					}
+				}()
+				Rotate(ca.Dir, CreateOptions{})
+			}()
+			rename = os.Rename
+			if _, err := os.Stat(filepath.Join(ca.Dir, RootCertFile)); err == nil {
+				t.Fatalf("the stopped rotate left %s in place; the test stopped it too late", RootCertFile)
+			}
+			if !rotateInterrupted(ca.Dir) {
+				t.Fatalf("the stopped rotate left no %s marker", rotatingFile)
+			}
+
+			got, err := tc.load(ca.Dir)
+			if err != nil || !bytes.Equal(got.Root.Raw, ca.Root.Raw) || !bytes.Equal(got.Issuer.Raw, ca.Issuer.Raw) {
+				t.Fatalf("load after the stopped rotate = %v, %v; want the old CA back", got, err)
+			}
+			after := snapshot(t, ca.Dir)
+			if len(after) != len(before) {
+				t.Errorf("files after recovery: %v, before %v", keysOf(after), keysOf(before))
+			}
+			for name, v := range before {
+				if after[name] != v {
+					t.Errorf("%s is not as before the rotate", name)
+				}
+			}
+			// And the next rotate works.
+			if _, fresh, _, err := Rotate(ca.Dir, CreateOptions{}); err != nil || fresh.Fingerprint() == ca.Fingerprint() {
+				t.Errorf("Rotate after recovery = %v, %v", fresh, err)
+			}
+		})
+	}
+}
+
+func keysOf(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// A marker with the old root still in place: the switch never began, so
+// the retired copy is a duplicate of the live CA and goes; with the new
+// root in place the switch was done and the copy stays.
+func TestFinishRotateMarkerOnly(t *testing.T) {
+	t.Run("switch never began", func(t *testing.T) {
+		ca := constrainedCA(t, "")
+		day := time.Date(2031, 5, 6, 0, 0, 0, 0, time.UTC)
+		retired, err := retire(ca.Dir, ca, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ca.Dir, rotatingFile), []byte(filepath.Base(retired)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// Rotate finishes the old one first; on the same day it would
+		// otherwise find its retired folder's name taken.
+		old, fresh, _, err := Rotate(ca.Dir, CreateOptions{Now: func() time.Time { return day }})
+		if err != nil || old.Fingerprint() != ca.Fingerprint() || fresh == nil {
+			t.Fatalf("Rotate after a rotate that never switched = %v, %v, %v", old, fresh, err)
+		}
+		if rotateInterrupted(ca.Dir) {
+			t.Errorf("marker still there")
+		}
+	})
+	t.Run("switch done", func(t *testing.T) {
+		ca := constrainedCA(t, "")
+		_, fresh, retired, err := Rotate(ca.Dir, CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ca.Dir, rotatingFile), []byte(filepath.Base(retired)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := finishRotate(ca.Dir); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(retired, RootCertFile)); err != nil {
+			t.Errorf("the retired copy of a finished rotate went: %v", err)
+		}
+		if got, err := Load(ca.Dir); err != nil || got.Fingerprint() != fresh.Fingerprint() || rotateInterrupted(ca.Dir) {
+			t.Errorf("Load = %v, %v, marker %v; want the new CA and no marker", got, err, rotateInterrupted(ca.Dir))
+		}
+	})
+	t.Run("damaged marker", func(t *testing.T) {
+		ca := constrainedCA(t, "")
+		os.Remove(filepath.Join(ca.Dir, RootCertFile))
+		if err := os.WriteFile(filepath.Join(ca.Dir, rotatingFile), []byte("../../etc\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(ca.Dir); err == nil || !strings.Contains(err.Error(), "does not name a folder") {
+			t.Errorf("Load with a damaged marker = %v; want an error naming the marker", err)
+		}
+	})
+}
