@@ -229,7 +229,7 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		return code
 	}
 	a.infof("taking out the root it replaces (%s)", old.Fingerprint)
-	if c := a.untrust(book, stores, old.Fingerprint); c != exitOK {
+	if c := a.untrust(book, stores, named, old.Fingerprint); c != exitOK {
 		code = c
 	}
 	return code
@@ -344,7 +344,7 @@ func (a *app) keptKnown() bool {
 }
 
 func (a *app) cmdUntrust(which, storeList string) int {
-	stores, _, err := a.selectStores(storeList)
+	stores, named, err := a.selectStores(storeList)
 	if err != nil {
 		return a.usageError("untrust", "%v", err)
 	}
@@ -360,14 +360,14 @@ func (a *app) cmdUntrust(which, storeList string) int {
 		a.hintf("vouch status")
 		return exitFail
 	}
-	return a.untrust(book, stores, r.Fingerprint)
+	return a.untrust(book, stores, named, r.Fingerprint)
 }
 
 // untrust takes the recorded root out of every store and, when that
 // worked, forgets it; when a store failed it stays recorded, so that
 // vouch untrust can try again. (A store that holds the root through an
 // entry vouch did not make is named with a warning, and left as it is.)
-func (a *app) untrust(book *record.Book, stores []truststore.Store, fp string) int {
+func (a *app) untrust(book *record.Book, stores []truststore.Store, named bool, fp string) int {
 	label := book.ByFingerprint(fp).Label
 	root, err := a.friendRoot(book, fp, a.keptRoots(book))
 	if err != nil {
@@ -375,7 +375,7 @@ func (a *app) untrust(book *record.Book, stores []truststore.Store, fp string) i
 		a.hintf("put the root's PEM back in %s, then: vouch untrust %s", book.RootFile(fp), label)
 		return exitFail
 	}
-	if code := a.uninstallFrom(stores, root, false); code != exitOK {
+	if code := a.uninstallFrom(stores, named, root, false); code != exitOK {
 		a.errorf("%q stays recorded, since not every store let go of it; run vouch untrust %s again once that is fixed", label, label)
 		return code
 	}

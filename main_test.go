@@ -98,6 +98,7 @@ func TestScript(t *testing.T) {
 			"p12info":     cmdP12info,
 			"perm":        cmdPerm,
 			"lsdir":       cmdLsdir,
+			"vouchonly":   cmdVouchonly,
 			"concurrent":  cmdConcurrent,
 			"fakedebian":  cmdFakedebian,
 			"fpenv":       cmdFpenv,
@@ -498,6 +499,29 @@ func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
 
 // lsdir DIR: prints every entry of DIR, hidden ones included, sorted, one a
 // line, folders with a trailing slash.
+// cmdVouchonly makes DIR hold only a link to the vouch the script runs,
+// and points PATH at it: no other program (certutil, keytool) can be found.
+func cmdVouchonly(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "vouchonly")
+	if len(args) != 1 {
+		ts.Fatalf("usage: vouchonly DIR")
+	}
+	var bin string
+	for _, d := range filepath.SplitList(ts.Getenv("PATH")) {
+		if st, err := os.Stat(filepath.Join(d, "vouch")); err == nil && !st.IsDir() {
+			bin = filepath.Join(d, "vouch")
+			break
+		}
+	}
+	if bin == "" {
+		ts.Fatalf("no vouch on the script's PATH")
+	}
+	dir := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(dir, 0o755))
+	ts.Check(os.Symlink(bin, filepath.Join(dir, "vouch")))
+	ts.Setenv("PATH", dir)
+}
+
 func cmdLsdir(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "lsdir")
 	if len(args) != 1 {

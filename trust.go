@@ -88,14 +88,19 @@ func skippable(s truststore.Store, st truststore.Status, named bool) bool {
 	return st.State == truststore.NotPresent && !named && s.Name() != "system"
 }
 
-// missingTool prints a missing tool as a warning with the command that
-// installs it; the other stores go on.
-func (a *app) missingTool(store string, err error) bool {
+// missingTool prints a missing tool with the command that installs it: a
+// warning, and the other stores go on; an error when the user named the
+// store (the caller then fails).
+func (a *app) missingTool(store string, err error, named bool) bool {
 	var mt *truststore.MissingToolError
 	if !errors.As(err, &mt) {
 		return false
 	}
-	a.warnf("%s: %v", store, mt)
+	if named {
+		a.errorf("%s: %v", store, mt)
+	} else {
+		a.warnf("%s: %v", store, mt)
+	}
 	if mt.Hint != "" {
 		a.hintf("%s", mt.Hint)
 	}
@@ -236,7 +241,10 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 			return exitFail, trusted
 		}
 		if _, err := s.Install(context.Background(), root); err != nil {
-			if a.missingTool(s.Name(), err) && !named {
+			if a.missingTool(s.Name(), err, named) {
+				if named {
+					code = exitFail
+				}
 				continue
 			}
 			a.storeError(s.Name(), "install", err)
@@ -340,7 +348,7 @@ every store (or those named by --stores / $TRUST_STORES).`,
 }
 
 func (a *app) cmdUninstall(caroot, storeList string, all, purge bool) int {
-	stores, _, err := a.selectStores(storeList)
+	stores, named, err := a.selectStores(storeList)
 	if err != nil {
 		return a.usageError("uninstall", "%v", err)
 	}
@@ -362,7 +370,7 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge bool) int {
 		return exitFail
 	}
 	defer unlock()
-	code := a.uninstallFrom(stores, root, all)
+	code := a.uninstallFrom(stores, named, root, all)
 	if purge && code == exitOK {
 		if err := os.RemoveAll(dir); err != nil {
 			a.errorf("can't delete the CA folder: %v", err)
@@ -375,13 +383,16 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge bool) int {
 
 // uninstallFrom takes root out of each store (with all, also the stale
 // roots of other vouch CAs, never those root keeps); it returns the exit
-// code.
-func (a *app) uninstallFrom(stores []truststore.Store, root truststore.Root, all bool) int {
+// code. A store the user named (--stores) that lacks its tool fails it.
+func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststore.Root, all bool) int {
 	code := exitOK
 	for _, s := range stores {
 		changed, err := s.Uninstall(context.Background(), root, all)
 		if err != nil {
-			if a.missingTool(s.Name(), err) {
+			if a.missingTool(s.Name(), err, named) {
+				if named {
+					code = exitFail
+				}
 				continue
 			}
 			a.storeError(s.Name(), "uninstall", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -224,5 +225,39 @@ func TestStoresSelection(t *testing.T) {
 	a.getenv = func(k string) string { return env[k] }
 	if code := a.run([]string{"status"}); code != exitUsage || !strings.Contains(stderr.String(), `unknown store "bogus"`) {
 		t.Errorf("TRUST_STORES=bogus status = %d, %q", code, stderr)
+	}
+}
+
+// TestInstallWithoutCertutil: a browser database but no certutil. Left
+// unnamed, the nss store is a warning with the command that installs
+// certutil, and the system store is still installed and uninstalled.
+func TestInstallWithoutCertutil(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	if err := os.MkdirAll(filepath.Join(a.home, ".pki", "nssdb"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(a.home, ".pki", "nssdb", "cert9.db")
+	if err := os.WriteFile(db, []byte("not a database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", t.TempDir())
+
+	for _, verb := range []string{"install", "uninstall"} {
+		stderr.Reset()
+		code := a.run([]string{verb})
+		out := stderr.String()
+		if code != exitOK || !strings.Contains(out, "vouch: warning: nss: certutil not found") ||
+			!regexp.MustCompile(`(?m)^vouch: hint: sudo (apt|dnf|pacman|zypper|apk)`).MatchString(out) || strings.Contains(out, "error") {
+			t.Errorf("%s without certutil = exit %d, stderr:\n%s\nwant 0, a warning naming certutil, the hint that installs it, no error", verb, code, out)
+		}
+		want := map[string]string{"install": "system: trusted now", "uninstall": "system: removed"}[verb]
+		if !strings.Contains(out, want) {
+			t.Errorf("%s without certutil: stderr lacks %q (the other stores go on):\n%s", verb, want, out)
+		}
+	}
+	if data, _ := os.ReadFile(db); string(data) != "not a database" {
+		t.Errorf("the database changed: %q", data)
 	}
 }
