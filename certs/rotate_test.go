@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -174,15 +176,7 @@ func TestRotateFailures(t *testing.T) {
 			if err == nil || fresh != nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Rotate = %v, %v; want an error saying %q", fresh, err, tc.want)
 			}
-			after := snapshot(t, ca.Dir)
-			if len(after) != len(before) {
-				t.Errorf("files after a failed rotation: %d, before %d", len(after), len(before))
-			}
-			for name, v := range before {
-				if after[name] != v {
-					t.Errorf("%s changed", name)
-				}
-			}
+			sameSnapshot(t, "after a failed rotation", before, snapshot(t, ca.Dir))
 			if got, err := Load(ca.Dir); err != nil || !bytes.Equal(got.Root.Raw, ca.Root.Raw) {
 				t.Errorf("Load after a failed rotation = %v, %v", got, err)
 			}
@@ -263,15 +257,7 @@ func TestRotateInterrupted(t *testing.T) {
 			if err != nil || !bytes.Equal(got.Root.Raw, ca.Root.Raw) || !bytes.Equal(got.Issuer.Raw, ca.Issuer.Raw) {
 				t.Fatalf("load after the stopped rotate = %v, %v; want the old CA back", got, err)
 			}
-			after := snapshot(t, ca.Dir)
-			if len(after) != len(before) {
-				t.Errorf("files after recovery: %v, before %v", keysOf(after), keysOf(before))
-			}
-			for name, v := range before {
-				if after[name] != v {
-					t.Errorf("%s is not as before the rotate", name)
-				}
-			}
+			sameSnapshot(t, "after recovery", before, snapshot(t, ca.Dir))
 			// And the next rotate works.
 			if _, fresh, _, err := Rotate(ca.Dir, CreateOptions{}); err != nil || fresh.Fingerprint() == ca.Fingerprint() {
 				t.Errorf("Rotate after recovery = %v, %v", fresh, err)
@@ -280,12 +266,13 @@ func TestRotateInterrupted(t *testing.T) {
 	}
 }
 
-func keysOf(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
+// sameSnapshot fails unless after holds exactly before's files, each as it
+// was.
+func sameSnapshot(t *testing.T, when string, before, after map[string]string) {
+	t.Helper()
+	if !maps.Equal(before, after) {
+		t.Errorf("CA folder %s: files %q, before %q (or a file's mode or bytes changed)", when, slices.Sorted(maps.Keys(after)), slices.Sorted(maps.Keys(before)))
 	}
-	return out
 }
 
 // A marker with the old root still in place: the switch never began, so

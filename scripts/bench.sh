@@ -213,6 +213,8 @@ say "(cpu: mean user+system time, which other load on the machine disturbs less 
 
 section "ratios (of medians)"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# col FILE NAME: the second column of FILE's row named NAME (tab-separated).
+col() { awk -F'\t' -v c="$2" '$1 == c { print $2 }' "$1"; }
 r_mkcert=$(ratio "$t_mkcert" "$t_vouch")
 r_mkcert_ec=$(ratio "$t_mkcert_ec" "$t_vouch")
 r_version=$(ratio "$t_vouch" "$t_version")
@@ -302,13 +304,12 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v update-ca-c
 		{ cat "$tmp/install.log" >&2; die "bench-install.sh failed"; }
 	printf '  %-40s %10s %10s %10s\n' command median min cpu
 	awk -F'\t' '{ printf "  %-40s %8.2fms %8.2fms %8.2fms\n", $1, $2 * 1000, $3 * 1000, $4 * 1000 }' "$rows"
-	col() { awk -F'\t' -v c="$1" '$1 == c { print $2 }' "$rows"; }
-	i_noop=$(col "vouch install (already installed)")
-	i_mk=$(col "mkcert -install (already installed)")
-	i_status=$(col "vouch status")
-	i_version=$(col "vouch version")
-	i_first=$(col "vouch install (first)")
-	i_hand=$(col "cp + update-ca-certificates")
+	i_noop=$(col "$rows" "vouch install (already installed)")
+	i_mk=$(col "$rows" "mkcert -install (already installed)")
+	i_status=$(col "$rows" "vouch status")
+	i_version=$(col "$rows" "vouch version")
+	i_first=$(col "$rows" "vouch install (first)")
+	i_hand=$(col "$rows" "cp + update-ca-certificates")
 	echo
 	say "mkcert -install / vouch install (no-op)   $(ratio "$i_mk" "$i_noop")x"
 	say "vouch install (no-op) / vouch version     $(ratio "$i_noop" "$i_version")x"
@@ -337,12 +338,10 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v update-ca-c
 	echo
 	say "programs each run executed besides itself (strace -f -e trace=execve, once each):"
 	awk -F'\t' '{ printf "    %-40s %d  (%s)\n", $1, $2, $3 }' "$tmp/browsers-exec.tsv"
-	col() { awk -F'\t' -v c="$1" '$1 == c { print $2 }' "$rows"; }
-	execs() { awk -F'\t' -v c="$1" '$1 == c { print $2 }' "$tmp/browsers-exec.tsv"; }
-	b_noop=$(col "vouch install (already installed)")
-	b_status=$(col "vouch status")
-	b_version=$(col "vouch version")
-	b_mk=$(col "mkcert -install (JAVA_HOME set)")
+	b_noop=$(col "$rows" "vouch install (already installed)")
+	b_status=$(col "$rows" "vouch status")
+	b_version=$(col "$rows" "vouch version")
+	b_mk=$(col "$rows" "mkcert -install (JAVA_HOME set)")
 	echo
 	say "mkcert -install (JAVA_HOME) / vouch install (no-op)   $(ratio "$b_mk" "$b_noop")x"
 	say "mkcert -install (JAVA_HOME) / vouch status            $(ratio "$b_mk" "$b_status")x"
@@ -350,8 +349,8 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v update-ca-c
 	say "vouch status / vouch version                          $(ratio "$b_status" "$b_version")x"
 	verdict "no-op install with NSS and Java >= 10x faster than mkcert -install with JAVA_HOME" "$(ge "$(ratio "$b_mk" "$b_noop")" 10)"
 	verdict "status with NSS and Java >= 10x faster than mkcert -install with JAVA_HOME" "$(ge "$(ratio "$b_mk" "$b_status")" 10)"
-	verdict "no-op install executes no program (no JVM, no certutil)" "$([ "$(execs "vouch install (already installed)")" = 0 ] && echo 1 || echo 0)"
-	verdict "status executes no program (no JVM, no certutil)" "$([ "$(execs "vouch status")" = 0 ] && echo 1 || echo 0)"
+	verdict "no-op install executes no program (no JVM, no certutil)" "$([ "$(col "$tmp/browsers-exec.tsv" "vouch install (already installed)")" = 0 ] && echo 1 || echo 0)"
+	verdict "status executes no program (no JVM, no certutil)" "$([ "$(col "$tmp/browsers-exec.tsv" "vouch status")" = 0 ] && echo 1 || echo 0)"
 else
 	say "needs root, unshare, update-ca-certificates, certutil, java and strace; skipped"
 fi

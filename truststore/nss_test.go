@@ -455,19 +455,26 @@ func TestNSSLegacySameSubject(t *testing.T) {
 	}
 }
 
-func TestNSSPrimaryPassword(t *testing.T) {
-	t.Parallel()
-	requireCertutil(t)
-	home, _ := nssHome(t)
-	locked := "sql:" + filepath.Join(home, ".mozilla", "firefox", "locked")
+// passwordHome is nssHome plus a Firefox profile "locked" whose database
+// has a primary password; ini is the profiles.ini to write.
+func passwordHome(t *testing.T, ini string) (home string, specs []string, locked string) {
+	t.Helper()
+	home, specs = nssHome(t)
+	locked = "sql:" + filepath.Join(home, ".mozilla", "firefox", "locked")
 	pw := filepath.Join(t.TempDir(), "pw")
 	writeFile(t, pw, "secret\n")
 	if err := os.MkdirAll(locked[4:], 0o700); err != nil {
 		t.Fatal(err)
 	}
 	certutil(t, "-N", "-d", locked, "-f", pw)
-	writeFile(t, filepath.Join(home, ".mozilla", "firefox", "profiles.ini"),
-		"[Profile0]\nName=default-release\nIsRelative=1\nPath=abc.default-release\n\n[Profile1]\nName=locked\nIsRelative=1\nPath=locked\n")
+	writeFile(t, filepath.Join(home, ".mozilla", "firefox", "profiles.ini"), ini)
+	return home, specs, locked
+}
+
+func TestNSSPrimaryPassword(t *testing.T) {
+	t.Parallel()
+	requireCertutil(t)
+	home, _, locked := passwordHome(t, "[Profile0]\nName=default-release\nIsRelative=1\nPath=abc.default-release\n\n[Profile1]\nName=locked\nIsRelative=1\nPath=locked\n")
 	before := certutil(t, "-L", "-d", locked)
 	n, _ := newTestNSS(home)
 	r := fileRoot(t)

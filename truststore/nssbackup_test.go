@@ -91,6 +91,19 @@ func backupNSS(t *testing.T) (n *NSS, rec *recorder, specs []string) {
 	return n, rec, specs
 }
 
+// installedNSS is backupNSS after Install of a new root, which must work;
+// before holds the databases' files from just before it.
+func installedNSS(t *testing.T) (n *NSS, rec *recorder, specs []string, r Root, before map[string][]byte) {
+	t.Helper()
+	n, rec, specs = backupNSS(t)
+	r = fileRoot(t)
+	before = dbBytes(t, specs)
+	if _, err := n.Install(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	return n, rec, specs, r, before
+}
+
 // Untouched since install, every database (sql and legacy) gets its files
 // back byte for byte, without certutil -D, and status reads the files put
 // back as they are.
@@ -157,13 +170,8 @@ func TestNSSRestore(t *testing.T) {
 // keeps that change: vouch's entry goes with certutil -D.
 func TestNSSRestoreChangedSince(t *testing.T) {
 	t.Parallel()
-	n, rec, specs := backupNSS(t)
-	r := fileRoot(t)
+	n, rec, specs, r, before := installedNSS(t)
 	ctx := context.Background()
-	before := dbBytes(t, specs)
-	if _, err := n.Install(ctx, r); err != nil {
-		t.Fatal(err)
-	}
 	other := withFile(t, namedRoot(t, "added after install"))
 	certutil(t, "-A", "-d", specs[1], "-n", "added after install", "-t", "C,,", "-i", other.File)
 	rec.take()
@@ -190,12 +198,8 @@ func TestNSSRestoreChangedSince(t *testing.T) {
 // back, so vouch deletes its entry with certutil.
 func TestNSSRestoreJournal(t *testing.T) {
 	t.Parallel()
-	n, rec, specs := backupNSS(t)
-	r := fileRoot(t)
+	n, rec, specs, r, _ := installedNSS(t)
 	ctx := context.Background()
-	if _, err := n.Install(ctx, r); err != nil {
-		t.Fatal(err)
-	}
 	dir := strings.TrimPrefix(specs[0], "sql:")
 	journal := filepath.Join(dir, "cert9.db-journal")
 	writeFile(t, journal, "")
@@ -219,12 +223,8 @@ func TestNSSRestoreJournal(t *testing.T) {
 // the files taken away) is not put back.
 func TestNSSRestoreInUse(t *testing.T) {
 	t.Parallel()
-	n, rec, specs := backupNSS(t)
-	r := fileRoot(t)
+	n, rec, specs, r, _ := installedNSS(t)
 	ctx := context.Background()
-	if _, err := n.Install(ctx, r); err != nil {
-		t.Fatal(err)
-	}
 	f, err := os.Open(filepath.Join(strings.TrimPrefix(specs[1], "sql:"), "key4.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -244,16 +244,7 @@ func TestNSSRestoreInUse(t *testing.T) {
 func TestNSSBackupFailedInstall(t *testing.T) {
 	t.Parallel()
 	requireCertutil(t)
-	home, specs := nssHome(t)
-	locked := "sql:" + filepath.Join(home, ".mozilla", "firefox", "locked")
-	pw := filepath.Join(t.TempDir(), "pw")
-	writeFile(t, pw, "secret\n")
-	if err := os.MkdirAll(locked[4:], 0o700); err != nil {
-		t.Fatal(err)
-	}
-	certutil(t, "-N", "-d", locked, "-f", pw)
-	writeFile(t, filepath.Join(home, ".mozilla", "firefox", "profiles.ini"),
-		"[Profile0]\nName=default-release\nIsRelative=1\nPath=abc.default-release\n\n[Profile1]\nName=old\nIsRelative=1\nPath=old.default\n\n[Profile2]\nName=locked\nIsRelative=1\nPath=locked\n")
+	home, specs, locked := passwordHome(t, "[Profile0]\nName=default-release\nIsRelative=1\nPath=abc.default-release\n\n[Profile1]\nName=old\nIsRelative=1\nPath=old.default\n\n[Profile2]\nName=locked\nIsRelative=1\nPath=locked\n")
 	n, _ := newTestNSS(home)
 	n.BackupDir = filepath.Join(t.TempDir(), "nss")
 	r := fileRoot(t)
@@ -292,13 +283,8 @@ func TestNSSBackupFailedInstall(t *testing.T) {
 // replaced: uninstall returns to the state just before the latest install.
 func TestNSSBackupReplaced(t *testing.T) {
 	t.Parallel()
-	n, rec, specs := backupNSS(t)
-	r := fileRoot(t)
+	n, rec, specs, r, first := installedNSS(t)
 	ctx := context.Background()
-	first := dbBytes(t, specs)
-	if _, err := n.Install(ctx, r); err != nil {
-		t.Fatal(err)
-	}
 	for _, s := range specs {
 		certutil(t, "-D", "-d", s, "-n", NSSNickname(r.Cert))
 	}
