@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -54,6 +55,13 @@ func (s preparingStore) Prepare(context.Context, truststore.Root) error {
 	*s.log = append(*s.log, "prepare "+s.name)
 	return s.prepareErr
 }
+
+func (s preparingStore) PutBack(context.Context, truststore.Root, bool) (bool, error) {
+	*s.log = append(*s.log, "put back "+s.name)
+	return false, nil
+}
+
+var _ truststore.Preparer = preparingStore{}
 
 // TestInstallPreparesBeforeSystem: the stores the system store's refresh
 // can reach prepare just before it changes, and only then: not when it
@@ -191,16 +199,24 @@ func mustReadFile(t *testing.T, p string) []byte {
 	return data
 }
 
-// TestInstallUninstallDebianJavaHook runs install and uninstall with every
-// store on a fake Debian whose update-ca-certificates runs the Java hook:
-// the hook, not vouch's keytool, adds the root to cacerts, and rebuilds
-// the file without it on uninstall. cacerts must end byte-identical, and
-// left alone when its entries changed meanwhile.
+// TestInstallUninstallDebianJavaHook runs install and uninstall on a fake
+// Debian whose update-ca-certificates runs the Java hook: the hook, not
+// vouch's keytool, adds the root to cacerts, and rebuilds the file without
+// it on uninstall. cacerts must end byte-identical, and left alone when
+// its entries changed meanwhile; with every store and with --stores system
+// alone, where the java store is left out but the hook reaches cacerts all
+// the same.
 func TestInstallUninstallDebianJavaHook(t *testing.T) {
 	for _, tt := range []struct {
 		name      string
+		stores    []string
 		meanwhile bool // a Debian root added between install and uninstall
-	}{{"nothing else changed", false}, {"a Debian root added meanwhile", true}} {
+	}{
+		{"nothing else changed", nil, false},
+		{"a Debian root added meanwhile", nil, true},
+		{"system alone, nothing else changed", []string{"--stores", "system"}, false},
+		{"system alone, a Debian root added meanwhile", []string{"--stores", "system"}, true},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
 			d := newJavaHookDebian(t)
 			testOnlyFSRoot, testOnlyRunner = d.root, d
@@ -210,11 +226,14 @@ func TestInstallUninstallDebianJavaHook(t *testing.T) {
 			before := mustReadFile(t, cacerts)
 			backups := filepath.Join(a.home, ".local", "state", "vouch", "java")
 
-			if code := a.run([]string{"install"}); code != exitOK {
+			if code := a.run(append([]string{"install"}, tt.stores...)); code != exitOK {
 				t.Fatalf("install = %d\n%s", code, stderr)
 			}
-			if !strings.Contains(stderr.String(), "java: already trusted") {
+			if tt.stores == nil && !strings.Contains(stderr.String(), "java: already trusted") {
 				t.Errorf("install: stderr %q, want the hook to have trusted it before the java store looked", stderr)
+			}
+			if tt.stores != nil && strings.Contains(stderr.String(), "java:") {
+				t.Errorf("install %q: stderr %q, want nothing said of the java store", tt.stores, stderr)
 			}
 			if kept, _ := os.ReadDir(backups); len(kept) != 1 || !bytes.Equal(mustReadFile(t, filepath.Join(backups, kept[0].Name())), before) {
 				t.Errorf("after install, %s holds %d copies; want one, of cacerts from before install", backups, len(kept))
@@ -230,7 +249,7 @@ func TestInstallUninstallDebianJavaHook(t *testing.T) {
 			rebuilt := d.builds
 			d.ran = nil
 			stderr.Reset()
-			if code := a.run([]string{"uninstall"}); code != exitOK {
+			if code := a.run(append([]string{"uninstall"}, tt.stores...)); code != exitOK {
 				t.Fatalf("uninstall = %d\n%s", code, stderr)
 			}
 			if d.builds == rebuilt {
@@ -248,11 +267,57 @@ func TestInstallUninstallDebianJavaHook(t *testing.T) {
 			if !strings.Contains(stderr.String(), "system: removed") {
 				t.Errorf("uninstall: stderr %q, want system: removed", stderr)
 			}
+			putBack := "java: the system store's refresh rewrote it; put back as it was before install"
+			if said := strings.Contains(stderr.String(), putBack); said != (tt.stores != nil && !tt.meanwhile) {
+				t.Errorf("uninstall %q: stderr %q; saying %q is %v, want %v", tt.stores, stderr, putBack, said, !said)
+			}
 			if kept, _ := os.ReadDir(backups); len(kept) != 0 {
 				t.Errorf("uninstall left %d copies in %s", len(kept), backups)
 			}
 			if slices.ContainsFunc(d.ran, func(c string) bool { return strings.Contains(c, "keytool") }) {
 				t.Errorf("uninstall ran %q, want no keytool (JKS is read in Go)", d.ran)
+			}
+		})
+	}
+}
+
+// TestDebianJavaHookAllVouchRoots: two CAs installed one after the other,
+// then --all-vouch-roots from the second. The hook's rebuild takes both
+// roots out; the copy kept for the second holds the first, so only the
+// first's copy, from before either, matches, and cacerts ends
+// byte-identical to before both installs, with no copy left behind.
+func TestDebianJavaHookAllVouchRoots(t *testing.T) {
+	for _, stores := range [][]string{nil, {"--stores", "system"}} {
+		t.Run(fmt.Sprintf("stores %q", stores), func(t *testing.T) {
+			d := newJavaHookDebian(t)
+			testOnlyFSRoot, testOnlyRunner = d.root, d
+			t.Cleanup(func() { testOnlyFSRoot, testOnlyRunner = "", nil })
+			a, _, stderr := testApp(t, true)
+			cacerts := filepath.Join(d.root, debianCacerts)
+			before := mustReadFile(t, cacerts)
+			backups := filepath.Join(a.home, ".local", "state", "vouch", "java")
+			caA, caB := filepath.Join(a.home, "ca-a"), filepath.Join(a.home, "ca-b")
+			for _, dir := range []string{caA, caB} {
+				if code := a.run(append([]string{"install", "--caroot", dir}, stores...)); code != exitOK {
+					t.Fatalf("install --caroot %s = %d\n%s", dir, code, stderr)
+				}
+			}
+			if kept, _ := os.ReadDir(backups); len(kept) != 2 {
+				t.Fatalf("after two installs, %s holds %d copies, want 2 (one per root)", backups, len(kept))
+			}
+			stderr.Reset()
+			args := append([]string{"uninstall", "--caroot", caB, "--all-vouch-roots"}, stores...)
+			if code := a.run(args); code != exitOK {
+				t.Fatalf("uninstall %q = %d\n%s", args, code, stderr)
+			}
+			if got := keystoreAliases(t, mustReadFile(t, cacerts)); !slices.Equal(got, []string{"debian:a.pem", "debian:b.pem"}) {
+				t.Fatalf("after uninstall %q, cacerts has aliases %q, want only the Debian roots", args, got)
+			}
+			if !bytes.Equal(mustReadFile(t, cacerts), before) {
+				t.Errorf("after uninstall %q, cacerts has the same entries as before but not the same bytes\nstderr:\n%s", args, stderr)
+			}
+			if kept, _ := os.ReadDir(backups); len(kept) != 0 {
+				t.Errorf("uninstall left %d copies in %s, want none", len(kept), backups)
 			}
 		})
 	}

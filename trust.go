@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -237,7 +238,7 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 			code = exitFail
 			continue
 		}
-		if s.Name() == "system" && !a.prepareOthers(stores, root) {
+		if s.Name() == "system" && !a.prepareOthers(stores, a.unselected(stores), root) {
 			return exitFail, trusted
 		}
 		if _, err := s.Install(context.Background(), root); err != nil {
@@ -269,13 +270,16 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 // prepareOthers runs just before the system store changes: its refresh
 // can change other stores too (Debian's update-ca-certificates runs the
 // ca-certificates-java hook, which imports the anchor into Java's cacerts
-// and rewrites the file), so each selected store that is a
-// truststore.Preparer keeps what its uninstall needs to give it back byte
-// for byte. A no-op install never gets here (the system store already
-// trusts the root), so it reads and writes nothing more than before. When
-// a store can't prepare, it says why and reports false: nothing is
-// installed then.
-func (a *app) prepareOthers(stores []truststore.Store, root truststore.Root) bool {
+// and rewrites the file), so each store that is a truststore.Preparer
+// keeps what its uninstall needs to give it back byte for byte. That
+// includes the stores the user left out (others): the refresh reaches
+// them all the same. A no-op install never gets here (the system store
+// already trusts the root), so it reads and writes nothing more than
+// before. When a selected store can't prepare, it says why and reports
+// false: nothing is installed then. One left out only warns: the user
+// didn't ask for it, and the cost is that uninstall leaves it with the
+// same entries in other bytes.
+func (a *app) prepareOthers(stores, others []truststore.Store, root truststore.Root) bool {
 	ok := true
 	for _, s := range stores {
 		p, is := s.(truststore.Preparer)
@@ -287,7 +291,50 @@ func (a *app) prepareOthers(stores []truststore.Store, root truststore.Root) boo
 			ok = false
 		}
 	}
-	return ok
+	if !ok {
+		return false
+	}
+	for _, s := range others {
+		p, is := s.(truststore.Preparer)
+		if !is {
+			continue
+		}
+		if err := p.Prepare(context.Background(), root); err != nil {
+			a.warnf("%s: the system store's refresh may change it too, and it could not keep a copy first, so uninstall may leave it with the same entries but not the same bytes: %v", s.Name(), err)
+		}
+	}
+	return true
+}
+
+// putBackOthers runs after the system store's uninstall changed it, for
+// the stores the user left out: its refresh reached them too (Debian's
+// Java hook rebuilds cacerts, in new bytes), and their own Uninstall
+// won't run to give back what prepareOthers kept.
+func (a *app) putBackOthers(others []truststore.Store, root truststore.Root, all bool) {
+	for _, s := range others {
+		p, is := s.(truststore.Preparer)
+		if !is {
+			continue
+		}
+		changed, err := p.PutBack(context.Background(), root, all)
+		switch {
+		case err != nil:
+			a.warnf("%s: the system store's refresh rewrote it, and it could not be put back as it was before install: %v", s.Name(), err)
+		case changed:
+			a.infof("%s: the system store's refresh rewrote it; put back as it was before install", s.Name())
+		}
+	}
+}
+
+// unselected lists the stores on this machine that stores leaves out.
+func (a *app) unselected(stores []truststore.Store) []truststore.Store {
+	var out []truststore.Store
+	for _, s := range a.stores() {
+		if !slices.ContainsFunc(stores, func(p truststore.Store) bool { return p.Name() == s.Name() }) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // lockStores takes the CA folder's lock for changing stores, so that
@@ -407,6 +454,9 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 			a.infof("%s: removed", s.Name())
 		default:
 			a.infof("%s: nothing of vouch's there", s.Name())
+		}
+		if changed && s.Name() == "system" {
+			a.putBackOthers(a.unselected(stores), root, all)
 		}
 	}
 	return code

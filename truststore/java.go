@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -444,11 +445,20 @@ func (j *Java) Prepare(ctx context.Context, r Root) error {
 // backupPath is where Install keeps the bytes of the keystore at path from
 // before it added root: one file per keystore and root.
 func (j *Java) backupPath(path string, root *x509.Certificate) string {
+	prefix := j.backupPrefix(path)
+	if prefix == "" {
+		return ""
+	}
+	return prefix + JavaAlias(root) + ".cacerts"
+}
+
+// backupPrefix starts the name of every copy of the keystore at path.
+func (j *Java) backupPrefix(path string) string {
 	if j.StateDir == "" {
 		return ""
 	}
 	sum := sha256.Sum256([]byte(path))
-	return filepath.Join(j.StateDir, "java", fmt.Sprintf("%x-%s.cacerts", sum[:8], JavaAlias(root)))
+	return filepath.Join(j.StateDir, "java", fmt.Sprintf("%x-", sum[:8]))
 }
 
 func writeKeystoreBackup(path string, data []byte) error {
@@ -516,12 +526,7 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 	}
 	backup := j.backupPath(k.Path, r.Cert)
 	if len(ks.holders(r.Cert)) == 0 && (!all || (ks.Aliases && len(ks.stale(r)) == 0)) {
-		// Nothing of this root's here. A copy kept by an install whose
-		// entry is gone serves once, to undo a rewrite that took the entry
-		// out, and then would only put back an outdated keystore later.
-		changed, err := j.putBack(ctx, k, ks, data, backup, r.Cert)
-		dropKeystoreBackup(backup)
-		return changed, err
+		return j.putBackKept(ctx, k, ks, data, r.Cert, all)
 	}
 	kt, err := j.keytool(k)
 	if err != nil {
@@ -542,9 +547,7 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 		stale = (&keystoreFile{Entries: entries}).stale(r)
 	}
 	if len(remove)+len(stale) == 0 {
-		changed, err := j.putBack(ctx, k, ks, data, backup, r.Cert)
-		dropKeystoreBackup(backup)
-		return changed, err
+		return j.putBackKept(ctx, k, ks, data, r.Cert, all)
 	}
 
 	restored := false
@@ -585,6 +588,67 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 		return true, fmt.Errorf("%s still holds the root in %d %s after %s", k.Path, n, javaPlural(n, "entry", "entries"), how)
 	}
 	return true, nil
+}
+
+// PutBack gives each keystore that no longer holds the root the bytes
+// kept before install, as Uninstall does after the system store's refresh
+// rewrote it; a keystore that still holds the root keeps it, and its copy,
+// for the java store's own uninstall. It starts no program for a JKS
+// keystore.
+func (j *Java) PutBack(ctx context.Context, r Root, all bool) (bool, error) {
+	changed := false
+	var errs []error
+	for _, k := range j.Keystores(ctx) {
+		data, ks, err := readKeystore(k.Path)
+		if err != nil || len(ks.holders(r.Cert)) > 0 {
+			continue
+		}
+		c, err := j.putBackKept(ctx, k, ks, data, r.Cert, all)
+		changed = changed || c
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return changed, errors.Join(errs...)
+}
+
+// putBackKept puts back the copy kept for root into a keystore that no
+// longer holds it, and drops the copy: it serves once, to undo a rewrite
+// that took the root out, and later would only put back an outdated
+// keystore. With all (--all-vouch-roots took the other vouch roots out
+// too), a copy kept for another vouch root serves when this root's does
+// not: after installs of roots A then B, only A's copy, from before
+// either, matches the keystore once both are gone.
+func (j *Java) putBackKept(ctx context.Context, k platform.JavaKeystore, ks *keystoreFile, data []byte, root *x509.Certificate, all bool) (bool, error) {
+	own := j.backupPath(k.Path, root)
+	changed, err := j.putBack(ctx, k, ks, data, own, root)
+	dropKeystoreBackup(own)
+	if changed || err != nil || !all {
+		return changed, err
+	}
+	for _, other := range j.otherCopies(k.Path, root) {
+		changed, err := j.putBack(ctx, k, ks, data, other, root)
+		if err != nil {
+			return false, err
+		}
+		if changed {
+			dropKeystoreBackup(other)
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// otherCopies lists the copies of the keystore at path kept for other
+// vouch roots than root.
+func (j *Java) otherCopies(path string, root *x509.Certificate) []string {
+	prefix := j.backupPrefix(path)
+	if prefix == "" {
+		return nil
+	}
+	own := j.backupPath(path, root)
+	found, _ := filepath.Glob(prefix + "vouch-*.cacerts")
+	return slices.DeleteFunc(found, func(f string) bool { return f == own })
 }
 
 // putBack gives a keystore that no longer holds the root the bytes kept

@@ -77,8 +77,16 @@ type Store interface {
 // keeps, before any store changes, what Uninstall needs to give the store
 // back as it was (Java: each keystore's bytes); it changes nothing in the
 // store itself.
+//
+// PutBack is for an uninstall that leaves the store out (--stores system)
+// while the other store's change reaches it anyway: wherever the store no
+// longer holds the root, it gives back what Prepare kept, and what still
+// holds the root is left for the store's own Uninstall. With all
+// (--all-vouch-roots), what was kept for other vouch roots serves too. It
+// reports whether it changed anything.
 type Preparer interface {
 	Prepare(ctx context.Context, r Root) error
+	PutBack(ctx context.Context, r Root, all bool) (bool, error)
 }
 
 // Names lists every store name vouch knows, supported here or not.
