@@ -218,10 +218,7 @@ func TestInstallUninstallDebianJavaHook(t *testing.T) {
 		{"system alone, a Debian root added meanwhile", []string{"--stores", "system"}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			d := newJavaHookDebian(t)
-			testOnlyFSRoot, testOnlyRunner = d.root, d
-			t.Cleanup(func() { testOnlyFSRoot, testOnlyRunner = "", nil })
-			a, _, stderr := testApp(t, true)
+			d, a, stderr := hookedApp(t)
 			cacerts := filepath.Join(d.root, debianCacerts)
 			before := mustReadFile(t, cacerts)
 			backups := filepath.Join(a.home, ".local", "state", "vouch", "java")
@@ -289,10 +286,7 @@ func TestInstallUninstallDebianJavaHook(t *testing.T) {
 func TestDebianJavaHookAllVouchRoots(t *testing.T) {
 	for _, stores := range [][]string{nil, {"--stores", "system"}} {
 		t.Run(fmt.Sprintf("stores %q", stores), func(t *testing.T) {
-			d := newJavaHookDebian(t)
-			testOnlyFSRoot, testOnlyRunner = d.root, d
-			t.Cleanup(func() { testOnlyFSRoot, testOnlyRunner = "", nil })
-			a, _, stderr := testApp(t, true)
+			d, a, stderr := hookedApp(t)
 			cacerts := filepath.Join(d.root, debianCacerts)
 			before := mustReadFile(t, cacerts)
 			backups := filepath.Join(a.home, ".local", "state", "vouch", "java")
@@ -324,37 +318,64 @@ func TestDebianJavaHookAllVouchRoots(t *testing.T) {
 }
 
 // TestInstallStopsWhenJavaCantPrepare: when no copy of cacerts can be
-// kept, install changes no store, and says why.
+// kept, install changes no store, and says why. With --stores system the
+// java store was not asked for, so that is only a warning, and the system
+// store is trusted.
 func TestInstallStopsWhenJavaCantPrepare(t *testing.T) {
+	for _, tt := range []struct {
+		stores []string
+		code   int
+		msg    string
+	}{
+		{nil, exitFail, "vouch: error: java: the system store's refresh may change it too, and it could not keep a copy first, so nothing was installed: "},
+		{[]string{"--stores", "system"}, exitOK, "vouch: warning: java: the system store's refresh may change it too, and it could not keep a copy first, so uninstall may leave it with the same entries but not the same bytes: "},
+	} {
+		t.Run(fmt.Sprintf("stores %q", tt.stores), func(t *testing.T) {
+			d, a, stderr := hookedApp(t)
+			cacerts := filepath.Join(d.root, debianCacerts)
+			before := mustReadFile(t, cacerts)
+			// A file where the folder of copies would go.
+			state := filepath.Join(a.home, ".local", "state", "vouch")
+			if err := os.MkdirAll(state, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(state, "java"), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if code := a.run(append([]string{"install"}, tt.stores...)); code != tt.code {
+				t.Fatalf("install %q = %d, want %d\n%s", tt.stores, code, tt.code, stderr)
+			}
+			if !strings.Contains(stderr.String(), tt.msg+cacerts) {
+				t.Errorf("stderr = %q, want %q naming %s", stderr, tt.msg, cacerts)
+			}
+			anchors, _ := os.ReadDir(filepath.Join(d.root, debianAnchors))
+			if tt.code == exitOK {
+				if len(anchors) != 1 || !strings.Contains(stderr.String(), "system: trusted now") {
+					t.Errorf("install %q wrote %d anchors, stderr %q; want one, and the system store trusted", tt.stores, len(anchors), stderr)
+				}
+				return
+			}
+			if len(d.ran) != 0 {
+				t.Errorf("install ran %q, want nothing", d.ran)
+			}
+			if len(anchors) != 0 {
+				t.Errorf("install wrote %d anchors, want none", len(anchors))
+			}
+			if !bytes.Equal(mustReadFile(t, cacerts), before) {
+				t.Errorf("install changed cacerts")
+			}
+		})
+	}
+}
+
+// hookedApp is an app on a fake Debian with the Java hook (javaHookDebian).
+func hookedApp(t *testing.T) (*javaHookDebian, *app, *bytes.Buffer) {
+	t.Helper()
 	d := newJavaHookDebian(t)
 	testOnlyFSRoot, testOnlyRunner = d.root, d
 	t.Cleanup(func() { testOnlyFSRoot, testOnlyRunner = "", nil })
 	a, _, stderr := testApp(t, true)
-	cacerts := filepath.Join(d.root, debianCacerts)
-	before := mustReadFile(t, cacerts)
-	// A file where the folder of copies would go.
-	state := filepath.Join(a.home, ".local", "state", "vouch")
-	if err := os.MkdirAll(state, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(state, "java"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if code := a.run([]string{"install"}); code != exitFail {
-		t.Fatalf("install = %d, want 1\n%s", code, stderr)
-	}
-	if !strings.Contains(stderr.String(), "vouch: error: java: the system store's refresh may change it too, and it could not keep a copy first, so nothing was installed: "+cacerts) {
-		t.Errorf("stderr = %q, want why nothing was installed, naming %s", stderr, cacerts)
-	}
-	if len(d.ran) != 0 {
-		t.Errorf("install ran %q, want nothing", d.ran)
-	}
-	if entries, _ := os.ReadDir(filepath.Join(d.root, debianAnchors)); len(entries) != 0 {
-		t.Errorf("install wrote %d anchors, want none", len(entries))
-	}
-	if !bytes.Equal(mustReadFile(t, cacerts), before) {
-		t.Errorf("install changed cacerts")
-	}
+	return d, a, stderr
 }
 
 // keystoreAliases reads a JKS keystore's aliases, sorted.

@@ -282,11 +282,7 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 func (a *app) prepareOthers(stores, others []truststore.Store, root truststore.Root) bool {
 	ok := true
 	for _, s := range stores {
-		p, is := s.(truststore.Preparer)
-		if !is {
-			continue
-		}
-		if err := p.Prepare(context.Background(), root); err != nil {
+		if err := prepare(s, root); err != nil {
 			a.errorf("%s: the system store's refresh may change it too, and it could not keep a copy first, so nothing was installed: %v", s.Name(), err)
 			ok = false
 		}
@@ -295,15 +291,19 @@ func (a *app) prepareOthers(stores, others []truststore.Store, root truststore.R
 		return false
 	}
 	for _, s := range others {
-		p, is := s.(truststore.Preparer)
-		if !is {
-			continue
-		}
-		if err := p.Prepare(context.Background(), root); err != nil {
+		if err := prepare(s, root); err != nil {
 			a.warnf("%s: the system store's refresh may change it too, and it could not keep a copy first, so uninstall may leave it with the same entries but not the same bytes: %v", s.Name(), err)
 		}
 	}
 	return true
+}
+
+// prepare runs s's Prepare when s is a truststore.Preparer.
+func prepare(s truststore.Store, root truststore.Root) error {
+	if p, is := s.(truststore.Preparer); is {
+		return p.Prepare(context.Background(), root)
+	}
+	return nil
 }
 
 // putBackOthers runs after the system store's uninstall changed it, for
