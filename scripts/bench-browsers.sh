@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks of the no-op install and status on a machine with browsers'
 # NSS databases and Java, against mkcert -install re-run with JAVA_HOME set,
+# and of issuing a leaf there against mkcert doing the same,
 # run by scripts/bench.sh inside a throwaway mount namespace (never on the
 # real stores): bench-browsers.sh VOUCH MKCERT WORKDIR RUNS.
 #
@@ -143,4 +144,17 @@ execs "mkcert -install (JAVA_HOME set)" mkenv "$mkcert" -install >>"$work/browse
 mk_runs=$((runs / 2 > 10 ? runs / 2 : 10))
 "${mkenv[@]}" hyperfine -N --style none --warmup 2 --runs "$mk_runs" --export-json "$json2" \
 	-n "mkcert -install (JAVA_HOME set)" "'$mkcert' -install" >/dev/null
-jq -r '.results[] | [.command, .median, .min, (.user + .system)] | @tsv' "$json" "$json2"
+
+# Issuing a leaf on this machine, where both CAs are installed: mkcert
+# checks every store before each certificate it makes (the system pool,
+# certutil -V of each NSS database, keytool -list with JAVA_HOME set);
+# vouch's cert command reads no store. Each writes into its own folder.
+json3=$work/browsers-cert.json
+mkdir -p "$work/cert-vouch" "$work/cert-mkcert"
+(cd "$work/cert-vouch" && execs "vouch localhost 127.0.0.1 ::1" env "$vouch" localhost 127.0.0.1 ::1) >>"$work/browsers-exec.tsv"
+(cd "$work/cert-mkcert" && execs "mkcert localhost 127.0.0.1 ::1 (JAVA_HOME set)" mkenv "$mkcert" localhost 127.0.0.1 ::1) >>"$work/browsers-exec.tsv"
+(cd "$work/cert-vouch" && "${env[@]}" hyperfine -N --style none --warmup 3 --runs "$runs" --export-json "$json3.v" \
+	-n "vouch localhost 127.0.0.1 ::1" "'$vouch' localhost 127.0.0.1 ::1" >/dev/null)
+(cd "$work/cert-mkcert" && "${mkenv[@]}" hyperfine -N --style none --warmup 2 --runs "$mk_runs" --export-json "$json3.m" \
+	-n "mkcert localhost 127.0.0.1 ::1 (JAVA_HOME set)" "'$mkcert' localhost 127.0.0.1 ::1" >/dev/null)
+jq -r '.results[] | [.command, .median, .min, (.user + .system)] | @tsv' "$json" "$json2" "$json3.v" "$json3.m"
