@@ -368,6 +368,29 @@ func TestInstallStopsWhenJavaCantPrepare(t *testing.T) {
 	}
 }
 
+// TestUnselectedOnlyOnLinux: the stores left out of --stores that the
+// system store's change can still reach are every other store on Linux,
+// and none elsewhere (there the keychain or the Root store changes no Java
+// keystore, and on macOS preparing would mean running java_home).
+func TestUnselectedOnlyOnLinux(t *testing.T) {
+	for _, tt := range []struct {
+		goos string
+		want []string
+	}{{"linux", []string{"nss", "java", "windows"}}, {"darwin", nil}, {"windows", nil}, {"freebsd", nil}} {
+		t.Run(tt.goos, func(t *testing.T) {
+			a, _, _ := testApp(t, true)
+			a.goos = tt.goos
+			var got []string
+			for _, s := range a.unselected([]truststore.Store{&hookStore{name: "system"}}) {
+				got = append(got, s.Name())
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("with goos %s, unselected([system]) = %q, want %q", tt.goos, got, tt.want)
+			}
+		})
+	}
+}
+
 // hookedApp is an app on a fake Debian with the Java hook (javaHookDebian).
 func hookedApp(t *testing.T) (*javaHookDebian, *app, *bytes.Buffer) {
 	t.Helper()

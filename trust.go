@@ -326,8 +326,15 @@ func (a *app) putBackOthers(others []truststore.Store, root truststore.Root, all
 	}
 }
 
-// unselected lists the stores on this machine that stores leaves out.
+// unselected lists the stores on this machine that stores leaves out and
+// the system store's refresh can reach all the same. That is Linux only:
+// there the distro's refresh rebuilds Java's cacerts (Debian's hook;
+// Fedora's extracted java/cacerts), while the macOS keychain and the
+// Windows Root store change nothing else.
 func (a *app) unselected(stores []truststore.Store) []truststore.Store {
+	if a.goos != "linux" {
+		return nil
+	}
 	var out []truststore.Store
 	for _, s := range a.stores() {
 		if !slices.ContainsFunc(stores, func(p truststore.Store) bool { return p.Name() == s.Name() }) {
