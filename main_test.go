@@ -497,8 +497,6 @@ func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
 	fmt.Fprintf(ts.Stdout(), "%04o\n", st.Mode().Perm())
 }
 
-// lsdir DIR: prints every entry of DIR, hidden ones included, sorted, one a
-// line, folders with a trailing slash.
 // cmdVouchonly makes DIR hold only a link to the vouch the script runs,
 // and points PATH at it: no other program (certutil, keytool) can be found.
 func cmdVouchonly(ts *testscript.TestScript, neg bool, args []string) {
@@ -522,6 +520,8 @@ func cmdVouchonly(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("PATH", dir)
 }
 
+// lsdir DIR: prints every entry of DIR, hidden ones included, sorted, one a
+// line, folders with a trailing slash.
 func cmdLsdir(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "lsdir")
 	if len(args) != 1 {

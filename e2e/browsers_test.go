@@ -177,7 +177,7 @@ func TestBrowsersJavaNode(t *testing.T) {
 		} else {
 			t.Logf("%s after uninstall: the same %d entries (alias and SHA-256) as before install", debJavaCacerts, len(javaBefore))
 		}
-		b.reportBytes(t, filesBefore, cacertsBefore)
+		b.checkBytes(t, filesBefore, cacertsBefore)
 		if kept := b.nssBackups(t); len(kept) != 0 {
 			t.Errorf("after uninstall, vouch's NSS backups are %q, want none", kept)
 		}
@@ -683,10 +683,10 @@ func brFileSum(t *testing.T, path string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// reportBytes checks that the databases' files and cacerts are byte for
+// checkBytes checks that the databases' files and cacerts are byte for
 // byte what they were before install: uninstall puts back the copies
 // install kept, when nothing else changed them since.
-func (b *brHost) reportBytes(t *testing.T, before map[string]string, cacerts string) {
+func (b *brHost) checkBytes(t *testing.T, before map[string]string, cacerts string) {
 	t.Helper()
 	after := b.dbFiles(t)
 	var same, differ []string

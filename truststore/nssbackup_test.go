@@ -3,6 +3,7 @@ package truststore
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,9 +19,9 @@ func dbBytes(t *testing.T, specs []string) map[string][]byte {
 	t.Helper()
 	m := map[string][]byte{}
 	for _, s := range specs {
-		format, dir, _ := strings.Cut(s, ":")
-		for _, name := range nssTracked(platform.NSSDB{Dir: dir, Legacy: format == "dbm"}) {
-			p := filepath.Join(dir, name)
+		db := dbOf(s)
+		for _, name := range nssTracked(db) {
+			p := filepath.Join(db.Dir, name)
 			data, err := os.ReadFile(p)
 			if err != nil && !os.IsNotExist(err) {
 				t.Fatal(err)
@@ -36,13 +37,7 @@ func differing(t *testing.T, specs []string, want map[string][]byte) []string {
 	t.Helper()
 	var out []string
 	got := dbBytes(t, specs)
-	for _, p := range slices.Sorted(func(yield func(string) bool) {
-		for p := range want {
-			if !yield(p) {
-				return
-			}
-		}
-	}) {
+	for _, p := range slices.Sorted(maps.Keys(want)) {
 		if (got[p] == nil) != (want[p] == nil) || !bytes.Equal(got[p], want[p]) {
 			out = append(out, p)
 		}
