@@ -13,6 +13,13 @@ func sha256Sum(b []byte) []byte {
 	return s[:]
 }
 
+// WriteFile writes data to path with mode through a temp file beside it,
+// synced and renamed in: a reader finds the old file or the whole new one,
+// never a part.
+func WriteFile(path string, data []byte, mode os.FileMode) error {
+	return writeAtomic(path, data, mode, nil)
+}
+
 // writeAtomic writes a file beside its target, syncs it and renames it in.
 // With owner set, the new file gets that file's owner and group too.
 func writeAtomic(path string, data []byte, mode os.FileMode, owner fs.FileInfo) error {

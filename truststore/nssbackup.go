@@ -130,7 +130,7 @@ func keepDB(folder string, db platform.NSSDB) error {
 	m := nssManifest{Spec: db.Spec(), Before: trackedSums(db, files)}
 	err = nil
 	for name, data := range files {
-		if err = writeSynced(filepath.Join(tmp, name), data); err != nil {
+		if err = platform.WriteFile(filepath.Join(tmp, name), data, 0o600); err != nil {
 			break
 		}
 	}
@@ -179,39 +179,13 @@ func dropBackup(folder string) {
 	}
 }
 
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// writeManifest writes folder's manifest.json through a temp file renamed
-// over it.
+// writeManifest writes folder's manifest.json.
 func writeManifest(folder string, m nssManifest) error {
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(folder, "."+nssManifestName+".tmp")
-	os.Remove(tmp)
-	if err := writeSynced(tmp, append(data, '\n')); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(folder, nssManifestName)); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return platform.WriteFile(filepath.Join(folder, nssManifestName), append(data, '\n'), 0o600)
 }
 
 func readManifest(folder string) (nssManifest, error) {
