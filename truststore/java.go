@@ -511,7 +511,7 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 	}
 	backup := j.backupPath(k.Path, r.Cert)
 	if len(ks.holders(r.Cert)) == 0 && (!all || (ks.Aliases && len(ks.stale(r)) == 0)) {
-		return j.putBackKept(ctx, k, ks, data, r.Cert, all)
+		return j.putBackKept(ctx, k, ks, data, nil, r.Cert, all)
 	}
 	kt, err := j.keytool(k)
 	if err != nil {
@@ -532,7 +532,7 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 		stale = (&keystoreFile{Entries: entries}).stale(r)
 	}
 	if len(remove)+len(stale) == 0 {
-		return j.putBackKept(ctx, k, ks, data, r.Cert, all)
+		return j.putBackKept(ctx, k, ks, data, entries, r.Cert, all)
 	}
 
 	restored := false
@@ -588,7 +588,7 @@ func (j *Java) PutBack(ctx context.Context, r Root, all bool) (bool, error) {
 		if err != nil || len(ks.holders(r.Cert)) > 0 {
 			continue
 		}
-		c, err := j.putBackKept(ctx, k, ks, data, r.Cert, all)
+		c, err := j.putBackKept(ctx, k, ks, data, nil, r.Cert, all)
 		changed = changed || c
 		if err != nil {
 			errs = append(errs, err)
@@ -597,29 +597,67 @@ func (j *Java) PutBack(ctx context.Context, r Root, all bool) (bool, error) {
 	return changed, errors.Join(errs...)
 }
 
-// putBackKept puts back the copy kept for root into a keystore that no
-// longer holds it, and drops the copy: it serves once, to undo a rewrite
-// that took the root out, and later would only put back an outdated
-// keystore. With all (--all-vouch-roots took the other vouch roots out
-// too), a copy kept for another vouch root serves when this root's does
-// not: after installs of roots A then B, only A's copy, from before
-// either, matches the keystore once both are gone.
-func (j *Java) putBackKept(ctx context.Context, k platform.JavaKeystore, ks *keystoreFile, data []byte, root *x509.Certificate, all bool) (bool, error) {
+// putBackKept gives a keystore that no longer holds root, whose bytes are
+// data, the bytes kept before install, when another store's change took
+// the root out by rewriting the file: on Debian, uninstalling the system
+// store runs the ca-certificates-java hook (jks-keystore --fresh), which
+// rebuilds cacerts with the same entries but new bytes (new creation
+// dates; for PKCS#12, new salts). It puts a copy back only when the
+// keystore's entries are exactly the copy's (same aliases, same kinds,
+// same certificates), and that is safe: Java trusts by the entries, and
+// the copy holds the very entries the keystore holds now, so putting it
+// back changes no verdict of any JVM, and undoes nothing anyone else did.
+// When the entries differ (a JDK update, another tool's entry, a new
+// Debian root), the keystore is left alone. It reports whether it changed
+// the file.
+//
+// The copy kept for root goes either way: it serves once, and later would
+// only put back an outdated keystore. With all (--all-vouch-roots took the
+// other vouch roots out too), a copy kept for another vouch root serves
+// when this root's does not: after installs of roots A then B, only A's
+// copy, from before either, matches the keystore once both are gone.
+//
+// now is the keystore's entries when the caller has listed them already,
+// else nil; they are listed (for PKCS#12, by keytool) once for all copies.
+func (j *Java) putBackKept(ctx context.Context, k platform.JavaKeystore, ks *keystoreFile, data []byte, now []ksEntry, root *x509.Certificate, all bool) (bool, error) {
 	own := j.backupPath(k.Path, root)
-	changed, err := j.putBack(ctx, k, ks, data, own, root)
-	dropKeystoreBackup(own)
-	if changed || err != nil || !all {
-		return changed, err
+	if own == "" {
+		return false, nil
 	}
-	for _, other := range j.otherCopies(k.Path, root) {
-		changed, err := j.putBack(ctx, k, ks, data, other, root)
-		if err != nil {
+	defer dropKeystoreBackup(own)
+	copies := []string{own}
+	if all {
+		copies = append(copies, j.otherCopies(k.Path, root)...)
+	}
+	// A PKCS#12 keystore's aliases come from keytool; without one they
+	// can't be compared, and the keystore stays as it is.
+	kt, _ := k.Keytool()
+	if kt == "" && !ks.Aliases {
+		return false, nil
+	}
+	listed := now != nil
+	for _, backup := range copies {
+		kept, err := os.ReadFile(backup)
+		if err != nil || bytes.Equal(kept, data) {
+			continue
+		}
+		if !listed {
+			if now, err = j.entries(ctx, kt, k.Path, ks); err != nil {
+				return false, nil
+			}
+			listed = true
+		}
+		if _, ok := j.original(ctx, kt, backup, ks.Format, now, nil, root); !ok {
+			continue
+		}
+		if err := j.restore(ctx, k.Path, backup); err != nil {
+			if errors.Is(err, errKeystoreNoRestore) {
+				return false, nil
+			}
 			return false, err
 		}
-		if changed {
-			dropKeystoreBackup(other)
-			return true, nil
-		}
+		dropKeystoreBackup(backup)
+		return true, nil
 	}
 	return false, nil
 }
@@ -634,48 +672,6 @@ func (j *Java) otherCopies(path string, root *x509.Certificate) []string {
 	own := j.backupPath(path, root)
 	found, _ := filepath.Glob(prefix + "vouch-*.cacerts")
 	return slices.DeleteFunc(found, func(f string) bool { return f == own })
-}
-
-// putBack gives a keystore that no longer holds the root the bytes kept
-// before install, when another store's change took the root out by
-// rewriting the file: on Debian, uninstalling the system store runs the
-// ca-certificates-java hook (jks-keystore --fresh), which rebuilds cacerts
-// with the same entries but new bytes (new creation dates; for PKCS#12,
-// new salts). It puts the copy back only when the keystore's entries are
-// exactly the copy's (same aliases, same kinds, same certificates), and
-// that is safe: Java trusts by the entries, and the copy holds the very
-// entries the keystore holds now, so putting it back changes no verdict of
-// any JVM, and undoes nothing anyone else did. When the entries differ
-// (a JDK update, another tool's entry, a new Debian root), the keystore
-// is left alone. It reports whether it changed the file.
-func (j *Java) putBack(ctx context.Context, k platform.JavaKeystore, ks *keystoreFile, data []byte, backup string, root *x509.Certificate) (bool, error) {
-	if backup == "" {
-		return false, nil
-	}
-	kept, err := os.ReadFile(backup)
-	if err != nil || bytes.Equal(kept, data) {
-		return false, nil
-	}
-	// A PKCS#12 keystore's aliases come from keytool; without one they
-	// can't be compared, and the keystore stays as it is.
-	kt, _ := k.Keytool()
-	if kt == "" && !ks.Aliases {
-		return false, nil
-	}
-	now, err := j.entries(ctx, kt, k.Path, ks)
-	if err != nil {
-		return false, nil
-	}
-	if _, ok := j.original(ctx, kt, backup, ks.Format, now, nil, root); !ok {
-		return false, nil
-	}
-	if err := j.restore(ctx, k.Path, backup); err != nil {
-		if errors.Is(err, errKeystoreNoRestore) {
-			return false, nil
-		}
-		return false, err
-	}
-	return true, nil
 }
 
 func dropKeystoreBackup(path string) {

@@ -181,6 +181,43 @@ func TestJavaPrepareThenHookPKCS12(t *testing.T) {
 	}
 }
 
+// TestJavaPutBackListsOnce: with --all-vouch-roots, every copy kept of a
+// PKCS#12 keystore (one per vouch root) is weighed against the keystore's
+// entries, which keytool lists once, not once per copy; here no copy
+// matches (an entry was added meanwhile), so the keystore stays.
+func TestJavaPutBackListsOnce(t *testing.T) {
+	t.Parallel()
+	a, b := javaRoot(t, "vouch root a"), javaRoot(t, "vouch root b")
+	other := javaRoot(t, "added meanwhile")
+	f, cacerts, kt := realCopy(t, "PKCS12", true)
+	rec := realRunner()
+	j := f.store(rec, t.TempDir())
+	ctx := context.Background()
+	for _, r := range []Root{a, b} {
+		if err := j.Prepare(ctx, r); err != nil {
+			t.Fatalf("Prepare = %v", err)
+		}
+	}
+	keytool(t, kt, "-importcert", "-noprompt", "-alias", "meanwhile", "-file", other.File, "-keystore", cacerts, "-storepass", "changeit")
+	rebuilt := mustRead(t, cacerts)
+	rec.cmds = nil
+	if changed, err := j.Uninstall(ctx, b, true); changed || err != nil {
+		t.Errorf("Uninstall with all = %v, %v; want the keystore left alone", changed, err)
+	}
+	if !bytes.Equal(mustRead(t, cacerts), rebuilt) {
+		t.Errorf("Uninstall changed %s, whose entries match no copy", cacerts)
+	}
+	var lists int
+	for _, c := range rec.argvs() {
+		if strings.Contains(c, " -list ") && strings.Contains(c, " -keystore "+cacerts+" ") {
+			lists++
+		}
+	}
+	if lists != 1 {
+		t.Errorf("Uninstall listed %s with keytool %d times, want once:\n%s", cacerts, lists, strings.Join(rec.argvs(), "\n"))
+	}
+}
+
 // TestJavaPrepare: Prepare keeps a copy only of keystores that lack the
 // root, skips those it can't read, runs nothing, changes no keystore, and
 // fails, naming the keystore, when it can't keep a copy.
