@@ -368,27 +368,43 @@ func TestInstallStopsWhenJavaCantPrepare(t *testing.T) {
 	}
 }
 
-// TestUnselectedOnlyOnLinux: the stores left out of --stores that the
-// system store's change can still reach are every other store on Linux,
-// and none elsewhere (there the keychain or the Root store changes no Java
-// keystore, and on macOS preparing would mean running java_home).
-func TestUnselectedOnlyOnLinux(t *testing.T) {
+// TestReachedOnlyOnLinux: the stores the system store's change can reach
+// are, on Linux, the java store, picked or left out of --stores; elsewhere
+// none, picked or not (there the keychain or the Root store changes no
+// Java keystore, and on macOS preparing would mean running java_home).
+func TestReachedOnlyOnLinux(t *testing.T) {
+	var log []string
+	system := &hookStore{name: "system", log: &log}
+	java := preparingStore{&hookStore{name: "java", log: &log}}
 	for _, tt := range []struct {
-		goos string
-		want []string
-	}{{"linux", []string{"nss", "java", "windows"}}, {"darwin", nil}, {"windows", nil}, {"freebsd", nil}} {
-		t.Run(tt.goos, func(t *testing.T) {
+		goos           string
+		stores         []truststore.Store
+		picked, others []string
+	}{
+		{"linux", []truststore.Store{system}, nil, []string{"java"}},
+		{"linux", []truststore.Store{system, java}, []string{"java"}, nil},
+		{"darwin", []truststore.Store{system}, nil, nil},
+		{"darwin", []truststore.Store{system, java}, nil, nil},
+		{"windows", []truststore.Store{system, java}, nil, nil},
+		{"freebsd", []truststore.Store{system}, nil, nil},
+	} {
+		t.Run(fmt.Sprintf("%s %d stores", tt.goos, len(tt.stores)), func(t *testing.T) {
 			a, _, _ := testApp(t, true)
 			a.goos = tt.goos
-			var got []string
-			for _, s := range a.unselected([]truststore.Store{&hookStore{name: "system"}}) {
-				got = append(got, s.Name())
-			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("with goos %s, unselected([system]) = %q, want %q", tt.goos, got, tt.want)
+			picked, others := a.reached(tt.stores)
+			if got, want := [][]string{names(picked), names(others)}, [][]string{tt.picked, tt.others}; !slices.EqualFunc(got, want, slices.Equal) {
+				t.Errorf("with goos %s, reached = picked %q, others %q; want %q, %q", tt.goos, got[0], got[1], tt.picked, tt.others)
 			}
 		})
 	}
+}
+
+func names(ps []truststore.Preparer) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Name())
+	}
+	return out
 }
 
 // hookedApp is an app on a fake Debian with the Java hook (javaHookDebian).

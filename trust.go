@@ -238,8 +238,10 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 			code = exitFail
 			continue
 		}
-		if s.Name() == "system" && !a.prepareOthers(stores, a.unselected(stores), root) {
-			return exitFail, trusted
+		if s.Name() == "system" {
+			if picked, others := a.reached(stores); !a.prepareOthers(picked, others, root) {
+				return exitFail, trusted
+			}
 		}
 		if _, err := s.Install(context.Background(), root); err != nil {
 			if a.missingTool(s.Name(), err, named) {
@@ -270,78 +272,73 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 // prepareOthers runs just before the system store changes: its refresh
 // can change other stores too (Debian's update-ca-certificates runs the
 // ca-certificates-java hook, which imports the anchor into Java's cacerts
-// and rewrites the file), so each store that is a truststore.Preparer
-// keeps what its uninstall needs to give it back byte for byte. That
-// includes the stores the user left out (others): the refresh reaches
-// them all the same. A no-op install never gets here (the system store
-// already trusts the root), so it reads and writes nothing more than
-// before. When a selected store can't prepare, it says why and reports
-// false: nothing is installed then. One left out only warns: the user
-// didn't ask for it, and the cost is that uninstall leaves it with the
-// same entries in other bytes.
-func (a *app) prepareOthers(stores, others []truststore.Store, root truststore.Root) bool {
+// and rewrites the file), so each store it reaches (see reached) keeps
+// what its uninstall needs to give it back byte for byte: those the user
+// picked and those left out (others) alike. A no-op install never gets
+// here (the system store already trusts the root), so it reads and writes
+// nothing more than before. When a picked store can't prepare, it says
+// why and reports false: nothing is installed then. One left out only
+// warns: the user didn't ask for it, and the cost is that uninstall
+// leaves it with the same entries in other bytes.
+func (a *app) prepareOthers(picked, others []truststore.Preparer, root truststore.Root) bool {
 	ok := true
-	for _, s := range stores {
-		if err := prepare(s, root); err != nil {
-			a.errorf("%s: the system store's refresh may change it too, and it could not keep a copy first, so nothing was installed: %v", s.Name(), err)
+	for _, p := range picked {
+		if err := p.Prepare(context.Background(), root); err != nil {
+			a.errorf("%s: the system store's refresh may change it too, and it could not keep a copy first, so nothing was installed: %v", p.Name(), err)
 			ok = false
 		}
 	}
 	if !ok {
 		return false
 	}
-	for _, s := range others {
-		if err := prepare(s, root); err != nil {
-			a.warnf("%s: the system store's refresh may change it too, and it could not keep a copy first, so uninstall may leave it with the same entries but not the same bytes: %v", s.Name(), err)
+	for _, p := range others {
+		if err := p.Prepare(context.Background(), root); err != nil {
+			a.warnf("%s: the system store's refresh may change it too, and it could not keep a copy first, so uninstall may leave it with the same entries but not the same bytes: %v", p.Name(), err)
 		}
 	}
 	return true
 }
 
-// prepare runs s's Prepare when s is a truststore.Preparer.
-func prepare(s truststore.Store, root truststore.Root) error {
-	if p, is := s.(truststore.Preparer); is {
-		return p.Prepare(context.Background(), root)
-	}
-	return nil
-}
-
 // putBackOthers runs after the system store's uninstall changed it, for
-// the stores the user left out: its refresh reached them too (Debian's
-// Java hook rebuilds cacerts, in new bytes), and their own Uninstall
-// won't run to give back what prepareOthers kept.
-func (a *app) putBackOthers(others []truststore.Store, root truststore.Root, all bool) {
-	for _, s := range others {
-		p, is := s.(truststore.Preparer)
-		if !is {
-			continue
-		}
+// the stores it reaches that the user left out: its refresh reached them
+// too (Debian's Java hook rebuilds cacerts, in new bytes), and their own
+// Uninstall won't run to give back what prepareOthers kept.
+func (a *app) putBackOthers(others []truststore.Preparer, root truststore.Root, all bool) {
+	for _, p := range others {
 		changed, err := p.PutBack(context.Background(), root, all)
 		switch {
 		case err != nil:
-			a.warnf("%s: the system store's refresh rewrote it, and it could not be put back as it was before install: %v", s.Name(), err)
+			a.warnf("%s: the system store's refresh rewrote it, and it could not be put back as it was before install: %v", p.Name(), err)
 		case changed:
-			a.infof("%s: the system store's refresh rewrote it; put back as it was before install", s.Name())
+			a.infof("%s: the system store's refresh rewrote it; put back as it was before install", p.Name())
 		}
 	}
 }
 
-// unselected lists the stores on this machine that stores leaves out and
-// the system store's refresh can reach all the same. That is Linux only:
-// there the distro's refresh rebuilds Java's cacerts (Debian's hook;
-// Fedora's extracted java/cacerts), while the macOS keychain and the
-// Windows Root store change nothing else.
-func (a *app) unselected(stores []truststore.Store) []truststore.Store {
+// reached lists the stores that a change to the system store can change
+// too, each a truststore.Preparer: picked, those among stores (the user's
+// choice), and others, those on this machine that stores leaves out. Only
+// on Linux is there any: the distro's refresh rebuilds Java's cacerts
+// (Debian's hook; Fedora's extracted java/cacerts). The macOS keychain and
+// the Windows Root store change no other store, so there nothing is
+// prepared or put back (and on macOS no java_home runs for it); the java
+// store's own Install keeps its copy.
+func (a *app) reached(stores []truststore.Store) (picked, others []truststore.Preparer) {
 	if a.goos != "linux" {
-		return nil
+		return nil, nil
 	}
-	var out []truststore.Store
-	for _, s := range a.stores() {
-		if !slices.ContainsFunc(stores, func(p truststore.Store) bool { return p.Name() == s.Name() }) {
-			out = append(out, s)
+	for _, s := range stores {
+		if p, is := s.(truststore.Preparer); is {
+			picked = append(picked, p)
 		}
 	}
-	return out
+	for _, s := range a.stores() {
+		p, is := s.(truststore.Preparer)
+		if is && !slices.ContainsFunc(stores, func(q truststore.Store) bool { return q.Name() == s.Name() }) {
+			others = append(others, p)
+		}
+	}
+	return picked, others
 }
 
 // lockStores takes the CA folder's lock for changing stores, so that
@@ -463,7 +460,8 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 			a.infof("%s: nothing of vouch's there", s.Name())
 		}
 		if changed && s.Name() == "system" {
-			a.putBackOthers(a.unselected(stores), root, all)
+			_, others := a.reached(stores)
+			a.putBackOthers(others, root, all)
 		}
 	}
 	return code

@@ -85,6 +85,7 @@ type Store interface {
 // (--all-vouch-roots), what was kept for other vouch roots serves too. It
 // reports whether it changed anything.
 type Preparer interface {
+	Store
 	Prepare(ctx context.Context, r Root) error
 	PutBack(ctx context.Context, r Root, all bool) (bool, error)
 }
