@@ -510,11 +510,17 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 				changed = changed || restored
 				continue
 			}
+			if restored && !all {
+				// The files are as before the install, which added only
+				// this root's entry: nothing is left to take out.
+				changed = true
+				dropBackup(backup)
+				continue
+			}
 			if restored {
 				changed = true
 				// Read anew, not from the cache: what is there now decides
-				// what certutil must still delete (other roots' entries,
-				// with all).
+				// what certutil must still delete (other roots' entries).
 				if l, err = n.listing(ctx, certutil, db, false); err != nil {
 					dropBackup(backup)
 					errs = append(errs, fmt.Errorf("%s (%s): %w", db.Spec(), db.Label(), err))
