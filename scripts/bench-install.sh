@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Benchmarks of install and status against the real system store, run by
 # scripts/bench.sh inside a throwaway mount namespace (never on the real
-# store): bench-install.sh VOUCH MKCERT WORKDIR RUNS.
+# store): bench-install.sh VOUCH MKCERT WORKDIR RUNS FLOOR, where FLOOR is
+# an empty Go program (scripts/floor/empty) timed beside them.
 #
 # Inside, the trust folders are tmpfs copies, and the ca-certificates hooks
 # folder is an empty tmpfs, so Debian's Java hook (a JVM start, and a write
 # to dpkg's database) stays out of every timing and off the real machine.
 set -euo pipefail
-vouch=$1 mkcert=$2 work=$3 runs=$4
+vouch=$1 mkcert=$2 work=$3 runs=$4 floor=$5
 
 if [ "${VOUCH_BENCH_IN_NS:-}" != 1 ]; then
 	exec env VOUCH_BENCH_IN_NS=1 unshare --mount --propagation private -- "$0" "$@"
@@ -41,7 +42,8 @@ json2=$work/first.json
 	-n "vouch install (already installed)" "'$vouch' install" \
 	-n "mkcert -install (already installed)" "'$mkcert' -install" \
 	-n "vouch status" "'$vouch' status" \
-	-n "vouch version" "'$vouch' version" >/dev/null
+	-n "vouch version" "'$vouch' version" \
+	-n "floor: empty Go program" "'$floor'" >/dev/null
 
 # A first install, each run after the previous one was taken out again,
 # against doing by hand what it needs: copy the anchor, run the tool.
