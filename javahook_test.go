@@ -226,8 +226,8 @@ func TestInstallUninstallDebianJavaHook(t *testing.T) {
 			if code := a.run(append([]string{"install"}, tt.stores...)); code != exitOK {
 				t.Fatalf("install = %d\n%s", code, stderr)
 			}
-			if tt.stores == nil && !strings.Contains(stderr.String(), "java: already trusted") {
-				t.Errorf("install: stderr %q, want the hook to have trusted it before the java store looked", stderr)
+			if tt.stores == nil && !strings.Contains(stderr.String(), "java: trusted now, by the system store's refresh") {
+				t.Errorf("install: stderr %q, want the hook to have trusted it before the java store looked, and said so", stderr)
 			}
 			if tt.stores != nil && strings.Contains(stderr.String(), "java:") {
 				t.Errorf("install %q: stderr %q, want nothing said of the java store", tt.stores, stderr)

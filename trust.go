@@ -219,11 +219,19 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 func (a *app) installIn(stores []truststore.Store, named bool, root truststore.Root) (int, int) {
 	code, trusted := exitOK, 0
 	changedNSS := false
+	// The stores that didn't trust the root until the system store's
+	// refresh reached them (Debian's Java hook): "trusted now", not
+	// "already trusted", is what happened in this run.
+	var byRefresh []string
 	for _, s := range stores {
 		// A store that already trusts the root is not touched: no command,
 		// no sudo prompt.
 		st := s.Status(root)
 		switch {
+		case st.State == truststore.Trusted && slices.Contains(byRefresh, s.Name()):
+			a.infof("%s: trusted now, by the system store's refresh (%s)", s.Name(), st.Reason)
+			trusted++
+			continue
 		case st.State == truststore.Trusted:
 			a.infof("%s: already trusted, nothing to do (%s)", s.Name(), st.Reason)
 			trusted++
@@ -239,8 +247,14 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 			continue
 		}
 		if s.Name() == "system" {
-			if picked, others := a.reached(stores); !a.prepareOthers(picked, others, root) {
+			picked, others := a.reached(stores)
+			if !a.prepareOthers(picked, others, root) {
 				return exitFail, trusted
+			}
+			for _, p := range picked {
+				if p.Status(root).State != truststore.Trusted {
+					byRefresh = append(byRefresh, p.Name())
+				}
 			}
 		}
 		if _, err := s.Install(context.Background(), root); err != nil {
@@ -456,6 +470,9 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 			a.warnf("%s: still trusted: %s", s.Name(), st.Reason)
 		case changed:
 			a.infof("%s: removed", s.Name())
+		case skippable(s, st, named):
+			// Not on this machine (no NSS database, not under WSL):
+			// install said nothing of it either.
 		default:
 			a.infof("%s: nothing of vouch's there", s.Name())
 		}
