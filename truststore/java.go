@@ -239,7 +239,7 @@ func (s ksStatus) verdict(root *x509.Certificate) string {
 	}
 	msg := "trusted as " + strings.Join(aliases, ", ")
 	if len(aliases) > 1 || aliases[0] != JavaAlias(root) {
-		msg += " (vouch uninstall removes every alias holding this root)"
+		msg += " (taking this root out removes every alias holding it)"
 	}
 	return msg
 }

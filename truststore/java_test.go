@@ -328,7 +328,7 @@ func TestJavaStatusAggregates(t *testing.T) {
 		t.Fatal(err)
 	}
 	st = j.Status(root)
-	if st.State != Trusted || !strings.Contains(st.Reason, "trusted as Debian:Vouch.pem (vouch uninstall removes every alias holding this root)") {
+	if st.State != Trusted || !strings.Contains(st.Reason, "trusted as Debian:Vouch.pem (taking this root out removes every alias holding it)") {
 		t.Errorf("Status = %+v, want trusted through the other alias, said so", st)
 	}
 	if want := []string{b + ": vouch-0123456789abcdef"}; !slices.Equal(st.Stale, want) {
@@ -670,7 +670,7 @@ func testJavaHookAlias(t *testing.T, format string, small bool) {
 	if st.State != Trusted {
 		t.Fatalf("Status with the hook's alias = %+v, want trusted", st)
 	}
-	if format == "JKS" && !strings.Contains(st.Reason, "trusted as "+hook+" (vouch uninstall removes every alias") {
+	if format == "JKS" && !strings.Contains(st.Reason, "trusted as "+hook+" (taking this root out removes every alias") {
 		t.Errorf("Status reason = %q, want it to name %s", st.Reason, hook)
 	}
 	if changed, err := j.Uninstall(ctx, root, false); err != nil || !changed {
