@@ -193,6 +193,27 @@ func (n *NSS) tilde(s string) string {
 	return strings.ReplaceAll(s, strings.TrimRight(n.Home, `/\`)+string(filepath.Separator), "~"+string(filepath.Separator))
 }
 
+// looked names the folders searched for a database, for a reason line:
+// the sandboxed packagings' (snap, Flatpak), a dozen on Linux, are
+// counted rather than listed; Status's Checked (status --json) has them
+// all.
+func (n *NSS) looked(dirs []string) string {
+	var shown []string
+	sandboxed := 0
+	for _, d := range dirs {
+		slash := filepath.ToSlash(d)
+		if strings.Contains(slash, "/snap/") || strings.Contains(slash, "/.var/app/") {
+			sandboxed++
+			continue
+		}
+		shown = append(shown, n.tilde(d))
+	}
+	if sandboxed > 0 {
+		shown = append(shown, fmt.Sprintf("%d snap and Flatpak folders (vouch status --json lists them)", sandboxed))
+	}
+	return strings.Join(shown, ", ")
+}
+
 func (n *NSS) run(ctx context.Context, argv []string, stdin []byte) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
@@ -236,7 +257,7 @@ func (n *NSS) Status(r Root) Status {
 	if len(found.DBs) == 0 {
 		st.State = NotPresent
 		st.Checked = found.Looked
-		st.Reason = "no NSS database found (no browser that keeps one has run for this user); looked in " + n.tilde(strings.Join(found.Looked, ", "))
+		st.Reason = "no NSS database found (no browser that keeps one has run for this user); looked in " + n.looked(found.Looked)
 		if len(found.NoDB) > 0 {
 			st.Reason += "; profiles with no database yet (the browser makes it on first start): " + n.tilde(strings.Join(found.NoDB, ", "))
 		}

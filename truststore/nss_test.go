@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"os/exec"
@@ -554,6 +555,17 @@ func TestNSSNotPresent(t *testing.T) {
 	st := n.Status(r)
 	if st.State != NotPresent || !strings.Contains(st.Reason, "looked in ~/.pki/nssdb, ~/.local/share/pki/nssdb") || !slices.Contains(st.Checked, filepath.Join(home, ".mozilla", "firefox")) || !strings.Contains(st.Reason, `profile "fresh"`) {
 		t.Errorf("Status with no database = %+v", st)
+	}
+	// The snap and Flatpak folders are counted in the reason, listed in
+	// Checked.
+	sandboxed := 0
+	for _, d := range st.Checked {
+		if strings.Contains(d, "/snap/") || strings.Contains(d, "/.var/app/") {
+			sandboxed++
+		}
+	}
+	if want := fmt.Sprintf("~/.librewolf, %d snap and Flatpak folders (vouch status --json lists them)", sandboxed); sandboxed < 10 || !strings.Contains(st.Reason, want) || strings.Contains(st.Reason, "/.var/app/") {
+		t.Errorf("Status reason %q, want the %d snap and Flatpak folders of Checked counted: %q", st.Reason, sandboxed, want)
 	}
 	if changed, err := n.Install(context.Background(), r); changed || err != nil {
 		t.Errorf("Install with no database = %v, %v; want nothing", changed, err)
