@@ -61,13 +61,15 @@ baseline.
 
 A server that chains to the system's roots (public CAs, and roots installed
 there) is reported as such: trusted by this machine, but not through a root
-you trusted for someone.
+you trusted for someone. One under your own CA (the one vouch cert issues
+from) is named as yours: trusted by this machine once vouch install has
+put it in the system store, not trusted yet before.
 
 Exit codes:
-  0  trusted: chains to a root you trusted with vouch trust, or to the system's roots
+  0  trusted: chains to a root you trusted with vouch trust, or to the system's roots (your own CA once installed)
   1  can't connect, or no TLS there
   2  usage error
-  3  NOT TRUSTED: the chain reaches no root you trust (a different root)
+  3  NOT TRUSTED: the chain reaches no root you trust (a different root, or your own CA before vouch install)
   4  the name is outside what the trusted root may vouch for, or not in the certificate
   5  expired (or not yet valid): the certificate, its issuer or the root
   6  self-signed: the server's certificate vouches for itself`,
@@ -186,6 +188,10 @@ const (
 	resultConnectFailed = "error"
 )
 
+// sourceOwnCA is --json's root.source for the user's own CA, the one
+// vouch cert issues from.
+const sourceOwnCA = "your CA"
+
 // Changes since the last check, as --json's "change".
 const (
 	changeFirst     = "first"
@@ -237,7 +243,7 @@ type checkRootJSON struct {
 	Subject           string     `json:"subject"`
 	NotAfter          time.Time  `json:"not_after,omitzero"`
 	TrustedAt         *time.Time `json:"trusted_at,omitempty"`
-	// Source: "vouch trust", "system", "presented" (sent by the server,
+	// Source: "vouch trust", "your CA", "system", "presented" (sent by the server,
 	// not trusted) or "not sent".
 	Source string `json:"source"`
 }
@@ -272,7 +278,9 @@ func (a *app) cmdCheck(t checkTarget, timeout time.Duration, asJSON bool) int {
 	}
 	switch res.Result {
 	case resultNotTrusted, resultSelfSigned:
-		if res.Root != nil || res.PreviousRoot != nil {
+		if res.Root != nil && res.Root.Source == sourceOwnCA {
+			a.hintf("vouch install")
+		} else if res.Root != nil || res.PreviousRoot != nil {
 			a.hintf("vouch trust %s --fingerprint 'THE FINGERPRINT THEY READ YOU' --name LABEL   (only after comparing it with the owner over a channel you trust)", t)
 		}
 	}
@@ -390,6 +398,16 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book)
 		return res
 	}
 
+	// Your own CA, the one vouch cert issues from: whether this machine
+	// trusts it yet is what a developer checking their server wants to know.
+	if own := a.ownCA(); own != nil {
+		if path, _ := walkToRoot(leaf, inter, []trustedRoot{{cert: own.Root}}); path != nil {
+			if a.ownVerdict(res, own, path, verify, t.Host, now) {
+				return res
+			}
+		}
+	}
+
 	// The system's roots: public CAs and roots installed in the system store.
 	if _, err := verify(testOnlySystemRoots, t.Host, now); err == nil {
 		res.Result, res.ExitCode = resultPublic, exitOK
@@ -438,6 +456,73 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book)
 	res.Summary = "NOT TRUSTED: this server presents " + presented
 	a.changeWarning(res, t, last, book, now)
 	return res
+}
+
+// ownCA is the CA this user's vouch issues from (the folder vouch cert
+// would use); nil when there is none or it can't be read: check is about
+// the server, and vouch status reports on the CA.
+func (a *app) ownCA() *certs.CA {
+	dir, _, err := a.caroot("")
+	if err != nil {
+		return nil
+	}
+	ca, err := certs.Load(dir)
+	if err != nil {
+		return nil
+	}
+	return ca
+}
+
+// ownVerdict judges a chain that reaches the user's own CA by signatures
+// (path ends at its root): trusted when the system's roots hold it (vouch
+// install), not trusted yet otherwise, or the name or dates that are
+// wrong. It reports false when none of these fits, and the chain is
+// judged as any other.
+func (a *app) ownVerdict(res *checkJSON, own *certs.CA, path []*x509.Certificate, verify func(*x509.CertPool, string, time.Time) ([][]*x509.Certificate, error), host string, now time.Time) bool {
+	leaf := path[0]
+	fp := certs.FingerprintOf(own.Root)
+	res.Root = &checkRootJSON{FingerprintSHA256: fp.Hex(), Subject: own.Root.Subject.String(), NotAfter: own.Root.NotAfter.UTC(), Source: sourceOwnCA}
+	where := fmt.Sprintf("your own CA (%s, fingerprint %s)", own.Dir, fp.Voice())
+	pool := x509.NewCertPool()
+	pool.AddCert(own.Root)
+	_, err := verify(pool, host, now)
+	switch {
+	case err == nil:
+		if _, err := verify(testOnlySystemRoots, host, now); err == nil {
+			res.Result, res.ExitCode = resultPublic, exitOK
+			res.Summary = "TRUSTED BY THIS MACHINE: the chain reaches " + where + ", which the system store trusts"
+			res.Details = append(res.Details, "vouch keeps no record of servers under your own CA")
+			return true
+		}
+		res.Result, res.ExitCode = resultNotTrusted, exitNotTrusted
+		res.Summary = "NOT TRUSTED BY THIS MACHINE YET: the chain reaches " + where + ", which the system store does not trust"
+		res.Details = append(res.Details, "vouch install trusts it here: in the system store, the browsers and Java")
+		return true
+	case isReason(err, x509.CANotAuthorizedForThisName):
+		res.Result, res.ExitCode = resultNotPermitted, exitBadName
+		res.Summary = fmt.Sprintf("NAME NOT PERMITTED: %s may vouch only for %s; this server's certificate names %s, outside it", where, own.Constraints.Describe(), strings.Join(certs.LeafNames(leaf), ", "))
+		return true
+	}
+	if _, err := verify(pool, "", now); err == nil {
+		res.Result, res.ExitCode = resultNameMismatch, exitBadName
+		res.Summary = fmt.Sprintf("NAME MISMATCH: this certificate is for %s, not %s", strings.Join(certs.LeafNames(leaf), ", "), host)
+		res.Details = append(res.Details, "it chains to "+where+"; vouch "+host+" issues one for this name")
+		return true
+	}
+	for _, c := range path {
+		if now.Before(c.NotBefore) || now.After(c.NotAfter) {
+			res.Result, res.ExitCode = resultExpired, exitExpired
+			if c == own.Root || bytes.Equal(c.Raw, own.Root.Raw) {
+				res.Summary = fmt.Sprintf("EXPIRED: the root of %s expired on %s", where, c.NotAfter.UTC().Format(time.RFC3339))
+				res.Details = append(res.Details, "vouch rotate replaces the CA with a new one for the same names")
+			} else {
+				res.Summary = "EXPIRED: " + validityText(c, leaf, nil, now)
+				res.Details = append(res.Details, "it chains to "+where+"; issue a new certificate with vouch")
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // trustedVerdict fills in a chain that verified against a recorded root:

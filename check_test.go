@@ -410,6 +410,58 @@ func TestCheckPublic(t *testing.T) {
 	wantCheck(t, f, f.check(target), exitBadName, `^NAME MISMATCH: this certificate is for wiki\.test, not 127\.0\.0\.1`)
 }
 
+// TestCheckOwnCA: a server under the user's own CA (the one vouch cert
+// issues from) is named as such: not trusted by this machine until vouch
+// install, trusted after, and the name or date that is wrong otherwise.
+func TestCheckOwnCA(t *testing.T) {
+	f := newCheckFriend(t)
+	now := time.Now()
+	dir := f.a.getenv("VOUCH_CAROOT")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	own, err := certs.Create(dir, certs.CreateOptions{Constraints: certs.DefaultConstraints(), Owner: "me@host", Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serveTLS(t, issue(t, own, false, "127.0.0.1"))
+	target := "127.0.0.1:" + srv.port()
+	ownCA := regexp.QuoteMeta("your own CA (" + own.Dir + ", fingerprint " + voice(own) + ")")
+
+	wantCheck(t, f, f.check(target), exitNotTrusted, `^NOT TRUSTED BY THIS MACHINE YET: the chain reaches `+ownCA+`, which the system store does not trust\n  vouch install trusts it here`)
+	if got := f.stderr.String(); got != "vouch: hint: vouch install\n" {
+		t.Errorf("stderr %q, want only the hint to run vouch install (no vouch trust: it is this user's CA)", got)
+	}
+	f.check(target, "--json")
+	var res checkJSON
+	if err := json.Unmarshal(f.stdout.Bytes(), &res); err != nil || res.Result != resultNotTrusted || res.Root == nil || res.Root.Source != "your CA" || res.Root.FingerprintSHA256 != own.Fingerprint() {
+		t.Errorf("check --json = %s (%v); want not_trusted, root.source \"your CA\" with its fingerprint", f.stdout, err)
+	}
+
+	// After vouch install the system's roots hold it.
+	testOnlySystemRoots.AddCert(own.Root)
+	wantCheck(t, f, f.check(target), exitOK, `^TRUSTED BY THIS MACHINE: the chain reaches `+ownCA+`, which the system store trusts\n`)
+	if s := f.seen(target); s != nil {
+		t.Errorf("a server under the user's own CA was recorded: %+v", s)
+	}
+
+	srv.serve(issue(t, own, false, "wiki.test"))
+	wantCheck(t, f, f.check(target), exitBadName, `^NAME MISMATCH: this certificate is for wiki\.test, not 127\.0\.0\.1\n  it chains to `+ownCA)
+	srv.serve(forge(t, own, now.Add(-48*time.Hour), now.Add(-24*time.Hour), "127.0.0.1"))
+	wantCheck(t, f, f.check(target), exitExpired, `^EXPIRED: this server's certificate expired on .*\n  it chains to `+ownCA)
+	srv.serve(forge(t, own, now.Add(-time.Hour), now.Add(time.Hour), "evil.com"))
+	srv.answerFor(t)
+	wantCheck(t, f, f.check("evil.com:443"), exitBadName, `^NAME NOT PERMITTED: `+ownCA+` may vouch only for names under localhost, .*; this server's certificate names evil\.com, outside it`)
+
+	// Without a CA of one's own, the same server is just a different root.
+	if err := os.RemoveAll(own.Dir); err != nil {
+		t.Fatal(err)
+	}
+	testOnlySystemRoots = x509.NewCertPool()
+	srv.serve(issue(t, own, false, "127.0.0.1"))
+	wantCheck(t, f, f.check("127.0.0.1:443"), exitNotTrusted, `^NOT TRUSTED: this server presents a different root`)
+}
+
 func TestCheckCantConnect(t *testing.T) {
 	f := newCheckFriend(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
