@@ -48,7 +48,7 @@ var (
 func checkCommand() *command {
 	return &command{
 		name:    "check",
-		usage:   "https://HOST[:PORT] | HOST:PORT [--json]",
+		usage:   "https://HOST[:PORT] | HOST:PORT [--json] [--caroot DIR]",
 		summary: "connect to a server and explain whether to trust it",
 		help: `Connects to the server, takes the certificates it presents and says, in plain
 words, what they mean for you: whether they chain to a root you trusted for
@@ -75,6 +75,7 @@ Exit codes:
   6  self-signed: the server's certificate vouches for itself`,
 		flags: func(fs *pflag.FlagSet) runner {
 			asJSON := fs.Bool("json", false, "print JSON (the shape is in the README)")
+			caroot := fs.String("caroot", "", "the folder of your own CA, to name it when a server chains to it (default: vouch cert's)")
 			timeout := fs.Duration("timeout", 10*time.Second, "give up connecting after `DURATION`")
 			return func(a *app, args []string) int {
 				if len(args) != 1 {
@@ -90,7 +91,7 @@ Exit codes:
 				if err != nil {
 					return a.usageError("check", "%v", err)
 				}
-				return a.cmdCheck(t, *timeout, *asJSON)
+				return a.cmdCheck(t, *caroot, *timeout, *asJSON)
 			}
 		},
 	}
@@ -248,7 +249,7 @@ type checkRootJSON struct {
 	Source string `json:"source"`
 }
 
-func (a *app) cmdCheck(t checkTarget, timeout time.Duration, asJSON bool) int {
+func (a *app) cmdCheck(t checkTarget, caroot string, timeout time.Duration, asJSON bool) int {
 	stateDir := platform.StateDir(a.goos, a.home, a.getenv)
 	book, err := record.Load(stateDir)
 	if err != nil {
@@ -264,7 +265,7 @@ func (a *app) cmdCheck(t checkTarget, timeout time.Duration, asJSON bool) int {
 		a.hintf("check the address, and that the server is running: vouch check %s", t)
 		return exitFail
 	}
-	res := a.judge(t, chain, book)
+	res := a.judge(t, chain, book, caroot)
 	if res.Result == resultTrusted {
 		res.Recorded = a.remember(stateDir, t, chain[0], res.Root.FingerprintSHA256)
 	}
@@ -335,7 +336,7 @@ type trustedRoot struct {
 // that reaches a root you trusted is judged by that root (names, dates,
 // changes); otherwise by the system's roots; otherwise it is not trusted,
 // and the message is about the root.
-func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book) *checkJSON {
+func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book, caroot string) *checkJSON {
 	now := a.now()
 	leaf, inter := chain[0], chain[1:]
 	res := &checkJSON{Target: t.String(), Details: []string{}, Leaf: describeLeaf(leaf)}
@@ -400,7 +401,7 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book)
 
 	// Your own CA, the one vouch cert issues from: whether this machine
 	// trusts it yet is what a developer checking their server wants to know.
-	if own := a.ownCA(); own != nil {
+	if own := a.ownCA(caroot); own != nil {
 		if path, _ := walkToRoot(leaf, inter, []trustedRoot{{cert: own.Root}}); path != nil {
 			if a.ownVerdict(res, own, path, verify, t.Host, now) {
 				return res
@@ -459,10 +460,10 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book)
 }
 
 // ownCA is the CA this user's vouch issues from (the folder vouch cert
-// would use); nil when there is none or it can't be read: check is about
-// the server, and vouch status reports on the CA.
-func (a *app) ownCA() *certs.CA {
-	dir, _, err := a.caroot("")
+// would use, or --caroot); nil when there is none or it can't be read:
+// check is about the server, and vouch status reports on the CA.
+func (a *app) ownCA(flag string) *certs.CA {
+	dir, _, err := a.caroot(flag)
 	if err != nil {
 		return nil
 	}

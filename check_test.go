@@ -453,13 +453,13 @@ func TestCheckOwnCA(t *testing.T) {
 	srv.answerFor(t)
 	wantCheck(t, f, f.check("evil.com:443"), exitBadName, `^NAME NOT PERMITTED: `+ownCA+` may vouch only for names under localhost, .*; this server's certificate names evil\.com, outside it`)
 
-	// Without a CA of one's own, the same server is just a different root.
-	if err := os.RemoveAll(own.Dir); err != nil {
-		t.Fatal(err)
-	}
-	testOnlySystemRoots = x509.NewCertPool()
-	srv.serve(issue(t, own, false, "127.0.0.1"))
+	// A CA in another folder is the user's own only with --caroot; without
+	// it, it is just a different root.
+	other := newTestCA(t, now)
+	srv.serve(issue(t, other, false, "127.0.0.1"))
 	wantCheck(t, f, f.check("127.0.0.1:443"), exitNotTrusted, `^NOT TRUSTED: this server presents a different root`)
+	wantCheck(t, f, f.check("127.0.0.1:443", "--caroot", other.Dir), exitNotTrusted,
+		`^NOT TRUSTED BY THIS MACHINE YET: the chain reaches `+regexp.QuoteMeta("your own CA ("+other.Dir+", fingerprint "+voice(other)+")"))
 }
 
 func TestCheckCantConnect(t *testing.T) {
