@@ -137,6 +137,10 @@ func TestSystemLifecycle(t *testing.T) {
 		}
 		clients := systemClients(t, h)
 		expectVerdicts(t, "before install", clients, targets, false)
+		// vouch check names the user's own CA, and reads the real system
+		// store for whether the machine trusts it.
+		checkURL := "https://localhost:" + v4.port + "/"
+		storyCheck(t, h, checkURL, 3, "NOT TRUSTED BY THIS MACHINE YET: the chain reaches your own CA ("+caDir, "vouch: hint: vouch install")
 
 		res = h.vouch(t, "install")
 		if res.exitCode != 0 || !strings.Contains(res.stderr, "system: trusted now") {
@@ -148,6 +152,7 @@ func TestSystemLifecycle(t *testing.T) {
 		}
 		checkInstalled(t, h, root)
 		expectVerdicts(t, "after install", clients, targets, true)
+		storyCheck(t, h, checkURL, 0, "TRUSTED BY THIS MACHINE: the chain reaches your own CA ("+caDir, "which the system store trusts")
 
 		// The second install is a no-op: no command, not even a stat's worth
 		// of change; status runs nothing either.
@@ -161,6 +166,7 @@ func TestSystemLifecycle(t *testing.T) {
 		h.checkStatus(t, 1, "not trusted")
 		checkRemoved(t, h, root)
 		expectVerdicts(t, "after uninstall", clients, targets, false)
+		storyCheck(t, h, checkURL, 3, "NOT TRUSTED BY THIS MACHINE YET")
 
 		// Byte-identical, cacerts included; its entries are compared too,
 		// to say what changed if its bytes did.
