@@ -63,7 +63,8 @@ A server that chains to the system's roots (public CAs, and roots installed
 there) is reported as such: trusted by this machine, but not through a root
 you trusted for someone. One under your own CA (the one vouch cert issues
 from) is named as yours: trusted by this machine once vouch install has
-put it in the system store, not trusted yet before.
+put it in the system store, not trusted yet before; one still on a
+certificate from a CA vouch rotate retired is named as under your old CA.
 
 Exit codes:
   0  trusted: chains to a root you trusted with vouch trust, or to the system's roots (your own CA once installed)
@@ -193,6 +194,10 @@ const (
 // vouch cert issues from.
 const sourceOwnCA = "your CA"
 
+// sourceRetiredCA is root.source for a CA vouch rotate retired from the
+// user's folder.
+const sourceRetiredCA = "your old CA"
+
 // Changes since the last check, as --json's "change".
 const (
 	changeFirst     = "first"
@@ -244,8 +249,8 @@ type checkRootJSON struct {
 	Subject           string     `json:"subject"`
 	NotAfter          time.Time  `json:"not_after,omitzero"`
 	TrustedAt         *time.Time `json:"trusted_at,omitempty"`
-	// Source: "vouch trust", "your CA", "system", "presented" (sent by the server,
-	// not trusted) or "not sent".
+	// Source: "vouch trust", "your CA", "your old CA", "system",
+	// "presented" (sent by the server, not trusted) or "not sent".
 	Source string `json:"source"`
 }
 
@@ -281,6 +286,8 @@ func (a *app) cmdCheck(t checkTarget, caroot string, timeout time.Duration, asJS
 	case resultNotTrusted, resultSelfSigned:
 		if res.Root != nil && res.Root.Source == sourceOwnCA {
 			a.hintf("vouch install")
+		} else if res.Root != nil && res.Root.Source == sourceRetiredCA {
+			a.hintf("vouch %s   (a certificate from your current CA, for the server)", strings.Join(res.Leaf.Names, " "))
 		} else if res.Root != nil || res.PreviousRoot != nil {
 			a.hintf("vouch trust %s --fingerprint 'THE FINGERPRINT THEY READ YOU' --name LABEL   (only after comparing it with the owner over a channel you trust)", t)
 		}
@@ -407,6 +414,15 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book,
 				return res
 			}
 		}
+		// A server still on a certificate from before vouch rotate.
+		for _, old := range certs.Retired(own.Dir) {
+			if path, _ := walkToRoot(leaf, inter, []trustedRoot{{cert: old.Root}}); path != nil {
+				if retiredVerdict(res, old, leaf, verify, t.Host, now) {
+					return res
+				}
+				break
+			}
+		}
 	}
 
 	// The system's roots: public CAs and roots installed in the system store.
@@ -524,6 +540,31 @@ func (a *app) ownVerdict(res *checkJSON, own *certs.CA, path []*x509.Certificate
 		}
 	}
 	return false
+}
+
+// retiredVerdict judges a chain that reaches a CA vouch rotate retired
+// from the user's folder: the server still uses a certificate from before
+// the rotation. It reports false when the machine trusts that root but
+// the name or dates are wrong, which the system's verdicts explain.
+func retiredVerdict(res *checkJSON, old certs.RetiredCA, leaf *x509.Certificate, verify func(*x509.CertPool, string, time.Time) ([][]*x509.Certificate, error), host string, now time.Time) bool {
+	fp := certs.FingerprintOf(old.Root)
+	where := fmt.Sprintf("your old CA (%s, fingerprint %s), which vouch rotate retired on %s", old.Dir, fp.Voice(), old.On)
+	renew := "vouch " + strings.Join(res.Leaf.Names, " ") + " issues a certificate from your current CA"
+	if _, err := verify(testOnlySystemRoots, host, now); err == nil {
+		res.Result, res.ExitCode = resultPublic, exitOK
+		res.Summary = "TRUSTED BY THIS MACHINE: the chain reaches " + where + "; the system store still trusts it"
+		res.Details = append(res.Details,
+			"it does until vouch uninstall --caroot "+old.Dir+" takes it out; friends who trust only your new root reject it",
+			renew)
+	} else if _, err := verify(testOnlySystemRoots, "", within(now, leaf)); err == nil {
+		return false
+	} else {
+		res.Result, res.ExitCode = resultNotTrusted, exitNotTrusted
+		res.Summary = "NOT TRUSTED: the chain reaches " + where + ", which this machine no longer trusts"
+		res.Details = append(res.Details, "this server still uses a certificate from before the rotation: "+renew)
+	}
+	res.Root = &checkRootJSON{FingerprintSHA256: fp.Hex(), Subject: old.Root.Subject.String(), NotAfter: old.Root.NotAfter.UTC(), Source: sourceRetiredCA}
+	return true
 }
 
 // trustedVerdict fills in a chain that verified against a recorded root:

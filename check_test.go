@@ -462,6 +462,54 @@ func TestCheckOwnCA(t *testing.T) {
 		`^NOT TRUSTED BY THIS MACHINE YET: the chain reaches `+regexp.QuoteMeta("your own CA ("+other.Dir+", fingerprint "+voice(other)+")"))
 }
 
+// TestCheckRetiredCA: a server still on a certificate from before vouch
+// rotate is named as under the user's old CA: trusted while the system
+// store still holds the old root, not trusted once it is out, with the
+// command that issues a new certificate.
+func TestCheckRetiredCA(t *testing.T) {
+	f := newCheckFriend(t)
+	now := time.Now()
+	dir := f.a.getenv("VOUCH_CAROOT")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	opts := certs.CreateOptions{Constraints: certs.DefaultConstraints(), Owner: "me@host", Now: func() time.Time { return now }}
+	old, err := certs.Create(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := issue(t, old, false, "127.0.0.1")
+	wrongName := issue(t, old, false, "wiki.test")
+	_, fresh, retired, err := certs.Rotate(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serveTLS(t, before)
+	target := "127.0.0.1:" + srv.port()
+	oldCA := regexp.QuoteMeta("your old CA (" + retired + ", fingerprint " + voice(old) + "), which vouch rotate retired on " + now.UTC().Format(time.DateOnly))
+
+	wantCheck(t, f, f.check(target), exitNotTrusted, `^NOT TRUSTED: the chain reaches `+oldCA+`, which this machine no longer trusts\n  this server still uses a certificate from before the rotation: vouch 127\.0\.0\.1 issues a certificate from your current CA`)
+	if got := f.stderr.String(); got != "vouch: hint: vouch 127.0.0.1   (a certificate from your current CA, for the server)\n" {
+		t.Errorf("stderr %q, want only the hint to issue a new certificate", got)
+	}
+	f.check(target, "--json")
+	var res checkJSON
+	if err := json.Unmarshal(f.stdout.Bytes(), &res); err != nil || res.Root == nil || res.Root.Source != "your old CA" || res.Root.FingerprintSHA256 != old.Fingerprint() {
+		t.Errorf("check --json = %s (%v); want root.source \"your old CA\" with the old root's fingerprint", f.stdout, err)
+	}
+
+	// The old root still in the system store (no vouch uninstall --caroot
+	// on the retired folder yet).
+	testOnlySystemRoots.AddCert(old.Root)
+	wantCheck(t, f, f.check(target), exitOK, `^TRUSTED BY THIS MACHINE: the chain reaches `+oldCA+`; the system store still trusts it\n  it does until vouch uninstall --caroot `+regexp.QuoteMeta(retired)+` takes it out`)
+	srv.serve(wrongName)
+	wantCheck(t, f, f.check(target), exitBadName, `^NAME MISMATCH: this certificate is for wiki\.test, not 127\.0\.0\.1`)
+
+	// The new CA's certificate is the user's own CA's, as before rotate.
+	srv.serve(issue(t, fresh, false, "127.0.0.1"))
+	wantCheck(t, f, f.check(target), exitNotTrusted, `^NOT TRUSTED BY THIS MACHINE YET: the chain reaches your own CA \(`+regexp.QuoteMeta(dir+", fingerprint "+voice(fresh)))
+}
+
 func TestCheckCantConnect(t *testing.T) {
 	f := newCheckFriend(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

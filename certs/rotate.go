@@ -3,6 +3,7 @@ package certs
 import (
 	"crypto/ecdsa"
 	"crypto/rsa"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -256,4 +257,44 @@ func keyTypeOf(ca *CA) KeyType {
 		return ECDSA
 	}
 	return ""
+}
+
+// RetiredCA is a CA that Rotate replaced, as kept under RetiredDir.
+type RetiredCA struct {
+	Dir  string
+	Root *x509.Certificate
+	// On is the day it was retired (YYYY-MM-DD, from its folder's name).
+	On string
+}
+
+// Retired lists the CAs Rotate retired from dir, oldest first. A folder
+// whose root can't be read (half made, or not Rotate's) is left out: the
+// caller only wants to recognise roots.
+func Retired(dir string) []RetiredCA {
+	entries, err := os.ReadDir(filepath.Join(dir, RetiredDir))
+	if err != nil {
+		return nil
+	}
+	var out []RetiredCA
+	for _, e := range entries {
+		// The name starts with the date; a dot starts a half-made copy.
+		if !e.IsDir() || len(e.Name()) < len(time.DateOnly) {
+			continue
+		}
+		day := e.Name()[:len(time.DateOnly)]
+		if _, err := time.Parse(time.DateOnly, day); err != nil {
+			continue
+		}
+		sub := filepath.Join(dir, RetiredDir, e.Name())
+		data, err := os.ReadFile(filepath.Join(sub, RootCertFile))
+		if err != nil {
+			continue
+		}
+		cs, err := ParseCertificates(data)
+		if err != nil || len(cs) != 1 {
+			continue
+		}
+		out = append(out, RetiredCA{Dir: sub, Root: cs[0], On: day})
+	}
+	return out
 }

@@ -329,3 +329,45 @@ func TestFinishRotateMarkerOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestRetired lists what two rotations retired, oldest first, and leaves
+// out what is not a retired CA: a half-made copy, a folder named
+// otherwise, one without a readable root.
+func TestRetired(t *testing.T) {
+	first := constrainedCA(t, "")
+	dir := first.Dir
+	if got := Retired(dir); got != nil {
+		t.Errorf("Retired before any rotation = %v, want none", got)
+	}
+	day1 := time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC)
+	day2 := day1.AddDate(0, 3, 0)
+	_, second, _, err := Rotate(dir, CreateOptions{Owner: "alice@host", Now: func() time.Time { return day1 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := Rotate(dir, CreateOptions{Owner: "alice@host", Now: func() time.Time { return day2 }}); err != nil {
+		t.Fatal(err)
+	}
+	parent := filepath.Join(dir, RetiredDir)
+	for _, junk := range []string{".2030-05-01-0123456789abcdef.tmp-1", "notes", "2030-13-01-0123456789abcdef", "2030-06-01-0123456789abcdef"} {
+		if err := os.Mkdir(filepath.Join(parent, junk), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A root file that holds no certificate.
+	if err := os.WriteFile(filepath.Join(parent, "2030-06-01-0123456789abcdef", RootCertFile), []byte("not a certificate"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := Retired(dir)
+	if len(got) != 2 {
+		t.Fatalf("Retired = %d CAs, want the 2 rotations retired: %+v", len(got), got)
+	}
+	for i, want := range []struct {
+		ca  *CA
+		day string
+	}{{first, "2030-01-02"}, {second, "2030-04-02"}} {
+		if got[i].On != want.day || !bytes.Equal(got[i].Root.Raw, want.ca.Root.Raw) || filepath.Dir(got[i].Dir) != parent {
+			t.Errorf("Retired[%d] = %s retired on %s in %s; want %s's root, on %s", i, Fingerprint(got[i].Root), got[i].On, got[i].Dir, want.ca.Fingerprint(), want.day)
+		}
+	}
+}
