@@ -548,7 +548,7 @@ func (a *app) ownVerdict(res *checkJSON, own *certs.CA, path []*x509.Certificate
 // the name or dates are wrong, which the system's verdicts explain.
 func retiredVerdict(res *checkJSON, old certs.RetiredCA, leaf *x509.Certificate, verify func(*x509.CertPool, string, time.Time) ([][]*x509.Certificate, error), host string, now time.Time) bool {
 	fp := certs.FingerprintOf(old.Root)
-	where := fmt.Sprintf("your old CA (%s, fingerprint %s), which vouch rotate retired on %s", old.Dir, fp.Voice(), old.On)
+	where := fmt.Sprintf("your old CA (%s, fingerprint %s, retired by vouch rotate on %s)", old.Dir, fp.Voice(), old.On)
 	renew := "vouch " + strings.Join(res.Leaf.Names, " ") + " issues a certificate from your current CA"
 	if _, err := verify(testOnlySystemRoots, host, now); err == nil {
 		res.Result, res.ExitCode = resultPublic, exitOK

@@ -486,7 +486,7 @@ func TestCheckRetiredCA(t *testing.T) {
 	}
 	srv := serveTLS(t, before)
 	target := "127.0.0.1:" + srv.port()
-	oldCA := regexp.QuoteMeta("your old CA (" + retired + ", fingerprint " + voice(old) + "), which vouch rotate retired on " + now.UTC().Format(time.DateOnly))
+	oldCA := regexp.QuoteMeta("your old CA (" + retired + ", fingerprint " + voice(old) + ", retired by vouch rotate on " + now.UTC().Format(time.DateOnly) + ")")
 
 	wantCheck(t, f, f.check(target), exitNotTrusted, `^NOT TRUSTED: the chain reaches `+oldCA+`, which this machine no longer trusts\n  this server still uses a certificate from before the rotation: vouch 127\.0\.0\.1 issues a certificate from your current CA`)
 	if got := f.stderr.String(); got != "vouch: hint: vouch 127.0.0.1   (a certificate from your current CA, for the server)\n" {
