@@ -410,20 +410,28 @@ func TestCheckPublic(t *testing.T) {
 	wantCheck(t, f, f.check(target), exitBadName, `^NAME MISMATCH: this certificate is for wiki\.test, not 127\.0\.0\.1`)
 }
 
+// ownCA makes the CA vouch cert would issue from, in the app's
+// VOUCH_CAROOT, as made at now.
+func (f *checkFriend) ownCA(now time.Time) *certs.CA {
+	f.t.Helper()
+	dir := f.a.getenv("VOUCH_CAROOT")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		f.t.Fatal(err)
+	}
+	ca, err := certs.Create(dir, certs.CreateOptions{Constraints: certs.DefaultConstraints(), Owner: "me@host", Now: func() time.Time { return now }})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return ca
+}
+
 // TestCheckOwnCA: a server under the user's own CA (the one vouch cert
 // issues from) is named as such: not trusted by this machine until vouch
 // install, trusted after, and the name or date that is wrong otherwise.
 func TestCheckOwnCA(t *testing.T) {
 	f := newCheckFriend(t)
 	now := time.Now()
-	dir := f.a.getenv("VOUCH_CAROOT")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	own, err := certs.Create(dir, certs.CreateOptions{Constraints: certs.DefaultConstraints(), Owner: "me@host", Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	own := f.ownCA(now)
 	srv := serveTLS(t, issue(t, own, false, "127.0.0.1"))
 	target := "127.0.0.1:" + srv.port()
 	ownCA := regexp.QuoteMeta("your own CA (" + own.Dir + ", fingerprint " + voice(own) + ")")
@@ -469,15 +477,9 @@ func TestCheckOwnCA(t *testing.T) {
 func TestCheckRetiredCA(t *testing.T) {
 	f := newCheckFriend(t)
 	now := time.Now()
-	dir := f.a.getenv("VOUCH_CAROOT")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	old := f.ownCA(now)
+	dir := old.Dir
 	opts := certs.CreateOptions{Constraints: certs.DefaultConstraints(), Owner: "me@host", Now: func() time.Time { return now }}
-	old, err := certs.Create(dir, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
 	before := issue(t, old, false, "127.0.0.1")
 	wrongName := issue(t, old, false, "wiki.test")
 	_, fresh, retired, err := certs.Rotate(dir, opts)
