@@ -426,3 +426,24 @@ func keystoreAliases(t *testing.T, data []byte) []string {
 	}
 	return ks.Aliases()
 }
+
+// TestInstallNeedsRootJavaHook: without root or sudo on Debian, install
+// prints the system store's commands and leaves the java store for the
+// next install: the refresh among those commands runs the Java hook,
+// which adds the root to cacerts, so keytool's command would add it a
+// second time under another alias.
+func TestInstallNeedsRootJavaHook(t *testing.T) {
+	d, a, stderr := hookedApp(t)
+	a.isRoot = false
+	d.fail = &platform.NeedRootError{Reason: "sudo is not installed"}
+	if code := a.run([]string{"install"}); code != exitFail {
+		t.Fatalf("install without root = %d, want 1\n%s", code, stderr)
+	}
+	out := stderr.String()
+	if !strings.Contains(out, "vouch: error: system: can't install") || !strings.Contains(out, "vouch: java: left for now: the system store's refresh, in the commands above, may trust it here too; after running them, run vouch install again") {
+		t.Errorf("stderr %q, want the system store's error and the java store left for the next install", out)
+	}
+	if strings.Contains(out, "java: can't install") || slices.ContainsFunc(d.ran, func(c string) bool { return strings.Contains(c, "keytool") }) {
+		t.Errorf("install ran %q and said %q; want no keytool command run or printed", d.ran, out)
+	}
+}

@@ -223,6 +223,11 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 	// refresh reached them (Debian's Java hook): "trusted now", not
 	// "already trusted", is what happened in this run.
 	var byRefresh []string
+	// The stores the system store's refresh reaches, when that refresh
+	// is among the commands the user must run as root: their own
+	// commands would add the root a second time (keytool, then the
+	// refresh's Java hook), so they wait for the next install.
+	var afterRefresh []string
 	for _, s := range stores {
 		// A store that already trusts the root is not touched: no command,
 		// no sudo prompt.
@@ -237,6 +242,10 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 			trusted++
 			continue
 		case skippable(s, st, named):
+			continue
+		case slices.Contains(afterRefresh, s.Name()):
+			a.infof("%s: left for now: the system store's refresh, in the commands above, may trust it here too; after running them, run vouch install again for what is left", s.Name())
+			code = exitFail
 			continue
 		case st.State == truststore.NotPresent:
 			a.errorf("%s: %s", s.Name(), st.Reason)
@@ -258,6 +267,9 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 			}
 		}
 		if _, err := s.Install(context.Background(), root); err != nil {
+			if nr := (*platform.NeedRootError)(nil); s.Name() == "system" && errors.As(err, &nr) {
+				afterRefresh = byRefresh
+			}
 			if a.missingTool(s.Name(), err, named) {
 				if named {
 					code = exitFail
