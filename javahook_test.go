@@ -440,7 +440,7 @@ func TestInstallNeedsRootJavaHook(t *testing.T) {
 		t.Fatalf("install without root = %d, want 1\n%s", code, stderr)
 	}
 	out := stderr.String()
-	if !strings.Contains(out, "vouch: error: system: can't install") || !strings.Contains(out, "vouch: java: left for now: the system store's refresh, in the commands above, may trust it here too; after running them, run vouch install again") {
+	if !strings.Contains(out, "vouch: error: system: can't install") || !strings.Contains(out, "vouch: java: left for now: the system store's refresh, in the commands above, may trust it here too; after running them, run the same vouch command again") {
 		t.Errorf("stderr %q, want the system store's error and the java store left for the next install", out)
 	}
 	if strings.Contains(out, "java: can't install") || slices.ContainsFunc(d.ran, func(c string) bool { return strings.Contains(c, "keytool") }) {

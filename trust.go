@@ -244,7 +244,7 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 		case skippable(s, st, named):
 			continue
 		case slices.Contains(afterRefresh, s.Name()):
-			a.infof("%s: left for now: the system store's refresh, in the commands above, may trust it here too; after running them, run vouch install again for what is left", s.Name())
+			a.infof("%s: left for now: the system store's refresh, in the commands above, may trust it here too; after running them, run the same vouch command again for what is left", s.Name())
 			code = exitFail
 			continue
 		case st.State == truststore.NotPresent:
