@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -241,8 +242,13 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		}
 	default:
 		a.errorf("%v", err)
-		// Only a folder with a broken CA in it can be moved aside.
-		if st, serr := os.Stat(dir); serr == nil && st.IsDir() {
+		switch st, serr := os.Stat(dir); {
+		case errors.Is(err, fs.ErrPermission):
+			// Not broken, only not this user's: a new CA would be a new
+			// root to trust everywhere.
+			a.hintf("the CA in %s is not readable by you: run vouch as the user who made it, or give a folder of your own with --caroot", dir)
+		case serr == nil && st.IsDir():
+			// Only a folder with a broken CA in it can be moved aside.
 			a.hintf("move %s aside and run vouch again to make a new CA", dir)
 		}
 		return exitFail

@@ -131,16 +131,23 @@ func (r result) String() string {
 // helper processes behind. A non-zero exit is not an error; failing to start
 // or timing out is.
 func runCmd(ctx context.Context, env []string, stdin string, timeout time.Duration, name string, args ...string) (result, error) {
+	return runCmdAs(ctx, nil, "", env, stdin, timeout, name, args...)
+}
+
+// runCmdAs is runCmd as another user (cred; nil for this process's) in
+// dir ("" for this process's).
+func runCmdAs(ctx context.Context, cred *syscall.Credential, dir string, env []string, stdin string, timeout time.Duration, name string, args ...string) (result, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = env
+	cmd.Dir = dir
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	err := cmd.Run()
