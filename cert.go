@@ -258,6 +258,9 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		a.warnf("Chromium and Firefox can't check URI names against name constraints, so they reject this certificate; Go, OpenSSL, curl, Python, Node and Java accept it")
 	}
 
+	if validity > appleMaxValidity && !f.client {
+		a.warnf("Apple's platforms (Safari, and every app on macOS and iOS) reject server certificates valid for more than 825 days; the default is 820")
+	}
 	req := certs.LeafRequest{CSR: csr, Client: f.client, KeyType: kt, Validity: validity, Owner: a.who(), Now: a.now()}
 	if csr == nil {
 		req.Names = names // with a CSR, Issue takes them from it and refuses both
@@ -315,6 +318,10 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	}
 	return exitOK
 }
+
+// appleMaxValidity is the longest a TLS server certificate may be valid
+// for Apple's platforms to accept it, whoever issued it.
+const appleMaxValidity = 825 * 24 * time.Hour
 
 func orDefault(s, def string) string {
 	if s != "" {
