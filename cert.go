@@ -258,9 +258,6 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		a.warnf("Chromium and Firefox can't check URI names against name constraints, so they reject this certificate; Go, OpenSSL, curl, Python, Node and Java accept it")
 	}
 
-	if validity > appleMaxValidity && !f.client {
-		a.warnf("Apple's platforms (Safari, and every app on macOS and iOS) reject server certificates valid for more than 825 days; the default is 820")
-	}
 	req := certs.LeafRequest{CSR: csr, Client: f.client, KeyType: kt, Validity: validity, Owner: a.who(), Now: a.now()}
 	if csr == nil {
 		req.Names = names // with a CSR, Issue takes them from it and refuses both
@@ -275,6 +272,11 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		return exitFail
 	}
 
+	// Measured on the certificate: its start is backdated a minute, and
+	// Apple counts from there.
+	if leaf.Cert.NotAfter.Sub(leaf.Cert.NotBefore) > appleMaxValidity && !f.client {
+		a.warnf("Apple's platforms (Safari, and every app on macOS and iOS) reject server certificates valid for more than 825 days; the default is 820")
+	}
 	if f.chainWithRoot {
 		withRoot(leaf, ca)
 	}
