@@ -333,6 +333,10 @@ func fetchChain(t checkTarget, timeout time.Duration) ([]*x509.Certificate, erro
 	return chain, nil
 }
 
+// verifyFunc verifies the server's leaf, with the intermediates it sent,
+// against roots, for name ("" for none) at a time.
+type verifyFunc func(roots *x509.CertPool, name string, at time.Time) ([][]*x509.Certificate, error)
+
 // trustedRoot is a root from the record, with its certificate.
 type trustedRoot struct {
 	rec  *record.Root
@@ -381,21 +385,18 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book,
 			return res
 		}
 		label := tr.rec.Label
-		if _, err := verify(pool, "", within(now, leaf)); isReason(err, x509.CANotAuthorizedForThisName) {
+		switch fault, c := diagnose(verify, pool, path, now); fault {
+		case faultNotPermitted:
 			res.Result, res.ExitCode = resultNotPermitted, exitBadName
 			res.Summary = fmt.Sprintf("NAME NOT PERMITTED: the root %q may vouch only for %s; this server's certificate names %s, outside it", label, permitsOf(tr), strings.Join(outsideNames(leaf, path), ", "))
 			res.Details = append(res.Details, "a root you trusted for someone can't vouch for other names: a server presenting this is not to be trusted")
 			return res
-		}
-		for _, c := range path {
-			if now.Before(c.NotBefore) || now.After(c.NotAfter) {
-				res.Result, res.ExitCode = resultExpired, exitExpired
-				res.Summary = fmt.Sprintf("EXPIRED: %s", validityText(c, leaf, tr, now))
-				res.Details = append(res.Details, fmt.Sprintf("it chains to the root %q you trusted; ask the owner to renew", label))
-				return res
-			}
-		}
-		if _, err := verify(pool, "", now); err == nil {
+		case faultExpired:
+			res.Result, res.ExitCode = resultExpired, exitExpired
+			res.Summary = fmt.Sprintf("EXPIRED: %s", validityText(c, leaf, tr, now))
+			res.Details = append(res.Details, fmt.Sprintf("it chains to the root %q you trusted; ask the owner to renew", label))
+			return res
+		case faultNameMismatch:
 			res.Result, res.ExitCode = resultNameMismatch, exitBadName
 			res.Summary = fmt.Sprintf("NAME MISMATCH: this certificate is for %s, not %s", strings.Join(certs.LeafNames(leaf), ", "), t.Host)
 			res.Details = append(res.Details, fmt.Sprintf("it chains to the root %q you trusted, but not for this name", label))
@@ -410,7 +411,7 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book,
 	// trusts it yet is what a developer checking their server wants to know.
 	if own := a.ownCA(caroot); own != nil {
 		if path, _ := walkToRoot(leaf, inter, []trustedRoot{{cert: own.Root}}); path != nil {
-			if a.ownVerdict(res, own, path, verify, t.Host, now) {
+			if ownVerdict(res, own, path, verify, t.Host, now) {
 				return res
 			}
 		}
@@ -495,16 +496,14 @@ func (a *app) ownCA(flag string) *certs.CA {
 // install), not trusted yet otherwise, or the name or dates that are
 // wrong. It reports false when none of these fits, and the chain is
 // judged as any other.
-func (a *app) ownVerdict(res *checkJSON, own *certs.CA, path []*x509.Certificate, verify func(*x509.CertPool, string, time.Time) ([][]*x509.Certificate, error), host string, now time.Time) bool {
+func ownVerdict(res *checkJSON, own *certs.CA, path []*x509.Certificate, verify verifyFunc, host string, now time.Time) bool {
 	leaf := path[0]
 	fp := certs.FingerprintOf(own.Root)
 	res.Root = &checkRootJSON{FingerprintSHA256: fp.Hex(), Subject: own.Root.Subject.String(), NotAfter: own.Root.NotAfter.UTC(), Source: sourceOwnCA}
 	where := fmt.Sprintf("your own CA (%s, fingerprint %s)", own.Dir, fp.Voice())
 	pool := x509.NewCertPool()
 	pool.AddCert(own.Root)
-	_, err := verify(pool, host, now)
-	switch {
-	case err == nil:
+	if _, err := verify(pool, host, now); err == nil {
 		if _, err := verify(testOnlySystemRoots, host, now); err == nil {
 			res.Result, res.ExitCode = resultPublic, exitOK
 			res.Summary = "TRUSTED BY THIS MACHINE: the chain reaches " + where + ", which the system store trusts"
@@ -515,38 +514,64 @@ func (a *app) ownVerdict(res *checkJSON, own *certs.CA, path []*x509.Certificate
 		res.Summary = "NOT TRUSTED BY THIS MACHINE YET: the chain reaches " + where + ", which the system store does not trust"
 		res.Details = append(res.Details, "vouch install trusts it here: in the system store, the browsers and Java")
 		return true
-	case isReason(err, x509.CANotAuthorizedForThisName):
-		res.Result, res.ExitCode = resultNotPermitted, exitBadName
-		res.Summary = fmt.Sprintf("NAME NOT PERMITTED: %s may vouch only for %s; this server's certificate names %s, outside it", where, own.Constraints.Describe(), strings.Join(certs.LeafNames(leaf), ", "))
-		return true
 	}
-	if _, err := verify(pool, "", now); err == nil {
+	switch fault, c := diagnose(verify, pool, path, now); fault {
+	case faultNotPermitted:
+		res.Result, res.ExitCode = resultNotPermitted, exitBadName
+		res.Summary = fmt.Sprintf("NAME NOT PERMITTED: %s may vouch only for %s; this server's certificate names %s, outside it", where, own.Constraints.Describe(), strings.Join(outsideNames(leaf, path), ", "))
+	case faultExpired:
+		res.Result, res.ExitCode = resultExpired, exitExpired
+		if bytes.Equal(c.Raw, own.Root.Raw) {
+			res.Summary = fmt.Sprintf("EXPIRED: the root of %s expired on %s", where, c.NotAfter.UTC().Format(time.RFC3339))
+			res.Details = append(res.Details, "vouch rotate replaces the CA with a new one for the same names")
+		} else {
+			res.Summary = "EXPIRED: " + validityText(c, leaf, nil, now)
+			res.Details = append(res.Details, "it chains to "+where+"; issue a new certificate with vouch")
+		}
+	case faultNameMismatch:
 		res.Result, res.ExitCode = resultNameMismatch, exitBadName
 		res.Summary = fmt.Sprintf("NAME MISMATCH: this certificate is for %s, not %s", strings.Join(certs.LeafNames(leaf), ", "), host)
 		res.Details = append(res.Details, "it chains to "+where+"; vouch "+host+" issues one for this name")
-		return true
+	default:
+		return false
+	}
+	return true
+}
+
+// A chain's fault, as diagnose finds it.
+type chainFault int
+
+const (
+	faultOther        chainFault = iota
+	faultNotPermitted            // a name outside a CA's constraints
+	faultExpired                 // a certificate on the path out of its dates
+	faultNameMismatch            // valid, but not for the host asked
+)
+
+// diagnose says why a chain that reaches the roots in pool by signatures
+// (path, leaf first) did not verify for the host now: a name the CAs may
+// not vouch for (whatever the dates), else a certificate out of its dates
+// (which one), else a host the certificate does not name.
+func diagnose(verify verifyFunc, pool *x509.CertPool, path []*x509.Certificate, now time.Time) (chainFault, *x509.Certificate) {
+	if _, err := verify(pool, "", within(now, path[0])); isReason(err, x509.CANotAuthorizedForThisName) {
+		return faultNotPermitted, nil
 	}
 	for _, c := range path {
 		if now.Before(c.NotBefore) || now.After(c.NotAfter) {
-			res.Result, res.ExitCode = resultExpired, exitExpired
-			if c == own.Root || bytes.Equal(c.Raw, own.Root.Raw) {
-				res.Summary = fmt.Sprintf("EXPIRED: the root of %s expired on %s", where, c.NotAfter.UTC().Format(time.RFC3339))
-				res.Details = append(res.Details, "vouch rotate replaces the CA with a new one for the same names")
-			} else {
-				res.Summary = "EXPIRED: " + validityText(c, leaf, nil, now)
-				res.Details = append(res.Details, "it chains to "+where+"; issue a new certificate with vouch")
-			}
-			return true
+			return faultExpired, c
 		}
 	}
-	return false
+	if _, err := verify(pool, "", now); err == nil {
+		return faultNameMismatch, nil
+	}
+	return faultOther, nil
 }
 
 // retiredVerdict judges a chain that reaches a CA vouch rotate retired
 // from the user's folder: the server still uses a certificate from before
 // the rotation. It reports false when the machine trusts that root but
 // the name or dates are wrong, which the system's verdicts explain.
-func retiredVerdict(res *checkJSON, old certs.RetiredCA, leaf *x509.Certificate, verify func(*x509.CertPool, string, time.Time) ([][]*x509.Certificate, error), host string, now time.Time) bool {
+func retiredVerdict(res *checkJSON, old certs.RetiredCA, leaf *x509.Certificate, verify verifyFunc, host string, now time.Time) bool {
 	fp := certs.FingerprintOf(old.Root)
 	where := fmt.Sprintf("your old CA (%s, fingerprint %s, retired by vouch rotate on %s)", old.Dir, fp.Voice(), old.On)
 	renew := "vouch " + strings.Join(res.Leaf.Names, " ") + " issues a certificate from your current CA"
