@@ -51,9 +51,9 @@ func (s *hookStore) Uninstall(context.Context, truststore.Root, bool) (bool, err
 	return false, nil
 }
 
-func (s preparingStore) Prepare(context.Context, truststore.Root) error {
+func (s preparingStore) Prepare(context.Context, truststore.Root) (bool, error) {
 	*s.log = append(*s.log, "prepare "+s.name)
-	return s.prepareErr
+	return !s.trusted, s.prepareErr
 }
 
 func (s preparingStore) PutBack(context.Context, truststore.Root, bool) (bool, error) {

@@ -257,13 +257,9 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 		}
 		if s.Name() == "system" {
 			picked, others := a.reached(stores)
-			if !a.prepareOthers(picked, others, root) {
+			var ok bool
+			if byRefresh, ok = a.prepareOthers(picked, others, root); !ok {
 				return exitFail, trusted
-			}
-			for _, p := range picked {
-				if p.Status(root).State != truststore.Trusted {
-					byRefresh = append(byRefresh, p.Name())
-				}
 			}
 		}
 		if _, err := s.Install(context.Background(), root); err != nil {
@@ -302,27 +298,33 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 // what its uninstall needs to give it back byte for byte: those the user
 // picked and those left out (others) alike. A no-op install never gets
 // here (the system store already trusts the root), so it reads and writes
-// nothing more than before. When a picked store can't prepare, it says
-// why and reports false: nothing is installed then. One left out only
-// warns: the user didn't ask for it, and the cost is that uninstall
-// leaves it with the same entries in other bytes.
-func (a *app) prepareOthers(picked, others []truststore.Preparer, root truststore.Root) bool {
-	ok := true
+// nothing more than before. It returns the picked stores that lacked the
+// root (whatever trusts it there afterwards is the refresh's doing). When
+// a picked store can't prepare, it says why and reports false: nothing is
+// installed then. One left out only warns: the user didn't ask for it,
+// and the cost is that uninstall leaves it with the same entries in other
+// bytes.
+func (a *app) prepareOthers(picked, others []truststore.Preparer, root truststore.Root) (lacking []string, ok bool) {
+	ok = true
 	for _, p := range picked {
-		if err := p.Prepare(context.Background(), root); err != nil {
+		lacks, err := p.Prepare(context.Background(), root)
+		if err != nil {
 			a.errorf("%s: the system store's refresh may change it too, and it could not keep a copy first, so nothing was installed: %v", p.Name(), err)
 			ok = false
 		}
+		if lacks {
+			lacking = append(lacking, p.Name())
+		}
 	}
 	if !ok {
-		return false
+		return nil, false
 	}
 	for _, p := range others {
-		if err := p.Prepare(context.Background(), root); err != nil {
+		if _, err := p.Prepare(context.Background(), root); err != nil {
 			a.warnf("%s: the system store's refresh may change it too, and it could not keep a copy first, so uninstall may leave it with the same entries but not the same bytes: %v", p.Name(), err)
 		}
 	}
-	return true
+	return lacking, true
 }
 
 // putBackOthers runs after the system store's uninstall changed it, for

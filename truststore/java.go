@@ -426,20 +426,23 @@ func (j *Java) keepCopy(path string, root *x509.Certificate, data []byte) (strin
 // root first (Debian's ca-certificates-java hook imports the anchor into
 // /etc/ssl/certs/java/cacerts), and Install then finds nothing to do and
 // keeps nothing. A keystore that can't be read is left out: Install and
-// Status report it, and there is nothing to put back. It starts no program
-// (on macOS, only java_home, to find the JDKs) and changes no keystore.
-func (j *Java) Prepare(ctx context.Context, r Root) error {
+// Status report it, and there is nothing to put back. It reports whether
+// any keystore lacked the root. It starts no program (on macOS, only
+// java_home, to find the JDKs) and changes no keystore.
+func (j *Java) Prepare(ctx context.Context, r Root) (bool, error) {
 	var errs []error
+	lacking := false
 	for _, k := range j.Keystores(ctx) {
 		data, ks, err := readKeystore(k.Path)
 		if err != nil || len(ks.holders(r.Cert)) > 0 {
 			continue
 		}
+		lacking = true
 		if _, err := j.keepCopy(k.Path, r.Cert, data); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", k.Path, err))
 		}
 	}
-	return errors.Join(errs...)
+	return lacking, errors.Join(errs...)
 }
 
 // backupPath is where Install keeps the bytes of the keystore at path from

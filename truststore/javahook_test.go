@@ -65,7 +65,7 @@ func TestJavaPrepareThenHook(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHookedJava(t, orig)
-			if err := h.j.Prepare(ctx, root); err != nil {
+			if _, err := h.j.Prepare(ctx, root); err != nil {
 				t.Fatalf("Prepare = %v", err)
 			}
 			backup := h.j.backupPath(h.cacerts, root.Cert)
@@ -142,7 +142,7 @@ func TestJavaPrepareThenHookPKCS12(t *testing.T) {
 			j := f.store(rec, t.TempDir())
 			ctx := context.Background()
 			hookAlias := "debian:" + JavaAlias(root.Cert) + ".pem"
-			if err := j.Prepare(ctx, root); err != nil {
+			if _, err := j.Prepare(ctx, root); err != nil {
 				t.Fatalf("Prepare = %v", err)
 			}
 			keytool(t, kt, "-importcert", "-noprompt", "-alias", hookAlias, "-file", root.File, "-keystore", cacerts, "-storepass", "changeit")
@@ -194,7 +194,7 @@ func TestJavaPutBackListsOnce(t *testing.T) {
 	j := f.store(rec, t.TempDir())
 	ctx := context.Background()
 	for _, r := range []Root{a, b} {
-		if err := j.Prepare(ctx, r); err != nil {
+		if _, err := j.Prepare(ctx, r); err != nil {
 			t.Fatalf("Prepare = %v", err)
 		}
 	}
@@ -219,8 +219,9 @@ func TestJavaPutBackListsOnce(t *testing.T) {
 }
 
 // TestJavaPrepare: Prepare keeps a copy only of keystores that lack the
-// root, skips those it can't read, runs nothing, changes no keystore, and
-// fails, naming the keystore, when it can't keep a copy.
+// root (and says whether there were any), skips those it can't read, runs
+// nothing, changes no keystore, and fails, naming the keystore, when it
+// can't keep a copy.
 func TestJavaPrepare(t *testing.T) {
 	root := javaRoot(t, "vouch root prepare")
 	other := javaRoot(t, "other")
@@ -235,8 +236,8 @@ func TestJavaPrepare(t *testing.T) {
 	}
 	rec := &javaRec{}
 	j := f.store(rec, t.TempDir())
-	if err := j.Prepare(ctx, root); err != nil {
-		t.Fatalf("Prepare = %v, want nil (a keystore it can't read is Install's to report)", err)
+	if lacking, err := j.Prepare(ctx, root); !lacking || err != nil {
+		t.Fatalf("Prepare = %v, %v; want lacking (%s), and nil (a keystore it can't read is Install's to report)", lacking, err, lacks)
 	}
 	if got, err := os.ReadFile(j.backupPath(lacks, root.Cert)); err != nil || !bytes.Equal(got, before[lacks]) {
 		t.Errorf("copy of %s = %d bytes, %v; want its bytes", lacks, len(got), err)
@@ -255,8 +256,16 @@ func TestJavaPrepare(t *testing.T) {
 		t.Errorf("Prepare ran %q, want nothing", rec.argvs())
 	}
 
+	// Every keystore it can read holds the root: not lacking.
+	g := newFakeJava(t)
+	g.jdk(t, "/usr/lib/jvm/holds", jksBytes(t, jksEntry{"debian:x.pem", root.Cert}), "fake")
+	g.jdk(t, "/usr/lib/jvm/broken", []byte("garbage!"), "fake")
+	if lacking, err := g.store(rec, t.TempDir()).Prepare(ctx, root); lacking || err != nil {
+		t.Errorf("Prepare where every readable keystore holds the root = %v, %v; want not lacking", lacking, err)
+	}
+
 	// No state folder: nothing to keep, nothing to fail.
-	if err := f.store(rec, "").Prepare(ctx, root); err != nil {
+	if _, err := f.store(rec, "").Prepare(ctx, root); err != nil {
 		t.Errorf("Prepare with no state folder = %v, want nil", err)
 	}
 
@@ -265,7 +274,7 @@ func TestJavaPrepare(t *testing.T) {
 	if err := os.WriteFile(state, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	err := f.store(rec, state).Prepare(ctx, root)
+	_, err := f.store(rec, state).Prepare(ctx, root)
 	if err == nil || !strings.Contains(err.Error(), lacks) || !strings.Contains(err.Error(), "failed to keep a copy") {
 		t.Errorf("Prepare with a file for a state folder = %v, want an error naming %s", err, lacks)
 	}
@@ -286,7 +295,7 @@ func TestJavaPutBackNeedsKeytoolForPKCS12(t *testing.T) {
 	rec := &javaRec{}
 	j := f.store(rec, t.TempDir())
 	ctx := context.Background()
-	if err := j.Prepare(ctx, root); err != nil {
+	if _, err := j.Prepare(ctx, root); err != nil {
 		t.Fatal(err)
 	}
 	rebuilt := p12Bytes(t, jksEntry{"other", other.Cert})

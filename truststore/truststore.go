@@ -76,7 +76,8 @@ type Store interface {
 // the system anchor into Java's cacerts and rewrites the file. Prepare
 // keeps, before any store changes, what Uninstall needs to give the store
 // back as it was (Java: each keystore's bytes); it changes nothing in the
-// store itself.
+// store itself, and reports whether the store lacked the root anywhere
+// (so that what trusts it afterwards was the other store's doing).
 //
 // PutBack is for an uninstall that leaves the store out (--stores system)
 // while the other store's change reaches it anyway: wherever the store no
@@ -86,7 +87,7 @@ type Store interface {
 // reports whether it changed anything.
 type Preparer interface {
 	Store
-	Prepare(ctx context.Context, r Root) error
+	Prepare(ctx context.Context, r Root) (lacking bool, err error)
 	PutBack(ctx context.Context, r Root, all bool) (bool, error)
 }
 
