@@ -531,15 +531,14 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 				changed = changed || restored
 				continue
 			}
-			if restored && !all {
-				// The files are as before the install, which added only
-				// this root's entry: nothing is left to take out.
-				changed = true
-				dropBackup(backup)
-				continue
-			}
 			if restored {
 				changed = true
+				if !all {
+					// The files are as before the install, which added
+					// only this root's entry: nothing is left to take out.
+					dropBackup(backup)
+					continue
+				}
 				// Read anew, not from the cache: what is there now decides
 				// what certutil must still delete (other roots' entries).
 				if l, err = n.listing(ctx, certutil, db, false); err != nil {
