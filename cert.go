@@ -274,7 +274,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 
 	// Measured on the certificate: its start is backdated a minute, and
 	// Apple counts from there.
-	if leaf.Cert.NotAfter.Sub(leaf.Cert.NotBefore) > appleMaxValidity && !f.client {
+	if leaf.Cert.NotAfter.Sub(leaf.Cert.NotBefore) > certs.AppleMaxLeafValidity && !f.client {
 		a.warnf("Apple's platforms (Safari, and every app on macOS and iOS) reject server certificates valid for more than 825 days; the default is 820")
 	}
 	if f.chainWithRoot {
@@ -320,10 +320,6 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	}
 	return exitOK
 }
-
-// appleMaxValidity is the longest a TLS server certificate may be valid
-// for Apple's platforms to accept it, whoever issued it.
-const appleMaxValidity = 825 * 24 * time.Hour
 
 func orDefault(s, def string) string {
 	if s != "" {

@@ -29,7 +29,10 @@ const (
 
 const (
 	caValidity = 10 * 365 * 24 * time.Hour
-	// DefaultLeafValidity stays under the 825 days Apple platforms accept.
+	// AppleMaxLeafValidity is the longest a TLS server certificate may be
+	// valid for Apple's platforms to accept it, whoever issued it.
+	AppleMaxLeafValidity = 825 * 24 * time.Hour
+	// DefaultLeafValidity stays under AppleMaxLeafValidity.
 	DefaultLeafValidity = 820 * 24 * time.Hour
 	MinLeafValidity     = time.Hour
 )

@@ -209,7 +209,7 @@ func TestIssueValidity(t *testing.T) {
 			t.Errorf("Issue(validity %v) lasts %v capped=%v, want %v capped=%v", tt.validity, got, leaf.Capped, tt.want, tt.capped)
 		}
 	}
-	if DefaultLeafValidity > 825*24*time.Hour {
+	if DefaultLeafValidity > AppleMaxLeafValidity {
 		t.Errorf("default validity %v exceeds Apple's 825 days", DefaultLeafValidity)
 	}
 	if _, err := ca.Issue(LeafRequest{Names: mustParse(t, "a.test"), Validity: 30 * time.Minute}); err == nil {
