@@ -286,15 +286,16 @@ func Retired(dir string) []RetiredCA {
 			continue
 		}
 		sub := filepath.Join(dir, RetiredDir, e.Name())
-		data, err := os.ReadFile(filepath.Join(sub, RootCertFile))
+		path := filepath.Join(sub, RootCertFile)
+		data, err := os.ReadFile(path)
 		if err != nil {
 			continue
 		}
-		cs, err := ParseCertificates(data)
-		if err != nil || len(cs) != 1 {
+		root, err := parseOneCert(data, path)
+		if err != nil {
 			continue
 		}
-		out = append(out, RetiredCA{Dir: sub, Root: cs[0], On: day})
+		out = append(out, RetiredCA{Dir: sub, Root: root, On: day})
 	}
 	return out
 }
