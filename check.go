@@ -480,15 +480,10 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book,
 // would use, or --caroot); nil when there is none or it can't be read:
 // check is about the server, and vouch status reports on the CA.
 func (a *app) ownCA(flag string) *certs.CA {
-	dir, _, err := a.caroot(flag)
-	if err != nil {
-		return nil
+	if _, ca, err := a.loadCA(flag); err == nil {
+		return ca
 	}
-	ca, err := certs.Load(dir)
-	if err != nil {
-		return nil
-	}
-	return ca
+	return nil
 }
 
 // ownVerdict judges a chain that reaches the user's own CA by signatures
