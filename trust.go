@@ -223,11 +223,11 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 	// refresh reached them (Debian's Java hook): "trusted now", not
 	// "already trusted", is what happened in this run.
 	var byRefresh []string
-	// The stores the system store's refresh reaches, when that refresh
-	// is among the commands the user must run as root: their own
-	// commands would add the root a second time (keytool, then the
-	// refresh's Java hook), so they wait for the next install.
-	var afterRefresh []string
+	// The system store's refresh is among the commands the user must run
+	// as root: the stores in byRefresh wait for the next install, as their
+	// own commands would add the root a second time (keytool, then the
+	// refresh's Java hook).
+	refreshPending := false
 	for _, s := range stores {
 		// A store that already trusts the root is not touched: no command,
 		// no sudo prompt.
@@ -243,7 +243,7 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 			continue
 		case skippable(s, st, named):
 			continue
-		case slices.Contains(afterRefresh, s.Name()):
+		case refreshPending && slices.Contains(byRefresh, s.Name()):
 			a.infof("%s: left for now: the system store's refresh, in the commands above, may trust it here too; after running them, run the same vouch command again for what is left", s.Name())
 			code = exitFail
 			continue
@@ -264,7 +264,7 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 		}
 		if _, err := s.Install(context.Background(), root); err != nil {
 			if nr := (*platform.NeedRootError)(nil); s.Name() == "system" && errors.As(err, &nr) {
-				afterRefresh = byRefresh
+				refreshPending = true
 			}
 			if a.missingTool(s.Name(), err, named) {
 				if named {
