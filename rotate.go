@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/vouchdev/vouch/certs"
 	"github.com/vouchdev/vouch/platform"
+	"github.com/vouchdev/vouch/truststore"
 )
 
 func rotateCommand() *command {
@@ -20,9 +23,11 @@ func rotateCommand() *command {
 		usage:   "[--caroot DIR] [--stores LIST]",
 		summary: "replace the CA with a new one for the same names, ahead of its expiry",
 		help: `Makes a new CA that may vouch for the same names as the current one (its
-root key, as always, never written), trusts its root in every store like
-"vouch install", and prints what your friends need to trust it: the new
-fingerprint, read aloud or pasted, and the command they run.
+root key, as always, never written), trusts its root in each store that
+trusts the old one (or in the stores --stores names), and prints what your
+friends need to trust it: the new fingerprint, read aloud or pasted, and
+the command they run. Where the old root was not trusted, the new one is
+not either: "vouch install" trusts it there.
 
 The old CA is kept, whole, in the CA folder under retired/DATE-FINGERPRINT,
 and its root stays trusted on this machine, so certificates it issued keep
@@ -33,7 +38,7 @@ An mkcert CA is not rotated: make a new vouch CA with
 "vouch --caroot NEW_FOLDER install" instead.`,
 		flags: func(fs *pflag.FlagSet) runner {
 			caroot := fs.String("caroot", "", "the CA folder")
-			stores := fs.String("stores", "", "comma-separated `LIST` of stores to trust the new root in (default: all found)")
+			stores := fs.String("stores", "", "comma-separated `LIST` of stores to trust the new root in (default: those that trust the old root)")
 			return func(a *app, args []string) int {
 				if len(args) > 0 {
 					return a.usageError("rotate", "unexpected argument %q", args[0])
@@ -71,14 +76,47 @@ func (a *app) cmdRotate(caroot, storeList string) int {
 	a.infof("made a new CA in %s; it may vouch for %s", dir, fresh.Constraints.Describe())
 	a.warnRisky(fresh)
 
-	code := a.cmdInstall(caroot, storeList, nil, false, false)
+	code := a.trustRotated(dir, storeList, rootOf(old), a.keeping(rootOf(fresh)))
+	printRootFacts(a.stdout, fresh.Root, filepath.Join(dir, certs.RootCertFile), fresh.Constraints.Describe())
+	a.hintf("once your friends trust the new root, issue new certificates for your servers: vouch HOST...")
+	a.hintf("when no server uses the old CA any more: %s", platform.Cmd{Argv: []string{"vouch", "uninstall", "--caroot", retired, "--purge"}})
+	return code
+}
+
+// trustRotated trusts the new root where the old one is trusted, so that
+// rotating changes no store the user kept the old root out of; stores named
+// with --stores (or TRUST_STORES) get it whatever held the old one.
+func (a *app) trustRotated(dir, storeList string, old, fresh truststore.Root) int {
+	stores, named, err := a.selectStores(storeList)
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	if !named {
+		stores = slices.DeleteFunc(stores, func(s truststore.Store) bool {
+			return s.Status(old).State != truststore.Trusted
+		})
+		if len(stores) == 0 {
+			a.infof("the old root is trusted in no store on this machine, so the new one is left out of them too")
+			a.hintf("vouch install   (to trust the new root on this machine)")
+			return exitOK
+		}
+		names := make([]string, len(stores))
+		for i, s := range stores {
+			names[i] = s.Name()
+		}
+		a.infof("trusting the new root where the old one is trusted: %s", strings.Join(names, ", "))
+	}
+	unlock, ok := a.lockStores(dir)
+	if !ok {
+		return exitFail
+	}
+	defer unlock()
+	code, _ := a.installIn(stores, named, fresh)
 	if code != exitOK {
 		a.errorf("the new CA is made, but trusting it here failed (above)")
 		a.hintf("vouch install")
 	}
-	printRootFacts(a.stdout, fresh.Root, filepath.Join(dir, certs.RootCertFile), fresh.Constraints.Describe())
-	a.hintf("once your friends trust the new root, issue new certificates for your servers: vouch HOST...")
-	a.hintf("when no server uses the old CA any more: %s", platform.Cmd{Argv: []string{"vouch", "uninstall", "--caroot", retired, "--purge"}})
 	return code
 }
 

@@ -70,6 +70,9 @@ func TestRotate(t *testing.T) {
 		if err != nil || old.Fingerprint() != fps[len(fps)-1] {
 			t.Errorf("rotate #%d: %s holds %v, %v; want the previous CA", i+1, m[1], old, err)
 		}
+		if !strings.Contains(stderr.String(), "vouch: trusting the new root where the old one is trusted: system\n") {
+			t.Errorf("rotate #%d does not say where it trusts the new root:\n%s", i+1, stderr)
+		}
 		if !strings.Contains(stderr.String(), "vouch: hint: when no server uses the old CA any more: vouch uninstall --caroot "+m[1]+" --purge") {
 			t.Errorf("no uninstall hint for the retired CA:\n%s", stderr)
 		}
@@ -102,6 +105,53 @@ func TestRotate(t *testing.T) {
 	}
 	if _, err := certs.Load(dir); err != nil {
 		t.Errorf("the current CA is gone: %v", err)
+	}
+}
+
+// TestRotateUntrusted: a CA that was never installed (a server's CA for
+// friends, a CI's) rotates without touching a store; --stores asks for
+// the new root's trust whatever the old one had.
+func TestRotateUntrusted(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	if code := a.run([]string{"cert", "--cert-file", filepath.Join(t.TempDir(), "c.pem"), "--key-file", filepath.Join(t.TempDir(), "k.pem"), "a.test"}); code != exitOK {
+		t.Fatalf("cert = %d: %s", code, stderr)
+	}
+	anchors := filepath.Join(d.root, debianAnchors)
+
+	stderr.Reset()
+	if code := a.run([]string{"rotate"}); code != exitOK {
+		t.Fatalf("rotate = %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"vouch: the old root is trusted in no store on this machine, so the new one is left out of them too\n",
+		"vouch: hint: vouch install   (to trust the new root on this machine)\n",
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("rotate of an untrusted CA does not say %q:\n%s", want, stderr)
+		}
+	}
+	if len(d.ran) != 0 {
+		t.Errorf("rotate of an untrusted CA ran %q", d.ran)
+	}
+	if entries, _ := os.ReadDir(anchors); len(entries) != 0 {
+		t.Errorf("rotate of an untrusted CA anchored %d file(s)", len(entries))
+	}
+
+	stderr.Reset()
+	if code := a.run([]string{"rotate", "--stores", "system"}); code != exitOK {
+		t.Fatalf("rotate --stores system = %d: %s", code, stderr)
+	}
+	_, ca, err := a.loadCA("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(anchors, "vouch-"+ca.Fingerprint()[:16]+".crt")); err != nil {
+		t.Errorf("rotate --stores system did not anchor the new root: %v\n%s", err, stderr)
+	}
+	if entries, _ := os.ReadDir(anchors); len(entries) != 1 {
+		t.Errorf("rotate --stores system: %d anchors, want only the new root's", len(entries))
 	}
 }
 
