@@ -331,9 +331,9 @@ func (a *app) prepareOthers(picked, others []truststore.Preparer, root truststor
 // the stores it reaches that the user left out: its refresh reached them
 // too (Debian's Java hook rebuilds cacerts, in new bytes), and their own
 // Uninstall won't run to give back what prepareOthers kept.
-func (a *app) putBackOthers(others []truststore.Preparer, root truststore.Root, all bool) {
+func (a *app) putBackOthers(others []truststore.Preparer, root truststore.Root) {
 	for _, p := range others {
-		changed, err := p.PutBack(context.Background(), root, all)
+		changed, err := p.PutBack(context.Background(), root)
 		switch {
 		case err != nil:
 			a.warnf("%s: the system store's refresh rewrote it, and it could not be put back as it was before install: %v", p.Name(), err)
@@ -465,6 +465,17 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge bool) int {
 // code. A store the user named (--stores) that lacks its tool fails it.
 func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststore.Root, all bool) int {
 	code := exitOK
+	// The stores the system store's refresh reaches that hold the root
+	// now: when the refresh takes it out of them (Debian's Java hook),
+	// their own Uninstall finds nothing left, and "removed" is still what
+	// happened in this run.
+	var held []string
+	picked, _ := a.reached(stores)
+	for _, p := range picked {
+		if p.Name() != "system" && p.Status(root).State == truststore.Trusted {
+			held = append(held, p.Name())
+		}
+	}
 	for _, s := range stores {
 		changed, err := s.Uninstall(context.Background(), root, all)
 		if err != nil {
@@ -484,6 +495,8 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 			a.warnf("%s: still trusted: %s", s.Name(), st.Reason)
 		case changed:
 			a.infof("%s: removed", s.Name())
+		case slices.Contains(held, s.Name()):
+			a.infof("%s: removed, by the system store's refresh", s.Name())
 		case skippable(s, st, named):
 			// Not on this machine (no NSS database, not under WSL):
 			// install said nothing of it either.
@@ -492,7 +505,7 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 		}
 		if changed && s.Name() == "system" {
 			_, others := a.reached(stores)
-			a.putBackOthers(others, root, all)
+			a.putBackOthers(others, root)
 		}
 	}
 	return code

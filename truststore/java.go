@@ -512,9 +512,8 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 	if err != nil {
 		return false, err
 	}
-	backup := j.backupPath(k.Path, r.Cert)
 	if len(ks.holders(r.Cert)) == 0 && (!all || (ks.Aliases && len(ks.stale(r)) == 0)) {
-		return j.putBackKept(ctx, k, ks, data, nil, r.Cert, all)
+		return j.putBackKept(ctx, k, ks, data, nil, r.Cert)
 	}
 	kt, err := j.keytool(k)
 	if err != nil {
@@ -535,21 +534,29 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 		stale = (&keystoreFile{Entries: entries}).stale(r)
 	}
 	if len(remove)+len(stale) == 0 {
-		return j.putBackKept(ctx, k, ks, data, entries, r.Cert, all)
+		return j.putBackKept(ctx, k, ks, data, entries, r.Cert)
 	}
 
 	restored := false
-	if orig, ok := j.original(ctx, kt, backup, ks.Format, entries, remove, r.Cert); ok {
-		if err := j.restore(ctx, k.Path, backup); err == nil {
+	for _, backup := range j.copies(k.Path, r.Cert) {
+		orig, ok := j.original(ctx, kt, backup, ks.Format, entries, remove, r.Cert)
+		if !ok {
+			continue
+		}
+		err := j.restore(ctx, k.Path, backup)
+		if err != nil && !errors.Is(err, errKeystoreNoRestore) {
+			return false, err
+		}
+		if err == nil {
 			restored = true
+			dropKeystoreBackup(backup)
 			remove = nil
 			stale = nil
 			if all {
 				stale = (&keystoreFile{Entries: orig}).stale(r)
 			}
-		} else if !errors.Is(err, errKeystoreNoRestore) {
-			return false, err
 		}
+		break
 	}
 	var deletes []platform.Cmd
 	for _, alias := range append(remove, stale...) {
@@ -562,7 +569,7 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 	if err := j.runAll(ctx, deletes); err != nil {
 		return true, fmt.Errorf("failed to remove the root's aliases from %s: %w", k.Path, err)
 	}
-	dropKeystoreBackup(backup)
+	j.dropOwnCopy(k.Path, r.Cert)
 
 	_, after, err := readKeystore(k.Path)
 	if err != nil {
@@ -583,7 +590,7 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 // rewrote it; a keystore that still holds the root keeps it, and its copy,
 // for the java store's own uninstall. It starts no program for a JKS
 // keystore.
-func (j *Java) PutBack(ctx context.Context, r Root, all bool) (bool, error) {
+func (j *Java) PutBack(ctx context.Context, r Root) (bool, error) {
 	changed := false
 	var errs []error
 	for _, k := range j.Keystores(ctx) {
@@ -591,7 +598,7 @@ func (j *Java) PutBack(ctx context.Context, r Root, all bool) (bool, error) {
 		if err != nil || len(ks.holders(r.Cert)) > 0 {
 			continue
 		}
-		c, err := j.putBackKept(ctx, k, ks, data, nil, r.Cert, all)
+		c, err := j.putBackKept(ctx, k, ks, data, nil, r.Cert)
 		changed = changed || c
 		if err != nil {
 			errs = append(errs, err)
@@ -614,24 +621,19 @@ func (j *Java) PutBack(ctx context.Context, r Root, all bool) (bool, error) {
 // Debian root), the keystore is left alone. It reports whether it changed
 // the file.
 //
-// The copy kept for root goes either way: it serves once, and later would
-// only put back an outdated keystore. With all (--all-vouch-roots took the
-// other vouch roots out too), a copy kept for another vouch root serves
-// when this root's does not: after installs of roots A then B, only A's
-// copy, from before either, matches the keystore once both are gone.
+// The copies tried are root's, then those kept for other vouch roots (see
+// copies): after installs of roots A then B (a rotation, a friend's root),
+// taking out A leaves B's entry, so no copy matches, and A's copy, from
+// before either, is kept; once B goes too, A's copy is the one that
+// matches.
 //
 // now is the keystore's entries when the caller has listed them already,
 // else nil; they are listed (for PKCS#12, by keytool) once for all copies.
-func (j *Java) putBackKept(ctx context.Context, k platform.JavaKeystore, ks *keystoreFile, data []byte, now []ksEntry, root *x509.Certificate, all bool) (bool, error) {
-	own := j.backupPath(k.Path, root)
-	if own == "" {
+func (j *Java) putBackKept(ctx context.Context, k platform.JavaKeystore, ks *keystoreFile, data []byte, now []ksEntry, root *x509.Certificate) (bool, error) {
+	if j.backupPath(k.Path, root) == "" {
 		return false, nil
 	}
-	defer dropKeystoreBackup(own)
-	copies := []string{own}
-	if all {
-		copies = append(copies, j.otherCopies(k.Path, root)...)
-	}
+	defer j.dropOwnCopy(k.Path, root)
 	// A PKCS#12 keystore's aliases come from keytool; without one they
 	// can't be compared, and the keystore stays as it is.
 	kt, _ := k.Keytool()
@@ -639,7 +641,7 @@ func (j *Java) putBackKept(ctx context.Context, k platform.JavaKeystore, ks *key
 		return false, nil
 	}
 	listed := now != nil
-	for _, backup := range copies {
+	for _, backup := range j.copies(k.Path, root) {
 		kept, err := os.ReadFile(backup)
 		if err != nil || bytes.Equal(kept, data) {
 			continue
@@ -665,16 +667,28 @@ func (j *Java) putBackKept(ctx context.Context, k platform.JavaKeystore, ks *key
 	return false, nil
 }
 
-// otherCopies lists the copies of the keystore at path kept for other
-// vouch roots than root.
-func (j *Java) otherCopies(path string, root *x509.Certificate) []string {
+// copies lists the copies of the keystore at path that an uninstall of
+// root may put back: root's own first, then those kept for other vouch
+// roots. Any of them is safe to put back, for only one whose entries are
+// exactly the keystore's (less root's) is put back (see original).
+func (j *Java) copies(path string, root *x509.Certificate) []string {
 	prefix := j.backupPrefix(path)
 	if prefix == "" {
 		return nil
 	}
 	own := j.backupPath(path, root)
 	found, _ := filepath.Glob(prefix + "vouch-*.cacerts")
-	return slices.DeleteFunc(found, func(f string) bool { return f == own })
+	return append([]string{own}, slices.DeleteFunc(found, func(f string) bool { return f == own })...)
+}
+
+// dropOwnCopy forgets the copy kept for root once root is out of the
+// keystore at path, unless copies kept for other vouch roots remain: then
+// those roots are still in it, and once they go too, root's copy, from
+// before them, may be the one that gives the keystore back as it was.
+func (j *Java) dropOwnCopy(path string, root *x509.Certificate) {
+	if len(j.copies(path, root)) <= 1 {
+		dropKeystoreBackup(j.backupPath(path, root))
+	}
 }
 
 func dropKeystoreBackup(path string) {

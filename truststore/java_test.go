@@ -561,6 +561,7 @@ func TestJavaRealKeytool(t *testing.T) {
 			t.Run("restore", func(t *testing.T) { testJavaRestore(t, format) })
 			t.Run("keytool delete", func(t *testing.T) { testJavaDelete(t, format, small) })
 			t.Run("debian hook alias", func(t *testing.T) { testJavaHookAlias(t, format, small) })
+			t.Run("two roots out in install order", func(t *testing.T) { testJavaTwoRoots(t, format) })
 		})
 	}
 }
@@ -609,6 +610,45 @@ func testJavaRestore(t *testing.T, format string) {
 	rec.cmds = nil
 	if changed, err := j.Uninstall(ctx, root, false); err != nil || changed || len(rec.cmds) != 0 {
 		t.Errorf("second Uninstall = %v, %v, ran %q; want nothing", changed, err, rec.argvs())
+	}
+}
+
+// testJavaTwoRoots: roots A then B installed with keytool, then taken out
+// in the same order (vouch rotate, then uninstall of the retired CA first).
+// A's uninstall must delete with keytool (B is still in); B's puts back
+// A's copy, from before both, so the keystore ends byte for byte as it
+// began.
+func testJavaTwoRoots(t *testing.T, format string) {
+	a, b := javaRoot(t, "vouch root old "+format), javaRoot(t, "vouch root new "+format)
+	f, cacerts, _ := realCopy(t, format, true)
+	before := mustRead(t, cacerts)
+	rec := realRunner()
+	j := f.store(rec, t.TempDir())
+	ctx := context.Background()
+	for _, r := range []Root{a, b} {
+		if changed, err := j.Install(ctx, r); err != nil || !changed {
+			t.Fatalf("Install = %v, %v", changed, err)
+		}
+	}
+	if changed, err := j.Uninstall(ctx, a, false); err != nil || !changed {
+		t.Fatalf("Uninstall of A = %v, %v", changed, err)
+	}
+	if st := j.Status(a); st.State != NotTrusted {
+		t.Errorf("A after its uninstall: %+v", st)
+	}
+	if st := j.Status(b); st.State != Trusted {
+		t.Errorf("B after A's uninstall: %+v", st)
+	}
+	if changed, err := j.Uninstall(ctx, b, false); err != nil || !changed {
+		t.Fatalf("Uninstall of B = %v, %v", changed, err)
+	}
+	if !bytes.Equal(mustRead(t, cacerts), before) {
+		t.Errorf("after installs of A, B and uninstalls of A, B, %s differs from before", cacerts)
+	}
+	for _, r := range []Root{a, b} {
+		if _, err := os.Stat(j.backupPath(cacerts, r.Cert)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a copy is left once both roots are out: %v", err)
+		}
 	}
 }
 

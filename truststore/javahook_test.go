@@ -315,3 +315,58 @@ func TestJavaPutBackNeedsKeytoolForPKCS12(t *testing.T) {
 		t.Errorf("ran %q", rec.argvs())
 	}
 }
+
+// TestJavaHookTwoRootsInInstallOrder: roots A then B trusted through the
+// hook (vouch rotate, or a friend's root after your own), then taken out
+// in the same order. Taking out A leaves B, so no copy matches and the
+// hook's file stays; A's copy, from before either, is kept, and once B is
+// out it gives the keystore back byte for byte.
+func TestJavaHookTwoRootsInInstallOrder(t *testing.T) {
+	a, b := javaRoot(t, "vouch root old"), javaRoot(t, "vouch root new")
+	deb := javaRoot(t, "debian root")
+	base := []jksEntry{{"debian:deb.pem", deb.Cert}}
+	hooked := func(r Root) jksEntry { return jksEntry{"debian:" + JavaAlias(r.Cert) + ".pem", r.Cert} }
+	day := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	orig := jksBytesAt(t, day, base...)
+	ctx := context.Background()
+	h := newHookedJava(t, orig)
+
+	if _, err := h.j.Prepare(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	h.hook(t, jksBytesAt(t, day.Add(1*time.Hour), append(slices.Clone(base), hooked(a))...))
+	if _, err := h.j.Prepare(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	h.hook(t, jksBytesAt(t, day.Add(2*time.Hour), append(slices.Clone(base), hooked(a), hooked(b))...))
+
+	// A out: the hook's rebuild still holds B.
+	withB := jksBytesAt(t, day.Add(3*time.Hour), append(slices.Clone(base), hooked(b))...)
+	h.hook(t, withB)
+	if changed, err := h.j.Uninstall(ctx, a, false); changed || err != nil {
+		t.Errorf("Uninstall of A = %v, %v; want the hook's file left alone (it holds B)", changed, err)
+	}
+	if !bytes.Equal(mustRead(t, h.cacerts), withB) {
+		t.Errorf("Uninstall of A changed the keystore")
+	}
+	if _, err := os.Stat(h.j.backupPath(h.cacerts, a.Cert)); err != nil {
+		t.Errorf("Uninstall of A dropped A's copy, the only one from before both roots: %v", err)
+	}
+
+	// B out: A's copy is the keystore's entries, and goes back.
+	h.hook(t, jksBytesAt(t, day.Add(4*time.Hour), base...))
+	if changed, err := h.j.Uninstall(ctx, b, false); !changed || err != nil {
+		t.Errorf("Uninstall of B = %v, %v; want the bytes from before A put back", changed, err)
+	}
+	if !bytes.Equal(mustRead(t, h.cacerts), orig) {
+		t.Errorf("after both uninstalls, %s differs from before both installs", h.cacerts)
+	}
+	for _, r := range []Root{a, b} {
+		if _, err := os.Stat(h.j.backupPath(h.cacerts, r.Cert)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a copy is left once no vouch root is in the keystore: %v", err)
+		}
+	}
+	if len(h.rec.cmds) != 0 {
+		t.Errorf("ran %q; a JKS keystore needs no keytool for this", h.rec.argvs())
+	}
+}

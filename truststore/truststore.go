@@ -82,13 +82,13 @@ type Store interface {
 // PutBack is for an uninstall that leaves the store out (--stores system)
 // while the other store's change reaches it anyway: wherever the store no
 // longer holds the root, it gives back what Prepare kept, and what still
-// holds the root is left for the store's own Uninstall. With all
-// (--all-vouch-roots), what was kept for other vouch roots serves too. It
+// holds the root is left for the store's own Uninstall. What was kept for
+// another vouch root serves too, when its entries are the store's. It
 // reports whether it changed anything.
 type Preparer interface {
 	Store
 	Prepare(ctx context.Context, r Root) (lacking bool, err error)
-	PutBack(ctx context.Context, r Root, all bool) (bool, error)
+	PutBack(ctx context.Context, r Root) (bool, error)
 }
 
 // Names lists every store name vouch knows, supported here or not.
