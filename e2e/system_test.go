@@ -650,6 +650,71 @@ func TestSystemStaleAnchor(t *testing.T) {
 	})
 }
 
+// TestSystemRotateLifecycle: install, vouch rotate (the new root trusted
+// where the old one is, the old one kept), then the uninstalls in the
+// order rotate's hints give them, the retired CA's first. The trust
+// stores end byte-identical to before, Java's cacerts included: the
+// hook rebuilds it at each uninstall, and the copy from before the first
+// install is kept until it matches.
+func TestSystemRotateLifecycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs update-ca-certificates; skipped with -short")
+	}
+	t.Parallel()
+	requireDebianStore(t)
+	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
+		h := &sysHost{home: env.Home}
+		before := snapshotStores(t, env)
+		javaBefore := debJavaEntries(t, h)
+		dir := filepath.Join(env.Home, "ca")
+
+		if res := h.vouch(t, "install", "--caroot", dir); res.exitCode != 0 {
+			t.Fatalf("install = exit %d, want 0", res.exitCode)
+		}
+		oldRoot := readOneCert(t, filepath.Join(dir, "rootCA.pem"))
+		res := h.vouch(t, "rotate", "--caroot", dir)
+		if res.exitCode != 0 {
+			t.Fatalf("rotate = exit %d, want 0", res.exitCode)
+		}
+		for _, want := range []string{"vouch: trusting the new root where the old one is trusted: system, java\n", "vouch: system: trusted now"} {
+			if !strings.Contains(res.stderr, want) {
+				t.Errorf("rotate: stderr lacks %q", want)
+			}
+		}
+		newRoot := readOneCert(t, filepath.Join(dir, "rootCA.pem"))
+		if newRoot.Equal(oldRoot) {
+			t.Fatal("rotate kept the same root")
+		}
+		checkInstalled(t, h, oldRoot)
+		checkInstalled(t, h, newRoot)
+		retired, err := filepath.Glob(filepath.Join(dir, "retired", "*"))
+		if err != nil || len(retired) != 1 {
+			t.Fatalf("retired CAs = %q, %v; want one", retired, err)
+		}
+
+		res = h.vouch(t, "uninstall", "--caroot", retired[0], "--purge")
+		if res.exitCode != 0 || !strings.Contains(res.stderr, "system: removed") || !strings.Contains(res.stderr, "java: removed, by the system store's refresh") {
+			t.Fatalf("uninstall of the retired CA = exit %d, stderr %q; want 0, system and java removed", res.exitCode, res.stderr)
+		}
+		checkRemoved(t, h, oldRoot)
+		checkInstalled(t, h, newRoot)
+
+		res = h.vouch(t, "uninstall", "--caroot", dir, "--purge")
+		if res.exitCode != 0 || !strings.Contains(res.stderr, "system: removed") || !strings.Contains(res.stderr, "vouch: java: removed\n") {
+			t.Fatalf("uninstall = exit %d, stderr %q; want 0, system removed, java put back", res.exitCode, res.stderr)
+		}
+		checkRemoved(t, h, newRoot)
+		if d := nstest.Diff(before, snapshotStores(t, env)); d != "" {
+			t.Errorf("after install, rotate and both uninstalls, the trust stores differ from before:\n%s", d)
+		} else {
+			t.Logf("after install, rotate and both uninstalls, the trust stores are byte-identical to before, %s included", debJavaCacerts)
+		}
+		if d := diffEntries(javaBefore, debJavaEntries(t, h)); d != "" {
+			t.Errorf("%s after the uninstalls holds other entries than before:\n%s", debJavaCacerts, d)
+		}
+	})
+}
+
 // sysHost runs vouch and tools inside a body's namespace, with its HOME.
 type sysHost struct {
 	home  string
