@@ -433,7 +433,7 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book,
 		res.Summary = "TRUSTED BY THIS MACHINE: the chain reaches the system's roots (a public CA, or a root installed there), not a root you trusted for someone with vouch trust"
 		if prev := previousRoot(last, book); prev != nil {
 			res.PreviousRoot = prev
-			res.Details = append(res.Details, fmt.Sprintf("last time (%s) this server chained to %s; it has moved to a public CA", day(last.SeenAt), rootName(prev)))
+			res.Details = append(res.Details, fmt.Sprintf("last time (%s) this server chained to %s; it has moved to one of the system's roots", day(last.SeenAt), rootName(prev)))
 		}
 		res.Details = append(res.Details, "vouch keeps no record of public sites")
 		return res

@@ -408,6 +408,19 @@ func TestCheckPublic(t *testing.T) {
 	}
 	srv.serve(issue(t, public, false, "wiki.test"))
 	wantCheck(t, f, f.check(target), exitBadName, `^NAME MISMATCH: this certificate is for wiki\.test, not 127\.0\.0\.1`)
+
+	// A server vouch saw under a root trusted for a friend, now under one
+	// of the system's roots: which of them vouch can't tell (public, or
+	// installed there), so the move is said as no more than that.
+	alice := newTestCA(t, time.Now())
+	f.trust(alice, "alice", time.Now(), "")
+	srv.serve(issue(t, alice, false, "127.0.0.1"))
+	wantCheck(t, f, f.check(target), exitOK, `^TRUSTED: chains to the root "alice"`)
+	srv.serve(issue(t, public, false, "127.0.0.1"))
+	wantCheck(t, f, f.check(target), exitOK, `^TRUSTED BY THIS MACHINE: `)
+	if want := `this server chained to the root "alice" (` + certs.FingerprintOf(alice.Root).Voice() + `); it has moved to one of the system's roots`; !strings.Contains(f.stdout.String(), want) {
+		t.Errorf("check after the move: stdout %q lacks %q", f.stdout, want)
+	}
 }
 
 // ownCA makes the CA vouch cert would issue from, in the app's
