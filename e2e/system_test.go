@@ -653,8 +653,9 @@ func TestSystemStaleAnchor(t *testing.T) {
 // TestSystemRotateLifecycle: install, vouch rotate (the new root trusted
 // where the old one is, the old one kept), then the uninstalls in the
 // order rotate's hints give them, the retired CA's first. The trust
-// stores end byte-identical to before, Java's cacerts included: the
-// hook rebuilds it at each uninstall, and the copy from before the first
+// stores end byte-identical to before, Java's cacerts and Chromium's NSS
+// database included: the hook rebuilds cacerts at each uninstall, and
+// certutil -D rewrites the database, so the copy from before the first
 // install is kept until it matches.
 func TestSystemRotateLifecycle(t *testing.T) {
 	if testing.Short() {
@@ -664,6 +665,17 @@ func TestSystemRotateLifecycle(t *testing.T) {
 	requireDebianStore(t)
 	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
 		h := &sysHost{home: env.Home}
+		// Chromium's NSS database too: certutil can't take an entry out
+		// and leave the files as they were, so vouch puts back its copy.
+		nssdb := filepath.Join(env.Home, ".pki", "nssdb")
+		if err := os.MkdirAll(nssdb, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		mustRun(t, h.env(), "certutil", "-N", "-d", "sql:"+nssdb, "--empty-password")
+		nssBefore, err := nstest.Snapshot(nssdb)
+		if err != nil {
+			t.Fatal(err)
+		}
 		before := snapshotStores(t, env)
 		javaBefore := debJavaEntries(t, h)
 		dir := filepath.Join(env.Home, "ca")
@@ -676,7 +688,7 @@ func TestSystemRotateLifecycle(t *testing.T) {
 		if res.exitCode != 0 {
 			t.Fatalf("rotate = exit %d, want 0", res.exitCode)
 		}
-		for _, want := range []string{"vouch: trusting the new root where the old one is trusted: system, java\n", "vouch: system: trusted now"} {
+		for _, want := range []string{"vouch: trusting the new root where the old one is trusted: system, nss, java\n", "vouch: system: trusted now", "vouch: nss: trusted now"} {
 			if !strings.Contains(res.stderr, want) {
 				t.Errorf("rotate: stderr lacks %q", want)
 			}
@@ -693,15 +705,22 @@ func TestSystemRotateLifecycle(t *testing.T) {
 		}
 
 		res = h.vouch(t, "uninstall", "--caroot", retired[0], "--purge")
-		if res.exitCode != 0 || !strings.Contains(res.stderr, "system: removed") || !strings.Contains(res.stderr, "java: removed, by the system store's refresh") {
-			t.Fatalf("uninstall of the retired CA = exit %d, stderr %q; want 0, system and java removed", res.exitCode, res.stderr)
+		if res.exitCode != 0 || !strings.Contains(res.stderr, "system: removed") || !strings.Contains(res.stderr, "nss: removed") || !strings.Contains(res.stderr, "java: removed, by the system store's refresh") {
+			t.Fatalf("uninstall of the retired CA = exit %d, stderr %q; want 0, system, nss and java removed", res.exitCode, res.stderr)
 		}
 		checkRemoved(t, h, oldRoot)
 		checkInstalled(t, h, newRoot)
 
 		res = h.vouch(t, "uninstall", "--caroot", dir, "--purge")
-		if res.exitCode != 0 || !strings.Contains(res.stderr, "system: removed") || !strings.Contains(res.stderr, "vouch: java: removed\n") {
-			t.Fatalf("uninstall = exit %d, stderr %q; want 0, system removed, java put back", res.exitCode, res.stderr)
+		if res.exitCode != 0 || !strings.Contains(res.stderr, "system: removed") || !strings.Contains(res.stderr, "vouch: nss: removed\n") || !strings.Contains(res.stderr, "vouch: java: removed\n") {
+			t.Fatalf("uninstall = exit %d, stderr %q; want 0, system and nss removed, java put back", res.exitCode, res.stderr)
+		}
+		nssAfter, err := nstest.Snapshot(nssdb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := nstest.Diff(nssBefore, nssAfter); d != "" {
+			t.Errorf("after install, rotate and both uninstalls, %s differs from before:\n%s", nssdb, d)
 		}
 		checkRemoved(t, h, newRoot)
 		if d := nstest.Diff(before, snapshotStores(t, env)); d != "" {

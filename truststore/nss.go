@@ -548,7 +548,12 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 				}
 			}
 		}
-		// Put back or not, the copy is of no more use: the entry goes now.
+		// Put back or not, the copy is of no more use here: the entry goes
+		// now. A root installed right after this one may take it over.
+		var hand *nssHandOver
+		if _, has := l[ours]; has && !all && backup != "" {
+			hand = n.handOver(backup, db)
+		}
 		dropBackup(backup)
 		for _, nick := range sortedKeys(l) {
 			if nick != ours && !(all && staleNickname().MatchString(nick) && !keptNickname(r, nick)) {
@@ -559,6 +564,9 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 				continue
 			}
 			changed = true
+			if nick == ours && hand != nil {
+				hand.finish(db)
+			}
 			// Another root's copy is of no more use once its entry is gone.
 			dropBackup(n.backupOf(db, nick))
 		}

@@ -338,3 +338,97 @@ func (n *NSS) restoreDB(folder string, db platform.NSSDB) (bool, error) {
 	}
 	return true, nil
 }
+
+// nssHandOver passes the copy of a database kept before root A's install
+// on to the copy kept before root B's, when B was installed right after A
+// and A's entry now goes with certutil -D (roots taken out in the order
+// they came: vouch rotate, then the retired CA's uninstall). A's copy
+// would no longer match anything, and B's holds A; but the database
+// after A's delete is exactly "before A, plus B", so A's copy is what B's
+// uninstall must come back to, from the files as A's delete leaves them.
+type nssHandOver struct {
+	to      string            // B's backup folder
+	before  map[string]string // A's manifest's Before
+	sources map[string][]byte // file bytes by SHA-256: A's copy, B's copy, the files now
+}
+
+// handOver looks, before root A's entry goes from db with certutil, for
+// the backup (in folder, A's) of the root installed right after A: its
+// Before is A's After, and its After the files as they are now (nothing
+// else changed the database since). It returns nil when there is none.
+func (n *NSS) handOver(folder string, db platform.NSSDB) *nssHandOver {
+	a, err := readManifest(folder)
+	if err != nil || a.Spec != db.Spec() || a.After == nil {
+		return nil
+	}
+	now, err := readTracked(db)
+	if err != nil {
+		return nil
+	}
+	nowSums := trackedSums(db, now)
+	others, _ := filepath.Glob(filepath.Join(filepath.Dir(folder), strings.SplitN(filepath.Base(folder), "-", 2)[0]+"-*"))
+	for _, o := range others {
+		b, err := readManifest(o)
+		if o == folder || err != nil || b.Spec != db.Spec() || !maps.Equal(b.Before, a.After) || !maps.Equal(b.After, nowSums) {
+			continue
+		}
+		h := &nssHandOver{to: o, before: a.Before, sources: map[string][]byte{}}
+		for _, dir := range []string{folder, o} {
+			for _, name := range nssTracked(db) {
+				if data, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+					h.sources[sha256Hex(data)] = data
+				}
+			}
+		}
+		for _, data := range now {
+			h.sources[sha256Hex(data)] = data
+		}
+		return h
+	}
+	return nil
+}
+
+// finish runs once A's entry is gone: B's backup becomes A's copy, with
+// the files as they are now as its After. When a file's bytes from before
+// A can't be found, or the new backup can't be written, B's backup goes
+// (it could never match again), and B's uninstall deletes with certutil.
+func (h *nssHandOver) finish(db platform.NSSDB) {
+	files, err := readTracked(db)
+	if err != nil {
+		dropBackup(h.to)
+		return
+	}
+	m := nssManifest{Spec: db.Spec(), Before: h.before, After: trackedSums(db, files)}
+	tmp, err := os.MkdirTemp(filepath.Dir(h.to), ".tmp-*")
+	if err != nil {
+		dropBackup(h.to)
+		return
+	}
+	for _, name := range nssTracked(db) {
+		sum := m.Before[name]
+		if sum == m.After[name] || sum == nssAbsent {
+			continue
+		}
+		data, ok := h.sources[sum]
+		if !ok {
+			err = fmt.Errorf("no copy of %s from before", name)
+			break
+		}
+		if err = platform.WriteFile(filepath.Join(tmp, name), data, 0o600); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = writeManifest(tmp, m)
+	}
+	if err == nil {
+		err = os.RemoveAll(h.to)
+	}
+	if err == nil {
+		err = os.Rename(tmp, h.to)
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+		dropBackup(h.to)
+	}
+}

@@ -353,3 +353,70 @@ func TestNSSRestoreAll(t *testing.T) {
 		t.Errorf("after Uninstall with all, %s still holds %q", n.BackupDir, kept)
 	}
 }
+
+// Roots A then B installed, then taken out in the same order (vouch
+// rotate, then the retired CA's uninstall first): A's entry goes with
+// certutil -D, as B's is in the files, and A's copy passes to B's backup,
+// so B's uninstall puts back the files from before both, byte for byte.
+// A database changed in between (an entry added after B's install) hands
+// nothing over and keeps that change.
+func TestNSSRestoreTwoRootsInInstallOrder(t *testing.T) {
+	t.Parallel()
+	n, rec, specs := backupNSS(t)
+	a, b := withFile(t, namedRoot(t, "vouch root old")), withFile(t, namedRoot(t, "vouch root new"))
+	ctx := context.Background()
+	before := dbBytes(t, specs)
+	if _, err := n.Install(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	// The legacy database takes one vouch root only: it keeps just A, and
+	// A's uninstall puts its files back as usual.
+	if _, err := n.Install(ctx, b); err == nil || !strings.Contains(err.Error(), "cert8.db") {
+		t.Fatalf("Install of B = %v, want the legacy database's refusal", err)
+	}
+	changedSpec := specs[1]
+	other := withFile(t, namedRoot(t, "added after both installs"))
+	certutil(t, "-A", "-d", changedSpec, "-n", "added after both installs", "-t", "C,,", "-i", other.File)
+
+	rec.take()
+	if changed, err := n.Uninstall(ctx, a, false); err != nil || !changed {
+		t.Fatalf("Uninstall of A = %v, %v", changed, err)
+	}
+	if d := deletes(rec.take()); !slices.Equal(slices.Sorted(slices.Values(d)), slices.Sorted(slices.Values(specs[:2]))) {
+		t.Errorf("Uninstall of A ran certutil -D on %q, want on %q, where B's entry is too", d, specs[:2])
+	}
+	if st := n.Status(b); !strings.HasPrefix(st.Reason, "2 of 3 NSS databases trust it") {
+		t.Errorf("B after A's uninstall: %+v, want trusted where it was installed", st)
+	}
+	if changed, err := n.Uninstall(ctx, b, false); err != nil || !changed {
+		t.Fatalf("Uninstall of B = %v, %v", changed, err)
+	}
+	if d := deletes(rec.take()); !slices.Equal(d, []string{changedSpec}) {
+		t.Errorf("Uninstall of B ran certutil -D on %q, want only on %s (changed since); the others get their files back", d, changedSpec)
+	}
+	var want []string
+	for p := range before {
+		if strings.HasPrefix(p, strings.TrimPrefix(changedSpec, "sql:")) {
+			want = append(want, p)
+		}
+	}
+	d := differing(t, specs, before)
+	if slices.ContainsFunc(d, func(p string) bool { return !strings.HasPrefix(p, strings.TrimPrefix(changedSpec, "sql:")) }) {
+		t.Errorf("after installs of A, B and uninstalls of A, B these files differ from before: %q; want only (some of) %s's, changed in between", d, changedSpec)
+	}
+	if len(d) == 0 {
+		t.Errorf("%s, changed in between, is byte for byte as before; the test shows nothing", changedSpec)
+	}
+	for _, s := range specs {
+		l := parseListing([]byte(certutil(t, "-L", "-d", s)))
+		if _, has := l[NSSNickname(a.Cert)]; has {
+			t.Errorf("%s still holds A", s)
+		}
+		if _, has := l[NSSNickname(b.Cert)]; has {
+			t.Errorf("%s still holds B", s)
+		}
+	}
+	if kept := backups(t, n.BackupDir); len(kept) != 0 {
+		t.Errorf("after both uninstalls, %s still holds %q", n.BackupDir, kept)
+	}
+}
