@@ -86,8 +86,20 @@ func TestRotate(t *testing.T) {
 			t.Errorf("root %s is not anchored after the rotations: %v", fp[:16], err)
 		}
 	}
+	stdout.Reset()
 	if code := a.run([]string{"status"}); code != exitOK {
 		t.Errorf("status after rotate = %d: %s", code, stderr)
+	}
+	// The retired roots are named as such, with the command that takes
+	// each out, not as stale anchors.
+	for i, r := range retired {
+		want := filepath.Join("/usr/local/share/ca-certificates", "vouch-"+fps[i][:16]+".crt") + " holds the root of the CA vouch rotate retired to " + r + ", trusted until vouch uninstall --caroot " + r + " --purge"
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("status after the rotations does not say %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout.String(), "stale") {
+		t.Errorf("status after the rotations calls a retired root stale:\n%s", stdout)
 	}
 
 	// The hint works: uninstalling a retired CA takes out only its root.

@@ -120,7 +120,11 @@ func (a *app) loadCA(flag string) (string, *certs.CA, error) {
 }
 
 func rootOf(ca *certs.CA) truststore.Root {
-	return truststore.Root{Cert: ca.Root, PEM: certs.CertPEM(ca.Root.Raw), File: filepath.Join(ca.Dir, certs.RootCertFile), Probe: probeLeaf(ca)}
+	r := truststore.Root{Cert: ca.Root, PEM: certs.CertPEM(ca.Root.Raw), File: filepath.Join(ca.Dir, certs.RootCertFile), Probe: probeLeaf(ca)}
+	for _, old := range certs.Retired(ca.Dir) {
+		r.Retired = append(r.Retired, truststore.RetiredRoot{Cert: old.Root, Dir: old.Dir})
+	}
+	return r
 }
 
 // probeLeaf issues, in memory only, an hour-long localhost leaf (every

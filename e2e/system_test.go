@@ -703,6 +703,10 @@ func TestSystemRotateLifecycle(t *testing.T) {
 		if err != nil || len(retired) != 1 {
 			t.Fatalf("retired CAs = %q, %v; want one", retired, err)
 		}
+		res = h.vouch(t, "status", "--caroot", dir)
+		if want := filepath.Join(debAnchorDir, anchorName(oldRoot)) + " holds the root of the CA vouch rotate retired to " + retired[0]; res.exitCode != 0 || !strings.Contains(res.stdout, want) {
+			t.Errorf("status after rotate = exit %d, stdout lacks %q", res.exitCode, want)
+		}
 
 		res = h.vouch(t, "uninstall", "--caroot", retired[0], "--purge")
 		if res.exitCode != 0 || !strings.Contains(res.stderr, "system: removed") || !strings.Contains(res.stderr, "nss: removed") || !strings.Contains(res.stderr, "java: removed, by the system store's refresh") {

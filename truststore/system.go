@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/vouchdev/vouch/platform"
@@ -55,8 +57,17 @@ func (s *System) Status(r Root) Status {
 	default:
 		st.State, st.Reason = NotTrusted, fmt.Sprintf("not in %s", ss.Layout.Bundle)
 	}
-	if len(ss.Stale) > 0 {
-		st.Reason += fmt.Sprintf("; %d stale anchor(s) from other vouch roots: %s", len(ss.Stale), strings.Join(ss.Stale, ", "))
+	var stale []string
+	for _, p := range ss.Stale {
+		i := slices.IndexFunc(r.Retired, func(rr RetiredRoot) bool { return filepath.Base(p) == platform.AnchorName(rr.Cert) })
+		if i < 0 {
+			stale = append(stale, p)
+			continue
+		}
+		st.Reason += fmt.Sprintf("; %s holds the root of the CA vouch rotate retired to %s, trusted until %s", p, r.Retired[i].Dir, platform.Cmd{Argv: []string{"vouch", "uninstall", "--caroot", r.Retired[i].Dir, "--purge"}})
+	}
+	if len(stale) > 0 {
+		st.Reason += fmt.Sprintf("; %d stale anchor(s) from other vouch roots: %s", len(stale), strings.Join(stale, ", "))
 	}
 	return st
 }

@@ -30,6 +30,17 @@ type Root struct {
 	// trusted for other people with vouch trust): a store never reports
 	// them as stale, and uninstalling with all leaves them in place.
 	Keep []*x509.Certificate
+	// Retired are the CAs vouch rotate retired from this root's CA folder.
+	// Their roots are other vouch roots all the same (uninstall with all
+	// takes them out), but a store names them as retired, not stale: they
+	// stay trusted on purpose until their own uninstall.
+	Retired []RetiredRoot
+}
+
+// RetiredRoot is the root of a CA that vouch rotate retired to Dir.
+type RetiredRoot struct {
+	Cert *x509.Certificate
+	Dir  string
 }
 
 // keeps reports whether c is one of the roots r keeps.
