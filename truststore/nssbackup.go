@@ -366,10 +366,16 @@ func (n *NSS) handOver(folder string, db platform.NSSDB) *nssHandOver {
 		return nil
 	}
 	nowSums := trackedSums(db, now)
-	others, _ := filepath.Glob(filepath.Join(filepath.Dir(folder), strings.SplitN(filepath.Base(folder), "-", 2)[0]+"-*"))
-	for _, o := range others {
+	// Every backup of db starts with the same hash of its folder.
+	prefix, _, _ := strings.Cut(filepath.Base(folder), "-")
+	entries, _ := os.ReadDir(filepath.Dir(folder))
+	for _, e := range entries {
+		o := filepath.Join(filepath.Dir(folder), e.Name())
+		if o == folder || !strings.HasPrefix(e.Name(), prefix+"-") {
+			continue
+		}
 		b, err := readManifest(o)
-		if o == folder || err != nil || b.Spec != db.Spec() || !maps.Equal(b.Before, a.After) || !maps.Equal(b.After, nowSums) {
+		if err != nil || b.Spec != db.Spec() || !maps.Equal(b.Before, a.After) || !maps.Equal(b.After, nowSums) {
 			continue
 		}
 		h := &nssHandOver{to: o, before: a.Before, sources: map[string][]byte{}}
