@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -223,5 +224,58 @@ func mkcertFolder(t *testing.T, dir string) {
 		certs.File{Path: filepath.Join(dir, certs.RootKeyFile), Data: keyPEM, Mode: 0o400},
 	); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestUninstallPurgeRetired: uninstall --purge deletes the CA folder, and
+// with it the CAs vouch rotate retired into it; their roots, still
+// trusted, go first, so that none is left with no folder to uninstall it
+// from.
+func TestUninstallPurgeRetired(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	if code := a.run([]string{"install"}); code != exitOK {
+		t.Fatalf("install = %d: %s", code, stderr)
+	}
+	for i := 0; i < 2; i++ {
+		if code := a.run([]string{"rotate"}); code != exitOK {
+			t.Fatalf("rotate = %d: %s", code, stderr)
+		}
+	}
+	dir, _, err := a.loadCA("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	retired := certs.Retired(dir)
+	if len(retired) != 2 {
+		t.Fatalf("%d retired CAs, want 2", len(retired))
+	}
+	anchors := filepath.Join(d.root, debianAnchors)
+	if entries, _ := os.ReadDir(anchors); len(entries) != 3 {
+		t.Fatalf("%d anchors before uninstall, want 3", len(entries))
+	}
+
+	stderr.Reset()
+	if code := a.run([]string{"uninstall", "--purge"}); code != exitOK {
+		t.Fatalf("uninstall --purge = %d: %s", code, stderr)
+	}
+	if entries, _ := os.ReadDir(anchors); len(entries) != 0 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("uninstall --purge left anchors %q", names)
+	}
+	// Newest first: the reverse of the installs.
+	var said []string
+	for _, m := range regexp.MustCompile(`the CA vouch rotate retired to (\S+) goes with the folder; taking its root out too\n`).FindAllStringSubmatch(stderr.String(), -1) {
+		said = append(said, m[1])
+	}
+	if want := []string{retired[1].Dir, retired[0].Dir}; !slices.Equal(said, want) {
+		t.Errorf("uninstall --purge named the retired CAs %q, want %q (newest first):\n%s", said, want, stderr)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the CA folder is still there: %v", err)
 	}
 }

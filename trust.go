@@ -127,6 +127,15 @@ func rootOf(ca *certs.CA) truststore.Root {
 	return r
 }
 
+// retiredRoot is the root of a CA vouch rotate retired, as rootOf gives
+// it when the retired folder still loads as a CA, else the root alone.
+func retiredRoot(old certs.RetiredCA) truststore.Root {
+	if ca, err := certs.Load(old.Dir); err == nil {
+		return rootOf(ca)
+	}
+	return truststore.Root{Cert: old.Root, PEM: certs.CertPEM(old.Root.Raw), File: filepath.Join(old.Dir, certs.RootCertFile)}
+}
+
 // probeLeaf issues, in memory only, an hour-long localhost leaf (every
 // constrained CA permits localhost), for stores that ask the OS verifier.
 func probeLeaf(ca *certs.CA) platform.Probe {
@@ -410,12 +419,17 @@ func uninstallCommand() *command {
 		usage:   "[--stores LIST] [--all-vouch-roots] [--purge] [--machine]",
 		summary: "take the CA's trust back out of every store",
 		help: `Removes what vouch install added for this CA's root, and nothing else, from
-every store (or those named by --stores / $TRUST_STORES).`,
+every store (or those named by --stores / $TRUST_STORES).
+
+With --purge, the CA folder is deleted afterwards, and with it the CAs
+vouch rotate retired into it: their roots are taken out of the stores
+first, newest first, so that none is left trusted with no folder to
+uninstall it from.`,
 		flags: func(fs *pflag.FlagSet) runner {
 			caroot := fs.String("caroot", "", "the CA folder")
 			stores := fs.String("stores", "", "comma-separated `LIST` of stores (default: all found)")
 			all := fs.Bool("all-vouch-roots", false, "also remove anchors vouch wrote for other (older) roots")
-			purge := fs.Bool("purge", false, "after uninstalling, delete the CA folder")
+			purge := fs.Bool("purge", false, "after uninstalling, delete the CA folder (retired CAs in it are uninstalled too)")
 			machine := fs.Bool("machine", false, `Windows: take it out of LocalMachine\Root (needs an elevated shell)`)
 			return func(a *app, args []string) int {
 				if len(args) > 0 {
@@ -454,6 +468,18 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge bool) int {
 	}
 	defer unlock()
 	code := a.uninstallFrom(stores, named, root, all)
+	if purge && code == exitOK && !all {
+		// The folder holds the CAs vouch rotate retired, whose roots stay
+		// trusted until their own uninstall: once it is gone, none could
+		// be named with --caroot any more. Newest first, the reverse of
+		// their installs, so each store's copy from before each matches.
+		// (--all-vouch-roots has taken them out with the current root.)
+		retired := certs.Retired(dir)
+		for i := len(retired) - 1; i >= 0 && code == exitOK; i-- {
+			a.infof("the CA vouch rotate retired to %s goes with the folder; taking its root out too", retired[i].Dir)
+			code = a.uninstallFrom(stores, named, a.keeping(retiredRoot(retired[i])), false)
+		}
+	}
 	if purge && code == exitOK {
 		if err := os.RemoveAll(dir); err != nil {
 			a.errorf("can't delete the CA folder: %v", err)
