@@ -652,7 +652,8 @@ func TestSystemStaleAnchor(t *testing.T) {
 
 // TestSystemRotateLifecycle: install, vouch rotate (the new root trusted
 // where the old one is, the old one kept), then the uninstalls in the
-// order rotate's hints give them, the retired CA's first. The trust
+// order rotate's hints give them, the retired CA's first, or one
+// uninstall --purge of the CA folder, which takes out both. The trust
 // stores end byte-identical to before, Java's cacerts and Chromium's NSS
 // database included: the hook rebuilds cacerts at each uninstall, and
 // certutil -D rewrites the database, so the copy from before the first
@@ -663,6 +664,19 @@ func TestSystemRotateLifecycle(t *testing.T) {
 	}
 	t.Parallel()
 	requireDebianStore(t)
+	for _, purgeAll := range []bool{false, true} {
+		name := map[bool]string{false: "retired CA first, as rotate says", true: "uninstall --purge alone"}[purgeAll]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testRotateLifecycle(t, purgeAll)
+		})
+	}
+}
+
+// testRotateLifecycle is one TestSystemRotateLifecycle: with purgeAll,
+// the one uninstall --purge of the CA folder takes out the retired root
+// too (newest first), else the retired CA goes first with its own.
+func testRotateLifecycle(t *testing.T, purgeAll bool) {
 	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
 		h := &sysHost{home: env.Home}
 		// Chromium's NSS database too: certutil can't take an entry out
@@ -708,17 +722,23 @@ func TestSystemRotateLifecycle(t *testing.T) {
 			t.Errorf("status after rotate = exit %d, stdout lacks %q", res.exitCode, want)
 		}
 
-		res = h.vouch(t, "uninstall", "--caroot", retired[0], "--purge")
-		if res.exitCode != 0 || !strings.Contains(res.stderr, "system: removed") || !strings.Contains(res.stderr, "nss: removed") || !strings.Contains(res.stderr, "java: removed, by the system store's refresh") {
-			t.Fatalf("uninstall of the retired CA = exit %d, stderr %q; want 0, system, nss and java removed", res.exitCode, res.stderr)
+		if !purgeAll {
+			res = h.vouch(t, "uninstall", "--caroot", retired[0], "--purge")
+			if res.exitCode != 0 || !strings.Contains(res.stderr, "system: removed") || !strings.Contains(res.stderr, "nss: removed") || !strings.Contains(res.stderr, "java: removed, by the system store's refresh") {
+				t.Fatalf("uninstall of the retired CA = exit %d, stderr %q; want 0, system, nss and java removed", res.exitCode, res.stderr)
+			}
+			checkRemoved(t, h, oldRoot)
+			checkInstalled(t, h, newRoot)
 		}
-		checkRemoved(t, h, oldRoot)
-		checkInstalled(t, h, newRoot)
 
 		res = h.vouch(t, "uninstall", "--caroot", dir, "--purge")
 		if res.exitCode != 0 || !strings.Contains(res.stderr, "system: removed") || !strings.Contains(res.stderr, "vouch: nss: removed\n") || !strings.Contains(res.stderr, "vouch: java: removed\n") {
 			t.Fatalf("uninstall = exit %d, stderr %q; want 0, system and nss removed, java put back", res.exitCode, res.stderr)
 		}
+		if said := strings.Contains(res.stderr, "the CA vouch rotate retired to "+retired[0]+" goes with the folder"); said != purgeAll {
+			t.Errorf("uninstall --purge: saying the retired CA goes too is %v, want %v; stderr %q", said, purgeAll, res.stderr)
+		}
+		checkRemoved(t, h, oldRoot)
 		nssAfter, err := nstest.Snapshot(nssdb)
 		if err != nil {
 			t.Fatal(err)
