@@ -285,11 +285,11 @@ func TestInstallUninstallDebianJavaHook(t *testing.T) {
 	}
 }
 
-// TestDebianJavaHookAllVouchRoots: two CAs installed one after the other,
-// then --all-vouch-roots from the second. The hook's rebuild takes both
-// roots out; the copy kept for the second holds the first, so only the
-// first's copy, from before either, matches, and cacerts ends
-// byte-identical to before both installs, with no copy left behind.
+// TestDebianJavaHookAllVouchRoots: three CAs installed one after the
+// other, then --all-vouch-roots from the last. The hook's rebuild takes
+// every root out; the copies kept for the later ones hold the earlier, so
+// only the first's copy, from before any, matches, and cacerts ends
+// byte-identical to before the installs, with no copy left behind.
 func TestDebianJavaHookAllVouchRoots(t *testing.T) {
 	for _, stores := range [][]string{nil, {"--stores", "system"}} {
 		t.Run(fmt.Sprintf("stores %q", stores), func(t *testing.T) {
@@ -297,17 +297,19 @@ func TestDebianJavaHookAllVouchRoots(t *testing.T) {
 			cacerts := filepath.Join(d.root, debianCacerts)
 			before := mustReadFile(t, cacerts)
 			backups := filepath.Join(a.home, ".local", "state", "vouch", "java")
-			caA, caB := filepath.Join(a.home, "ca-a"), filepath.Join(a.home, "ca-b")
-			for _, dir := range []string{caA, caB} {
+			// Three roots: the copies kept for the two older ones serve
+			// or go, and none is left behind.
+			caA, caB, caC := filepath.Join(a.home, "ca-a"), filepath.Join(a.home, "ca-b"), filepath.Join(a.home, "ca-c")
+			for _, dir := range []string{caA, caB, caC} {
 				if code := a.run(append([]string{"install", "--caroot", dir}, stores...)); code != exitOK {
 					t.Fatalf("install --caroot %s = %d\n%s", dir, code, stderr)
 				}
 			}
-			if kept, _ := os.ReadDir(backups); len(kept) != 2 {
-				t.Fatalf("after two installs, %s holds %d copies, want 2 (one per root)", backups, len(kept))
+			if kept, _ := os.ReadDir(backups); len(kept) != 3 {
+				t.Fatalf("after three installs, %s holds %d copies, want 3 (one per root)", backups, len(kept))
 			}
 			stderr.Reset()
-			args := append([]string{"uninstall", "--caroot", caB, "--all-vouch-roots"}, stores...)
+			args := append([]string{"uninstall", "--caroot", caC, "--all-vouch-roots"}, stores...)
 			if code := a.run(args); code != exitOK {
 				t.Fatalf("uninstall %q = %d\n%s", args, code, stderr)
 			}

@@ -569,7 +569,7 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 	if err := j.runAll(ctx, deletes); err != nil {
 		return true, fmt.Errorf("failed to remove the root's aliases from %s: %w", k.Path, err)
 	}
-	j.dropOwnCopy(k.Path, r.Cert)
+	j.tidyCopies(k.Path, r.Cert)
 
 	_, after, err := readKeystore(k.Path)
 	if err != nil {
@@ -633,7 +633,7 @@ func (j *Java) putBackKept(ctx context.Context, k platform.JavaKeystore, ks *key
 	if j.backupPath(k.Path, root) == "" {
 		return false, nil
 	}
-	defer j.dropOwnCopy(k.Path, root)
+	defer j.tidyCopies(k.Path, root)
 	// A PKCS#12 keystore's aliases come from keytool; without one they
 	// can't be compared, and the keystore stays as it is.
 	kt, _ := k.Keytool()
@@ -681,13 +681,36 @@ func (j *Java) copies(path string, root *x509.Certificate) []string {
 	return append([]string{own}, slices.DeleteFunc(found, func(f string) bool { return f == own })...)
 }
 
-// dropOwnCopy forgets the copy kept for root once root is out of the
-// keystore at path, unless copies kept for other vouch roots remain: then
-// those roots are still in it, and once they go too, root's copy, from
-// before them, may be the one that gives the keystore back as it was.
-func (j *Java) dropOwnCopy(path string, root *x509.Certificate) {
-	if len(j.copies(path, root)) <= 1 {
-		dropKeystoreBackup(j.backupPath(path, root))
+// tidyCopies runs once root is out of the keystore at path. While the
+// keystore still holds a root that a copy was kept for, every copy stays,
+// root's among them: once those roots go too, root's copy, from before
+// them, may be the one that gives the keystore back as it was. When it
+// holds none (the last vouch root went, or --all-vouch-roots took them
+// all), no copy can serve any more, and all go.
+func (j *Java) tidyCopies(path string, root *x509.Certificate) {
+	copies := j.copies(path, root)
+	_, ks, err := readKeystore(path)
+	if err != nil {
+		if len(copies) <= 1 {
+			dropKeystoreBackup(j.backupPath(path, root))
+		}
+		return
+	}
+	held := map[string]bool{}
+	for _, e := range ks.Entries {
+		if e.Trusted && len(e.Certs) == 1 {
+			sum := sha256.Sum256(e.Certs[0])
+			held[fmt.Sprintf("vouch-%x", sum[:8])] = true
+		}
+	}
+	prefix := j.backupPrefix(path)
+	for _, c := range copies {
+		if held[strings.TrimSuffix(strings.TrimPrefix(c, prefix), ".cacerts")] {
+			return
+		}
+	}
+	for _, c := range copies {
+		dropKeystoreBackup(c)
 	}
 }
 

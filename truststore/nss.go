@@ -523,30 +523,54 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 			continue
 		}
 		backup := n.backupPath(db, r.Cert)
-		if _, has := l[ours]; has && backup != "" {
-			restored, err := n.restoreDB(backup, db)
-			if err != nil {
-				// The copies stay: the error names them.
-				errs = append(errs, fmt.Errorf("%s (%s): %w", db.Spec(), db.Label(), err))
-				changed = changed || restored
-				continue
-			}
-			if restored {
+		goes := func(nick string) bool {
+			return nick == ours || (all && staleNickname().MatchString(nick) && !keptNickname(r, nick))
+		}
+		// An entry to take out whose install left the files exactly as
+		// they are now gets them back from before that install, which
+		// takes out that entry and nothing else. With all, that may go
+		// on: the roots vouch rotate left behind go newest first, each
+		// install's files matching once the next one's are put back.
+		done, failed := false, false
+	restoring:
+		for !done {
+			for _, nick := range sortedKeys(l) {
+				folder := n.backupOf(db, nick)
+				if !goes(nick) || folder == "" {
+					continue
+				}
+				restored, err := n.restoreDB(folder, db)
+				if err != nil {
+					// The copies stay: the error names them.
+					errs = append(errs, fmt.Errorf("%s (%s): %w", db.Spec(), db.Label(), err))
+					changed = changed || restored
+					failed = true
+					break restoring
+				}
+				if !restored {
+					continue
+				}
 				changed = true
+				dropBackup(folder)
 				if !all {
 					// The files are as before the install, which added
 					// only this root's entry: nothing is left to take out.
-					dropBackup(backup)
-					continue
+					done = true
+					break restoring
 				}
 				// Read anew, not from the cache: what is there now decides
-				// what certutil must still delete (other roots' entries).
+				// what is still to take out.
 				if l, err = n.listing(ctx, certutil, db, false); err != nil {
-					dropBackup(backup)
 					errs = append(errs, fmt.Errorf("%s (%s): %w", db.Spec(), db.Label(), err))
-					continue
+					failed = true
+					break restoring
 				}
+				continue restoring
 			}
+			break
+		}
+		if done || failed {
+			continue
 		}
 		// Put back or not, the copy is of no more use here: the entry goes
 		// now. A root installed right after this one may take it over.
@@ -556,7 +580,7 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 		}
 		dropBackup(backup)
 		for _, nick := range sortedKeys(l) {
-			if nick != ours && !(all && staleNickname().MatchString(nick) && !keptNickname(r, nick)) {
+			if !goes(nick) {
 				continue
 			}
 			if _, err := n.run(ctx, []string{certutil, "-D", "-d", db.Spec(), "-n", nick, "-f", os.DevNull}, nil); err != nil {

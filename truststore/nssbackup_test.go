@@ -319,12 +319,16 @@ func TestNSSBackupReplaced(t *testing.T) {
 }
 
 // With all, the files are put back and entries of other vouch roots in
-// them still go, with their backups.
+// them still go, with their backups: each older root's install left the
+// files as the next one's copy holds them, so its copy goes back in turn,
+// and every database ends byte for byte as before both installs, with no
+// certutil -D at all.
 func TestNSSRestoreAll(t *testing.T) {
 	t.Parallel()
 	n, rec, specs := backupNSS(t)
 	old, r := fileRoot(t), fileRoot(t)
 	ctx := context.Background()
+	before := dbBytes(t, specs)
 	if _, err := n.Install(ctx, old); err != nil {
 		t.Fatal(err)
 	}
@@ -337,16 +341,45 @@ func TestNSSRestoreAll(t *testing.T) {
 	if _, err := n.Uninstall(ctx, r, true); err != nil {
 		t.Fatal(err)
 	}
-	ran := rec.take()
-	if d := deletes(ran); !slices.Equal(slices.Sorted(slices.Values(d)), slices.Sorted(slices.Values(specs))) {
-		t.Errorf("Uninstall with all ran certutil -D on %q, want once per database (the old root's entry) %q", d, specs)
-	}
-	if slices.ContainsFunc(ran, func(c string) bool { return strings.Contains(c, " -D ") && strings.Contains(c, NSSNickname(r.Cert)) }) {
-		t.Errorf("Uninstall with all ran %q: certutil -D of the root whose files were put back", ran)
+	if d := deletes(rec.take()); len(d) != 0 {
+		t.Errorf("Uninstall with all ran certutil -D on %q, want the files put back instead", d)
 	}
 	for _, s := range specs {
 		if l := parseListing([]byte(certutil(t, "-L", "-d", s))); l[NSSNickname(r.Cert)] != "" || l[NSSNickname(old.Cert)] != "" {
 			t.Errorf("%s after uninstall with all = %q, want no vouch entry", s, l)
+		}
+	}
+	if d := differing(t, specs, before); len(d) != 0 {
+		t.Errorf("after two installs and uninstall with all, these files differ from before: %q", d)
+	}
+	if kept := backups(t, n.BackupDir); len(kept) != 0 {
+		t.Errorf("after Uninstall with all, %s still holds %q", n.BackupDir, kept)
+	}
+
+	// An older root whose database changed since its install still goes,
+	// with certutil -D.
+	n, rec, specs = backupNSS(t)
+	old, r = fileRoot(t), fileRoot(t)
+	if _, err := n.Install(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	other := withFile(t, namedRoot(t, "added between the installs"))
+	certutil(t, "-A", "-d", specs[0], "-n", "added between the installs", "-t", "C,,", "-i", other.File)
+	n.Install(ctx, r)
+	rec.take()
+	if _, err := n.Uninstall(ctx, r, true); err != nil {
+		t.Fatal(err)
+	}
+	if d := deletes(rec.take()); !slices.Equal(d, []string{specs[0]}) {
+		t.Errorf("Uninstall with all ran certutil -D on %q, want only on %s, changed between the installs", d, specs[0])
+	}
+	for _, s := range specs {
+		l := parseListing([]byte(certutil(t, "-L", "-d", s)))
+		if l[NSSNickname(r.Cert)] != "" || l[NSSNickname(old.Cert)] != "" {
+			t.Errorf("%s after uninstall with all = %q, want no vouch entry", s, l)
+		}
+		if s == specs[0] && l["added between the installs"] != "C,," {
+			t.Errorf("%s after uninstall with all = %q, want the entry added between the installs kept", s, l)
 		}
 	}
 	if kept := backups(t, n.BackupDir); len(kept) != 0 {
