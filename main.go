@@ -127,7 +127,8 @@ func translateMkcert(args []string) []string {
 			cmd = "install"
 			continue
 		case "-uninstall":
-			cmd = "uninstall"
+			// mkcert -uninstall takes out what mkcert -install put in.
+			cmd = "uninstall --mkcert"
 			continue
 		case "-CAROOT":
 			cmd = "caroot"
@@ -141,7 +142,7 @@ func translateMkcert(args []string) []string {
 		out = append(out, arg)
 	}
 	if cmd != "" {
-		out = append([]string{cmd}, out...)
+		out = append(strings.Fields(cmd), out...)
 	}
 	return out
 }

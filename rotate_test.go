@@ -206,8 +206,12 @@ func mkcertFolder(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mkcert tester"},
+		SerialNumber: serial, Subject: pkix.Name{CommonName: "mkcert tester", Organization: []string{"mkcert development CA"}},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(10, 0, 0),
 		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
 	}
@@ -277,5 +281,80 @@ func TestUninstallPurgeRetired(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("the CA folder is still there: %v", err)
+	}
+}
+
+// TestUninstallMkcertEntries: an mkcert CA that mkcert -install trusted.
+// Its anchor is mkcert's, not vouch's: vouch uninstall leaves it, says so
+// and hints --mkcert; mkcert's -uninstall (vouch uninstall --mkcert) takes
+// it out, as mkcert -uninstall does. An anchor by that name for another
+// root stays.
+func TestUninstallMkcertEntries(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	dir := filepath.Join(t.TempDir(), "mkcert")
+	os.Mkdir(dir, 0o700)
+	mkcertFolder(t, dir)
+	ca, err := certs.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemData, err := os.ReadFile(filepath.Join(dir, certs.RootCertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchors := filepath.Join(d.root, debianAnchors)
+	mk := filepath.Join(anchors, "mkcert_development_CA_"+ca.Root.SerialNumber.String()+".crt")
+	// Another mkcert root's anchor, from another CA folder.
+	otherDir := filepath.Join(t.TempDir(), "other")
+	os.Mkdir(otherDir, 0o700)
+	mkcertFolder(t, otherDir)
+	otherCA, err := certs.Load(otherDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(anchors, "mkcert_development_CA_"+otherCA.Root.SerialNumber.String()+".crt")
+	otherPEM, _ := os.ReadFile(filepath.Join(otherDir, certs.RootCertFile))
+	for p, data := range map[string][]byte{mk: pemData, other: otherPEM} {
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rebuildDebianBundle(d.root); err != nil {
+		t.Fatal(err)
+	}
+
+	if code := a.run([]string{"uninstall", "--caroot", dir}); code != exitOK {
+		t.Fatalf("uninstall = %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"which mkcert -install wrote, so only vouch uninstall --mkcert (or mkcert -uninstall) removes it",
+		"vouch: hint: vouch uninstall --mkcert   (takes out mkcert's own entries for this root too, as mkcert -uninstall does)\n",
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("uninstall of an mkcert-installed CA does not say %q:\n%s", want, stderr)
+		}
+	}
+	if _, err := os.Stat(mk); err != nil {
+		t.Errorf("uninstall without --mkcert took mkcert's anchor out: %v", err)
+	}
+
+	stderr.Reset()
+	d.ran = nil
+	if code := a.run([]string{"-uninstall", "--caroot", dir}); code != exitOK {
+		t.Fatalf("-uninstall = %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(mk); !os.IsNotExist(err) {
+		t.Errorf("-uninstall left mkcert's anchor: %v\n%s", err, stderr)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("-uninstall took out another root's anchor: %v", err)
+	}
+	if want := "/usr/sbin/update-ca-certificates --fresh"; !slices.Contains(d.ran, want) {
+		t.Errorf("-uninstall ran %q, want the refresh %q", d.ran, want)
+	}
+	if !strings.Contains(stderr.String(), "vouch: system: removed\n") || strings.Contains(stderr.String(), "hint") {
+		t.Errorf("-uninstall said:\n%s", stderr)
 	}
 }

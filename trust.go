@@ -416,10 +416,15 @@ func (a *app) storeError(store, verb string, err error) {
 func uninstallCommand() *command {
 	return &command{
 		name:    "uninstall",
-		usage:   "[--stores LIST] [--all-vouch-roots] [--purge] [--machine]",
+		usage:   "[--stores LIST] [--all-vouch-roots] [--purge] [--mkcert] [--machine]",
 		summary: "take the CA's trust back out of every store",
 		help: `Removes what vouch install added for this CA's root, and nothing else, from
 every store (or those named by --stores / $TRUST_STORES).
+
+For an mkcert CA that mkcert -install trusted, mkcert's own entries (its
+system anchor, its NSS nickname) are not vouch's and stay, unless
+--mkcert: then they go too, as mkcert -uninstall takes them out. mkcert's
+-uninstall is vouch uninstall --mkcert.
 
 With --purge, the CA folder is deleted afterwards, and with it the CAs
 vouch rotate retired into it: their roots are taken out of the stores
@@ -429,6 +434,7 @@ uninstall it from.`,
 			caroot := fs.String("caroot", "", "the CA folder")
 			stores := fs.String("stores", "", "comma-separated `LIST` of stores (default: all found)")
 			all := fs.Bool("all-vouch-roots", false, "also remove anchors vouch wrote for other (older) roots")
+			mkcert := fs.Bool("mkcert", false, "also remove mkcert's own entries for an mkcert CA's root, as mkcert -uninstall does")
 			purge := fs.Bool("purge", false, "after uninstalling, delete the CA folder (retired CAs in it are uninstalled too)")
 			machine := fs.Bool("machine", false, `Windows: take it out of LocalMachine\Root (needs an elevated shell)`)
 			return func(a *app, args []string) int {
@@ -438,13 +444,13 @@ uninstall it from.`,
 				if code, ok := a.machineFlag("uninstall", *machine); !ok {
 					return code
 				}
-				return a.cmdUninstall(*caroot, *stores, *all, *purge)
+				return a.cmdUninstall(*caroot, *stores, *all, *purge, *mkcert)
 			}
 		},
 	}
 }
 
-func (a *app) cmdUninstall(caroot, storeList string, all, purge bool) int {
+func (a *app) cmdUninstall(caroot, storeList string, all, purge, mkcert bool) int {
 	stores, named, err := a.selectStores(storeList)
 	if err != nil {
 		return a.usageError("uninstall", "%v", err)
@@ -459,6 +465,7 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge bool) int {
 		return exitFail
 	}
 	root := a.keeping(rootOf(ca))
+	root.Mkcert = mkcert
 	if all && !a.keptKnown() {
 		return exitFail
 	}
@@ -495,6 +502,7 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge bool) int {
 // code. A store the user named (--stores) that lacks its tool fails it.
 func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststore.Root, all bool) int {
 	code := exitOK
+	mkcertLeft := false
 	// The stores the system store's refresh reaches that hold the root
 	// now: when the refresh takes it out of them (Debian's Java hook),
 	// their own Uninstall finds nothing left, and "removed" is still what
@@ -523,6 +531,7 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 		switch {
 		case st.State == truststore.Trusted:
 			a.warnf("%s: still trusted: %s", s.Name(), st.Reason)
+			mkcertLeft = mkcertLeft || (!root.Mkcert && slices.Contains(root.Cert.Subject.Organization, "mkcert development CA"))
 		case changed:
 			a.infof("%s: removed", s.Name())
 		case slices.Contains(held, s.Name()):
@@ -537,6 +546,9 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 			_, others := a.reached(stores)
 			a.putBackOthers(others, root)
 		}
+	}
+	if mkcertLeft {
+		a.hintf("vouch uninstall --mkcert   (takes out mkcert's own entries for this root too, as mkcert -uninstall does)")
 	}
 	return code
 }

@@ -143,6 +143,15 @@ func (s *LinuxSystem) Layout() (Layout, error) {
 	return Layout{}, fmt.Errorf("%w: looked for %s", ErrNoLayout, strings.Join(looked, ", "))
 }
 
+// MkcertAnchor reports whether the anchor file at path is the one
+// mkcert -install writes for root: named after mkcert's name for it,
+// "mkcert development CA SERIAL", spaces as underscores (.crt or .pem,
+// by distro).
+func MkcertAnchor(root *x509.Certificate, path string) bool {
+	name := filepath.Base(path)
+	return strings.TrimSuffix(strings.TrimSuffix(name, ".crt"), ".pem") == "mkcert_development_CA_"+root.SerialNumber.String()
+}
+
 // AnchorName is the file vouch writes for a root: unique per root, so a new
 // CA never overwrites another's anchor, and recognisably vouch's.
 func AnchorName(root *x509.Certificate) string {
@@ -165,6 +174,10 @@ type SystemState struct {
 	// Others are anchors for this root that vouch did not write (mkcert's,
 	// or copied by hand); vouch leaves them alone.
 	Others []string
+	// Also are anchors among Others that an uninstall takes out as well:
+	// mkcert's own, when the user asks for that (vouch uninstall --mkcert,
+	// mkcert's -uninstall). The caller sets it; State leaves it empty.
+	Also []string
 	// Copies are the entries of a Hashed bundle folder that are files
 	// (not links) holding this root, and StaleCopies those holding a
 	// Stale anchor's root: FreeBSD 15.0's certctl writes copies and reads
@@ -345,8 +358,11 @@ func (s *LinuxSystem) InstallPlan(root *x509.Certificate, rootFile string, st Sy
 func (s *LinuxSystem) UninstallPlan(root *x509.Certificate, st SystemState, all bool) []Cmd {
 	l := st.Layout
 	var remove []string
-	if st.Anchor != "" {
-		remove = append(remove, st.Anchor)
+	if st.Anchor != "" || len(st.Also) > 0 {
+		if st.Anchor != "" {
+			remove = append(remove, st.Anchor)
+		}
+		remove = append(remove, st.Also...)
 		remove = append(remove, st.Copies...)
 	}
 	if all {

@@ -339,7 +339,7 @@ func (n *NSS) Status(r Root) Status {
 		st.Reason = fmt.Sprintf("%s; not trusted in %s", count, strings.Join(not, ", "))
 	}
 	if len(others) > 0 {
-		st.Reason += fmt.Sprintf("; through mkcert's entry %q in %s, which vouch uninstall will not remove", mk, strings.Join(others, ", "))
+		st.Reason += fmt.Sprintf("; through mkcert's entry %q in %s, which only vouch uninstall --mkcert (or mkcert -uninstall) removes", mk, strings.Join(others, ", "))
 	}
 	if len(st.Stale) > 0 {
 		slices.Sort(st.Stale)
@@ -524,7 +524,7 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 		}
 		backup := n.backupPath(db, r.Cert)
 		goes := func(nick string) bool {
-			return nick == ours || (all && staleNickname().MatchString(nick) && !keptNickname(r, nick))
+			return nick == ours || (r.Mkcert && nick == mkcertNickname(r.Cert)) || (all && staleNickname().MatchString(nick) && !keptNickname(r, nick))
 		}
 		// An entry to take out whose install left the files exactly as
 		// they are now gets them back from before that install, which

@@ -314,6 +314,9 @@ func TestNSSEntryWithoutTrust(t *testing.T) {
 	}
 }
 
+// TestNSSMkcertEntry: mkcert's own entry for a root counts as trusted,
+// is left alone by install and by uninstall (even with all), and goes
+// only with Mkcert, as mkcert -uninstall takes it out.
 func TestNSSMkcertEntry(t *testing.T) {
 	t.Parallel()
 	requireCertutil(t)
@@ -324,7 +327,7 @@ func TestNSSMkcertEntry(t *testing.T) {
 		certutil(t, "-A", "-d", s, "-n", mkcertNickname(r.Cert), "-t", "C,,", "-i", r.File)
 	}
 	st := n.Status(r)
-	if st.State != Trusted || !strings.Contains(st.Reason, "mkcert") || !strings.Contains(st.Reason, "will not remove") {
+	if st.State != Trusted || !strings.Contains(st.Reason, "mkcert") || !strings.Contains(st.Reason, "which only vouch uninstall --mkcert (or mkcert -uninstall) removes") {
 		t.Errorf("Status with mkcert's entries = %+v, want trusted through mkcert's", st)
 	}
 	rec.take()
@@ -336,6 +339,20 @@ func TestNSSMkcertEntry(t *testing.T) {
 	}
 	if st := n.Status(r); st.State != Trusted {
 		t.Errorf("Status after uninstall = %+v, want mkcert's entries still trusted", st)
+	}
+	// With Mkcert (vouch uninstall --mkcert, mkcert's -uninstall) they go,
+	// as mkcert -uninstall takes them out.
+	r.Mkcert = true
+	if changed, err := n.Uninstall(context.Background(), r, false); !changed || err != nil {
+		t.Errorf("Uninstall with Mkcert = %v, %v; want mkcert's entries removed", changed, err)
+	}
+	for _, s := range specs {
+		if l := parseListing([]byte(certutil(t, "-L", "-d", s))); l[mkcertNickname(r.Cert)] != "" {
+			t.Errorf("%s after Uninstall with Mkcert = %q, want mkcert's entry gone", s, l)
+		}
+	}
+	if st := n.Status(r); st.State != NotTrusted {
+		t.Errorf("Status after Uninstall with Mkcert = %+v, want not trusted", st)
 	}
 }
 

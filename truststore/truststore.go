@@ -35,6 +35,12 @@ type Root struct {
 	// takes them out), but a store names them as retired, not stale: they
 	// stay trusted on purpose until their own uninstall.
 	Retired []RetiredRoot
+	// Mkcert asks Uninstall to take out mkcert's own entries for this root
+	// too (its system anchor and NSS nickname; Java's aliases holding the
+	// root always go), as mkcert -uninstall does: for an mkcert CA that
+	// mkcert installed, with vouch uninstall --mkcert or mkcert's
+	// -uninstall.
+	Mkcert bool
 }
 
 // RetiredRoot is the root of a CA that vouch rotate retired to Dir.
