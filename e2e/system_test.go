@@ -14,10 +14,13 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -26,6 +29,7 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -1379,4 +1383,106 @@ func goProbeMain(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// TestSystemMkcertUninstall: an mkcert CA that mkcert -install trusted,
+// made here as mkcert makes it (its files, its anchor name, its NSS
+// nickname, then the real update-ca-certificates). With alias
+// mkcert=vouch, mkcert -uninstall must take it out of every store, as
+// mkcert's own does; plain vouch uninstall leaves mkcert's entries.
+func TestSystemMkcertUninstall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs update-ca-certificates; skipped with -short")
+	}
+	t.Parallel()
+	requireDebianStore(t)
+	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
+		caroot := filepath.Join(env.Home, "mkcert")
+		h := &sysHost{home: env.Home, extra: []string{"CAROOT=" + caroot}}
+		root := writeMkcertCA(t, caroot)
+		nssdb := "sql:" + filepath.Join(env.Home, ".pki", "nssdb")
+		if err := os.MkdirAll(nssdb[4:], 0o700); err != nil {
+			t.Fatal(err)
+		}
+		mustRun(t, h.env(), "certutil", "-N", "-d", nssdb, "--empty-password")
+
+		// What mkcert -install does on Debian.
+		name := "mkcert_development_CA_" + root.SerialNumber.String() + ".crt"
+		anchor := filepath.Join(debAnchorDir, name)
+		rootFile := filepath.Join(caroot, "rootCA.pem")
+		mustRun(t, h.env(), "cp", rootFile, anchor)
+		mustRun(t, h.env(), "update-ca-certificates")
+		mustRun(t, h.env(), "certutil", "-A", "-d", nssdb, "-t", "C,,", "-n", "mkcert development CA "+root.SerialNumber.String(), "-i", rootFile)
+		if n := countInBundle(t, root); n != 1 {
+			t.Fatalf("after mkcert's install the bundle holds the root %d time(s), want 1", n)
+		}
+
+		res := h.vouch(t, "uninstall")
+		if res.exitCode != 0 || !strings.Contains(res.stderr, "vouch: hint: vouch uninstall --mkcert") {
+			t.Errorf("uninstall = exit %d, stderr %q; want 0 and the --mkcert hint", res.exitCode, res.stderr)
+		}
+		if _, err := os.Stat(anchor); err != nil {
+			t.Errorf("plain uninstall took mkcert's anchor out: %v", err)
+		}
+
+		res = h.vouch(t, "-uninstall")
+		if res.exitCode != 0 || !strings.Contains(res.stderr, "vouch: system: removed\n") || !strings.Contains(res.stderr, "vouch: nss: removed\n") {
+			t.Fatalf("-uninstall = exit %d, stderr %q; want 0, system and nss removed", res.exitCode, res.stderr)
+		}
+		if _, err := os.Stat(anchor); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("-uninstall left mkcert's anchor: %v", err)
+		}
+		if n := countInBundle(t, root); n != 0 {
+			t.Errorf("after -uninstall the bundle holds the root %d time(s), want 0", n)
+		}
+		if l := nssListing(t, nssdb); len(l) != 0 {
+			t.Errorf("after -uninstall %s holds %q, want nothing", nssdb, l)
+		}
+		if res := h.vouch(t, "status"); res.exitCode != 1 || !strings.Contains(res.stdout, "NOT TRUSTED") {
+			t.Errorf("status after -uninstall = exit %d, stdout %q; want 1, not trusted", res.exitCode, res.stdout)
+		}
+	})
+}
+
+// writeMkcertCA writes an mkcert CA folder to dir, as mkcert makes one: a
+// self-signed root (O "mkcert development CA", a random 128-bit serial)
+// and its PKCS#8 key beside it.
+func writeMkcertCA(t *testing.T, dir string) *x509.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{Organization: []string{"mkcert development CA"}, OrganizationalUnit: []string{"e2e@host"}, CommonName: "mkcert e2e@host"},
+		NotBefore:    time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(10, 0, 0),
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true, MaxPathLenZero: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rootCA.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rootCA-key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk}), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
