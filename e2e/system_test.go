@@ -1421,13 +1421,20 @@ func TestSystemMkcertUninstall(t *testing.T) {
 		if res.exitCode != 0 || !strings.Contains(res.stderr, "vouch: hint: vouch uninstall --mkcert") {
 			t.Errorf("uninstall = exit %d, stderr %q; want 0 and the --mkcert hint", res.exitCode, res.stderr)
 		}
+		// Debian's hook imported mkcert's anchor into Java's cacerts; that
+		// alias stays with the anchor it came from.
+		for _, store := range []string{"system", "nss", "java"} {
+			if !strings.Contains(res.stderr, "vouch: warning: "+store+": still trusted: ") {
+				t.Errorf("plain uninstall does not say %s still trusts mkcert's root (through mkcert's entry)", store)
+			}
+		}
 		if _, err := os.Stat(anchor); err != nil {
 			t.Errorf("plain uninstall took mkcert's anchor out: %v", err)
 		}
 
 		res = h.vouch(t, "-uninstall")
-		if res.exitCode != 0 || !strings.Contains(res.stderr, "vouch: system: removed\n") || !strings.Contains(res.stderr, "vouch: nss: removed\n") {
-			t.Fatalf("-uninstall = exit %d, stderr %q; want 0, system and nss removed", res.exitCode, res.stderr)
+		if res.exitCode != 0 || !strings.Contains(res.stderr, "vouch: system: removed\n") || !strings.Contains(res.stderr, "vouch: nss: removed\n") || !strings.Contains(res.stderr, "vouch: java: removed, by the system store's refresh\n") {
+			t.Fatalf("-uninstall = exit %d, stderr %q; want 0, system, nss and java removed", res.exitCode, res.stderr)
 		}
 		if _, err := os.Stat(anchor); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("-uninstall left mkcert's anchor: %v", err)

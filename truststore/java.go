@@ -221,6 +221,16 @@ type ksStatus struct {
 	err     error
 }
 
+// mkcertJavaAlias reports whether alias is one that mkcert's trust of
+// root gave it: mkcert -install's own keytool alias ("mkcert development
+// CA SERIAL", which keytool lowercases), or Debian's hook's import of
+// mkcert's system anchor (debian:mkcert_development_CA_SERIAL.pem). Those
+// go only when the user asks for mkcert's entries to go too (Root.Mkcert).
+func mkcertJavaAlias(root *x509.Certificate, alias string) bool {
+	serial := root.SerialNumber.String()
+	return strings.EqualFold(alias, "mkcert development CA "+serial) || strings.EqualFold(alias, "debian:mkcert_development_CA_"+serial+".pem")
+}
+
 func (s ksStatus) verdict(root *x509.Certificate) string {
 	switch {
 	case s.err != nil:
@@ -238,7 +248,10 @@ func (s ksStatus) verdict(root *x509.Certificate) string {
 		return fmt.Sprintf("trusted (%d %s the root)", len(s.holders), javaPlural(len(s.holders), "entry holds", "entries hold"))
 	}
 	msg := "trusted as " + strings.Join(aliases, ", ")
-	if len(aliases) > 1 || aliases[0] != JavaAlias(root) {
+	switch {
+	case slices.ContainsFunc(aliases, func(a string) bool { return mkcertJavaAlias(root, a) }):
+		msg += " (mkcert's aliases go only with vouch uninstall --mkcert, or mkcert -uninstall; taking this root out removes every other alias holding it)"
+	case len(aliases) > 1 || aliases[0] != JavaAlias(root):
 		msg += " (taking this root out removes every alias holding it)"
 	}
 	return msg
@@ -524,8 +537,13 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 		return false, err
 	}
 	var remove []string
+	kept := 0 // mkcert's aliases of the root, left unless r.Mkcert
 	for _, e := range entries {
 		if e.Trusted && len(e.Certs) == 1 && bytes.Equal(e.Certs[0], r.Cert.Raw) {
+			if !r.Mkcert && mkcertJavaAlias(r.Cert, e.Alias) {
+				kept++
+				continue
+			}
 			remove = append(remove, e.Alias)
 		}
 	}
@@ -575,7 +593,7 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 	if err != nil {
 		return true, err
 	}
-	if n := len(after.holders(r.Cert)); n > 0 {
+	if n := len(after.holders(r.Cert)); n > kept {
 		how := "deleting its aliases"
 		if restored {
 			how = "putting back its bytes from before install"

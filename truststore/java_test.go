@@ -1028,3 +1028,45 @@ func TestJavaRealStoreInNamespace(t *testing.T) {
 		}
 	})
 }
+
+// TestJavaMkcertAliases: an mkcert root that mkcert -install put in a
+// keystore (its own alias, and Debian's hook's import of its anchor).
+// Uninstall takes out vouch's alias and leaves mkcert's, as it leaves
+// mkcert's system anchor; with Mkcert they go too.
+func TestJavaMkcertAliases(t *testing.T) {
+	t.Parallel()
+	r := javaRoot(t, "mkcert root@host")
+	f, cacerts, kt := realCopy(t, "JKS", true)
+	rec := realRunner()
+	j := f.store(rec, t.TempDir())
+	ctx := context.Background()
+	serial := r.Cert.SerialNumber.String()
+	for _, alias := range []string{"mkcert development CA " + serial, "debian:mkcert_development_CA_" + serial + ".pem", JavaAlias(r.Cert)} {
+		keytool(t, kt, "-importcert", "-noprompt", "-alias", alias, "-file", r.File, "-keystore", cacerts, "-storepass", "changeit")
+	}
+	if st := j.Status(r); st.State != Trusted || !strings.Contains(st.Reason, "mkcert's aliases go only with vouch uninstall --mkcert") {
+		t.Errorf("Status = %+v, want trusted, saying mkcert's aliases go only with --mkcert", st)
+	}
+	if _, err := j.Uninstall(ctx, r, false); err != nil {
+		t.Fatalf("Uninstall = %v", err)
+	}
+	_, ks, err := readKeystore(cacerts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, e := range ks.holders(r.Cert) {
+		left = append(left, e.Alias)
+	}
+	slices.Sort(left)
+	if want := []string{"debian:mkcert_development_ca_" + serial + ".pem", "mkcert development ca " + serial}; !slices.Equal(left, want) {
+		t.Errorf("after Uninstall the root is held by %q, want mkcert's %q only", left, want)
+	}
+	r.Mkcert = true
+	if changed, err := j.Uninstall(ctx, r, false); !changed || err != nil {
+		t.Fatalf("Uninstall with Mkcert = %v, %v", changed, err)
+	}
+	if st := j.Status(r); st.State != NotTrusted {
+		t.Errorf("Status after Uninstall with Mkcert = %+v, want not trusted", st)
+	}
+}
