@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -137,14 +138,9 @@ func TestRotateUntrusted(t *testing.T) {
 	if code := a.run([]string{"rotate"}); code != exitOK {
 		t.Fatalf("rotate = %d: %s", code, stderr)
 	}
-	for _, want := range []string{
+	wantSaid(t, stderr, "rotate of an untrusted CA",
 		"vouch: the old root is trusted in no store on this machine, so the new one is left out of them too\n",
-		"vouch: hint: vouch install   (to trust the new root on this machine)\n",
-	} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("rotate of an untrusted CA does not say %q:\n%s", want, stderr)
-		}
-	}
+		"vouch: hint: vouch install   (to trust the new root on this machine)\n")
 	if len(d.ran) != 0 {
 		t.Errorf("rotate of an untrusted CA ran %q", d.ran)
 	}
@@ -328,14 +324,9 @@ func TestUninstallMkcertEntries(t *testing.T) {
 	if code := a.run([]string{"uninstall", "--caroot", dir}); code != exitOK {
 		t.Fatalf("uninstall = %d: %s", code, stderr)
 	}
-	for _, want := range []string{
+	wantSaid(t, stderr, "uninstall of an mkcert-installed CA",
 		"which mkcert -install wrote, so only vouch uninstall --mkcert (or mkcert -uninstall) removes it",
-		"vouch: hint: vouch uninstall --mkcert   (takes out mkcert's own entries for this root too, as mkcert -uninstall does)\n",
-	} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("uninstall of an mkcert-installed CA does not say %q:\n%s", want, stderr)
-		}
-	}
+		"vouch: hint: vouch uninstall --mkcert   (takes out mkcert's own entries for this root too, as mkcert -uninstall does)\n")
 	if _, err := os.Stat(mk); err != nil {
 		t.Errorf("uninstall without --mkcert took mkcert's anchor out: %v", err)
 	}
@@ -356,5 +347,16 @@ func TestUninstallMkcertEntries(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "vouch: system: removed\n") || strings.Contains(stderr.String(), "hint") {
 		t.Errorf("-uninstall said:\n%s", stderr)
+	}
+}
+
+// wantSaid fails the test for each of wants that out lacks; what names
+// the command that should have said it.
+func wantSaid(t *testing.T, out *bytes.Buffer, what string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("%s does not say %q:\n%s", what, want, out)
+		}
 	}
 }
