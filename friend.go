@@ -165,7 +165,7 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 			a.errorf("%v", err)
 			return exitFail
 		}
-		code, _ := a.installIn(stores, named, root)
+		code, _ := a.installIn(stores, named, root, sameCommand)
 		return code
 	}
 
@@ -209,7 +209,7 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		return exitFail
 	}
 	root.File = path
-	code, trusted := a.installIn(stores, named, root)
+	code, trusted := a.installIn(stores, named, root, sameCommand)
 	if trusted == 0 {
 		// Nothing took it: forget it again rather than list a root that
 		// no store trusts.

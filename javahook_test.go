@@ -92,7 +92,7 @@ func TestInstallPreparesBeforeSystem(t *testing.T) {
 			if tt.system {
 				stores = []truststore.Store{&hookStore{name: "system", trusted: tt.sysTrusted, log: &log}, java}
 			}
-			code, _ := a.installIn(stores, false, truststore.Root{})
+			code, _ := a.installIn(stores, false, truststore.Root{}, sameCommand)
 			if code != tt.code || !slices.Equal(log, tt.want) {
 				t.Errorf("installIn = %d, did %q; want %d, %q\nstderr:\n%s", code, log, tt.code, tt.want, stderr)
 			}
@@ -454,5 +454,28 @@ func TestInstallNeedsRootJavaHook(t *testing.T) {
 	}
 	if strings.Contains(out, "java: can't install") || slices.ContainsFunc(d.ran, func(c string) bool { return strings.Contains(c, "keytool") }) {
 		t.Errorf("install ran %q and said %q; want no keytool command run or printed", d.ran, out)
+	}
+}
+
+// TestRotateNeedsRootJavaHook: rotate without root or sudo leaves the java
+// store for later as install does, but what to run again is vouch
+// install: running rotate again would make yet another CA.
+func TestRotateNeedsRootJavaHook(t *testing.T) {
+	d, a, stderr := hookedApp(t)
+	if code := a.run([]string{"install"}); code != exitOK {
+		t.Fatalf("install = %d\n%s", code, stderr)
+	}
+	stderr.Reset()
+	a.isRoot = false
+	d.fail = &platform.NeedRootError{Reason: "sudo is not installed"}
+	if code := a.run([]string{"rotate"}); code != exitFail {
+		t.Fatalf("rotate without root = %d, want 1\n%s", code, stderr)
+	}
+	wantSaid(t, stderr, "rotate without root",
+		"vouch: trusting the new root where the old one is trusted: system, java\n",
+		"vouch: java: left for now: the system store's refresh, in the commands above, may trust it here too; after running them, run vouch install again for what is left\n",
+		"vouch: hint: vouch install\n")
+	if strings.Contains(stderr.String(), "the same vouch command") {
+		t.Errorf("rotate without root tells the user to run rotate again:\n%s", stderr)
 	}
 }

@@ -112,7 +112,7 @@ func (a *app) trustRotated(dir, storeList string, old, fresh truststore.Root) in
 		return exitFail
 	}
 	defer unlock()
-	code, _ := a.installIn(stores, named, fresh)
+	code, _ := a.installIn(stores, named, fresh, "vouch install")
 	if code != exitOK {
 		a.errorf("the new CA is made, but trusting it here failed (above)")
 		a.hintf("vouch install")

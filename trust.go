@@ -223,13 +223,20 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 		return exitFail
 	}
 	defer unlock()
-	code, _ := a.installIn(stores, named, root)
+	code, _ := a.installIn(stores, named, root, sameCommand)
 	return code
 }
 
+// sameCommand is installIn's rerun for commands that may run again as
+// they are (install, trust).
+const sameCommand = "the same vouch command"
+
 // installIn trusts root in each store, leaving alone those that already
 // trust it; it returns the exit code and how many stores trust it after.
-func (a *app) installIn(stores []truststore.Store, named bool, root truststore.Root) (int, int) {
+// rerun is what the user runs again for what is left once they have run
+// the commands printed for root: "the same vouch command", or for rotate,
+// which must not run twice, "vouch install".
+func (a *app) installIn(stores []truststore.Store, named bool, root truststore.Root, rerun string) (int, int) {
 	code, trusted := exitOK, 0
 	changedNSS := false
 	// The stores that didn't trust the root until the system store's
@@ -257,7 +264,7 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 		case skippable(s, st, named):
 			continue
 		case refreshPending && slices.Contains(byRefresh, s.Name()):
-			a.infof("%s: left for now: the system store's refresh, in the commands above, may trust it here too; after running them, run the same vouch command again for what is left", s.Name())
+			a.infof("%s: left for now: the system store's refresh, in the commands above, may trust it here too; after running them, run %s again for what is left", s.Name(), rerun)
 			code = exitFail
 			continue
 		case st.State == truststore.NotPresent:
