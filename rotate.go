@@ -50,7 +50,8 @@ An mkcert CA is not rotated: make a new vouch CA with
 }
 
 func (a *app) cmdRotate(caroot, storeList string) int {
-	if _, _, err := a.selectStores(storeList); err != nil {
+	stores, named, err := a.selectStores(storeList)
+	if err != nil {
 		return a.usageError("rotate", "%v", err)
 	}
 	dir, _, err := a.caroot(caroot)
@@ -76,7 +77,7 @@ func (a *app) cmdRotate(caroot, storeList string) int {
 	a.infof("made a new CA in %s; it may vouch for %s", dir, fresh.Constraints.Describe())
 	a.warnRisky(fresh)
 
-	code := a.trustRotated(dir, storeList, rootOf(old), a.keeping(rootOf(fresh)))
+	code := a.trustRotated(dir, stores, named, rootOf(old), a.keeping(rootOf(fresh)))
 	printRootFacts(a.stdout, fresh.Root, filepath.Join(dir, certs.RootCertFile), fresh.Constraints.Describe())
 	a.hintf("once your friends trust the new root, issue new certificates for your servers: vouch HOST...")
 	a.hintf("when no server uses the old CA any more: %s", platform.Cmd{Argv: []string{"vouch", "uninstall", "--caroot", retired, "--purge"}})
@@ -86,12 +87,7 @@ func (a *app) cmdRotate(caroot, storeList string) int {
 // trustRotated trusts the new root where the old one is trusted, so that
 // rotating changes no store the user kept the old root out of; stores named
 // with --stores (or TRUST_STORES) get it whatever held the old one.
-func (a *app) trustRotated(dir, storeList string, old, fresh truststore.Root) int {
-	stores, named, err := a.selectStores(storeList)
-	if err != nil {
-		a.errorf("%v", err)
-		return exitFail
-	}
+func (a *app) trustRotated(dir string, stores []truststore.Store, named bool, old, fresh truststore.Root) int {
 	if !named {
 		stores = slices.DeleteFunc(stores, func(s truststore.Store) bool {
 			return s.Status(old).State != truststore.Trusted
