@@ -143,13 +143,17 @@ func (s *LinuxSystem) Layout() (Layout, error) {
 	return Layout{}, fmt.Errorf("%w: looked for %s", ErrNoLayout, strings.Join(looked, ", "))
 }
 
+// MkcertName is mkcert's name for its root: its NSS nickname and keytool
+// alias, and, spaces as underscores, its system anchor's file name.
+func MkcertName(root *x509.Certificate) string {
+	return "mkcert development CA " + root.SerialNumber.String()
+}
+
 // MkcertAnchor reports whether the anchor file at path is the one
-// mkcert -install writes for root: named after mkcert's name for it,
-// "mkcert development CA SERIAL", spaces as underscores (.crt or .pem,
-// by distro).
+// mkcert -install writes for root (.crt or .pem, by distro).
 func MkcertAnchor(root *x509.Certificate, path string) bool {
 	name := filepath.Base(path)
-	return strings.TrimSuffix(strings.TrimSuffix(name, ".crt"), ".pem") == "mkcert_development_CA_"+root.SerialNumber.String()
+	return strings.TrimSuffix(strings.TrimSuffix(name, ".crt"), ".pem") == strings.ReplaceAll(MkcertName(root), " ", "_")
 }
 
 // AnchorName is the file vouch writes for a root: unique per root, so a new

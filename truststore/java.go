@@ -227,8 +227,8 @@ type ksStatus struct {
 // mkcert's system anchor (debian:mkcert_development_CA_SERIAL.pem). Those
 // go only when the user asks for mkcert's entries to go too (Root.Mkcert).
 func mkcertJavaAlias(root *x509.Certificate, alias string) bool {
-	serial := root.SerialNumber.String()
-	return strings.EqualFold(alias, "mkcert development CA "+serial) || strings.EqualFold(alias, "debian:mkcert_development_CA_"+serial+".pem")
+	name := platform.MkcertName(root)
+	return strings.EqualFold(alias, name) || strings.EqualFold(alias, "debian:"+strings.ReplaceAll(name, " ", "_")+".pem")
 }
 
 func (s ksStatus) verdict(root *x509.Certificate) string {

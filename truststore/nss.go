@@ -100,12 +100,6 @@ func NSSNickname(root *x509.Certificate) string {
 	return fmt.Sprintf("vouch %x", sum[:8])
 }
 
-// mkcertNickname is the nickname mkcert gives its root; an mkcert user who
-// switches to vouch keeps the trust mkcert set up.
-func mkcertNickname(root *x509.Certificate) string {
-	return "mkcert development CA " + root.SerialNumber.String()
-}
-
 // listing is certutil -L's table: nickname to trust flags ("C,,").
 type listing map[string]string
 
@@ -276,7 +270,7 @@ func (n *NSS) Status(r Root) Status {
 		}
 		return st
 	}
-	ours, mk := NSSNickname(r.Cert), mkcertNickname(r.Cert)
+	ours, mk := NSSNickname(r.Cert), platform.MkcertName(r.Cert)
 	var trusted int
 	var not, others, failed []string
 	ctx := context.Background()
@@ -383,7 +377,7 @@ func (n *NSS) installOne(ctx context.Context, certutil string, db platform.NSSDB
 	if err != nil {
 		return false, err
 	}
-	if trustsForTLS(before[ours]) || trustsForTLS(before[mkcertNickname(r.Cert)]) {
+	if trustsForTLS(before[ours]) || trustsForTLS(before[platform.MkcertName(r.Cert)]) {
 		return false, nil
 	}
 	if db.Legacy {
@@ -524,7 +518,7 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 		}
 		backup := n.backupPath(db, r.Cert)
 		goes := func(nick string) bool {
-			return nick == ours || (r.Mkcert && nick == mkcertNickname(r.Cert)) || (all && staleNickname().MatchString(nick) && !keptNickname(r, nick))
+			return nick == ours || (r.Mkcert && nick == platform.MkcertName(r.Cert)) || (all && staleNickname().MatchString(nick) && !keptNickname(r, nick))
 		}
 		// An entry to take out whose install left the files exactly as
 		// they are now gets them back from before that install, which

@@ -324,7 +324,7 @@ func TestNSSMkcertEntry(t *testing.T) {
 	n, rec := newTestNSS(home)
 	r := fileRoot(t)
 	for _, s := range specs {
-		certutil(t, "-A", "-d", s, "-n", mkcertNickname(r.Cert), "-t", "C,,", "-i", r.File)
+		certutil(t, "-A", "-d", s, "-n", platform.MkcertName(r.Cert), "-t", "C,,", "-i", r.File)
 	}
 	st := n.Status(r)
 	if st.State != Trusted || !strings.Contains(st.Reason, "mkcert") || !strings.Contains(st.Reason, "which only vouch uninstall --mkcert (or mkcert -uninstall) removes") {
@@ -347,7 +347,7 @@ func TestNSSMkcertEntry(t *testing.T) {
 		t.Errorf("Uninstall with Mkcert = %v, %v; want mkcert's entries removed", changed, err)
 	}
 	for _, s := range specs {
-		if l := parseListing([]byte(certutil(t, "-L", "-d", s))); l[mkcertNickname(r.Cert)] != "" {
+		if l := parseListing([]byte(certutil(t, "-L", "-d", s))); l[platform.MkcertName(r.Cert)] != "" {
 			t.Errorf("%s after Uninstall with Mkcert = %q, want mkcert's entry gone", s, l)
 		}
 	}

@@ -36,10 +36,9 @@ type Root struct {
 	// stay trusted on purpose until their own uninstall.
 	Retired []RetiredRoot
 	// Mkcert asks Uninstall to take out mkcert's own entries for this root
-	// too (its system anchor and NSS nickname; Java's aliases holding the
-	// root always go), as mkcert -uninstall does: for an mkcert CA that
-	// mkcert installed, with vouch uninstall --mkcert or mkcert's
-	// -uninstall.
+	// too (its system anchor, NSS nickname and Java aliases), as mkcert
+	// -uninstall does: for an mkcert CA that mkcert installed, with vouch
+	// uninstall --mkcert or mkcert's -uninstall.
 	Mkcert bool
 }
 
