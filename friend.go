@@ -375,7 +375,7 @@ func (a *app) untrust(book *record.Book, stores []truststore.Store, named bool, 
 		a.hintf("put the root's PEM back in %s, then: vouch untrust %s", book.RootFile(fp), label)
 		return exitFail
 	}
-	if code := a.uninstallFrom(stores, named, root, false); code != exitOK {
+	if code, _ := a.uninstallFrom(stores, named, root, false); code != exitOK {
 		a.errorf("%q stays recorded, since not every store let go of it; run vouch untrust %s again once that is fixed", label, label)
 		return code
 	}

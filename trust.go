@@ -481,7 +481,10 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge, mkcert bool) in
 		return exitFail
 	}
 	defer unlock()
-	code := a.uninstallFrom(stores, named, root, all)
+	code, left := a.uninstallFrom(stores, named, root, all)
+	if left && ca.Adopted && !mkcert {
+		a.hintf("vouch uninstall --mkcert   (takes out mkcert's own entries for this root too, as mkcert -uninstall does)")
+	}
 	if purge && code == exitOK && !all {
 		// The folder holds the CAs vouch rotate retired, whose roots stay
 		// trusted until their own uninstall: once it is gone, none could
@@ -491,7 +494,7 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge, mkcert bool) in
 		retired := certs.Retired(dir)
 		for i := len(retired) - 1; i >= 0 && code == exitOK; i-- {
 			a.infof("the CA vouch rotate retired to %s goes with the folder; taking its root out too", retired[i].Dir)
-			code = a.uninstallFrom(stores, named, a.keeping(retiredRoot(retired[i])), false)
+			code, _ = a.uninstallFrom(stores, named, a.keeping(retiredRoot(retired[i])), false)
 		}
 	}
 	if purge && code == exitOK {
@@ -506,19 +509,22 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge, mkcert bool) in
 
 // uninstallFrom takes root out of each store (with all, also the stale
 // roots of other vouch CAs, never those root keeps); it returns the exit
-// code. A store the user named (--stores) that lacks its tool fails it.
-func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststore.Root, all bool) int {
-	code := exitOK
-	mkcertLeft := false
+// code, and whether a store still trusts the root (through entries vouch
+// did not write). A store the user named (--stores) that lacks its tool
+// fails it.
+func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststore.Root, all bool) (code int, left bool) {
+	code = exitOK
 	// The stores the system store's refresh reaches that hold the root
 	// now: when the refresh takes it out of them (Debian's Java hook),
 	// their own Uninstall finds nothing left, and "removed" is still what
-	// happened in this run.
+	// happened in this run. Without the system store no refresh runs.
 	var held []string
-	picked, _ := a.reached(stores)
-	for _, p := range picked {
-		if p.Name() != "system" && p.Status(root).State == truststore.Trusted {
-			held = append(held, p.Name())
+	if slices.ContainsFunc(stores, func(s truststore.Store) bool { return s.Name() == "system" }) {
+		picked, _ := a.reached(stores)
+		for _, p := range picked {
+			if p.Status(root).State == truststore.Trusted {
+				held = append(held, p.Name())
+			}
 		}
 	}
 	for _, s := range stores {
@@ -538,7 +544,7 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 		switch {
 		case st.State == truststore.Trusted:
 			a.warnf("%s: still trusted: %s", s.Name(), st.Reason)
-			mkcertLeft = mkcertLeft || (!root.Mkcert && slices.Contains(root.Cert.Subject.Organization, "mkcert development CA"))
+			left = true
 		case changed:
 			a.infof("%s: removed", s.Name())
 		case slices.Contains(held, s.Name()):
@@ -554,10 +560,7 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 			a.putBackOthers(others, root)
 		}
 	}
-	if mkcertLeft {
-		a.hintf("vouch uninstall --mkcert   (takes out mkcert's own entries for this root too, as mkcert -uninstall does)")
-	}
-	return code
+	return code, left
 }
 
 func statusCommand() *command {
