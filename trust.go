@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -120,8 +121,16 @@ func (a *app) loadCA(flag string) (string, *certs.CA, error) {
 }
 
 func rootOf(ca *certs.CA) truststore.Root {
-	r := truststore.Root{Cert: ca.Root, PEM: certs.CertPEM(ca.Root.Raw), File: filepath.Join(ca.Dir, certs.RootCertFile), Probe: probeLeaf(ca)}
-	for _, old := range certs.Retired(ca.Dir) {
+	r := rootIn(ca.Root, ca.Dir)
+	r.Probe = probeLeaf(ca)
+	return r
+}
+
+// rootIn is the root whose CA folder is dir, without a probe leaf (that
+// needs the CA's issuing key).
+func rootIn(root *x509.Certificate, dir string) truststore.Root {
+	r := truststore.Root{Cert: root, PEM: certs.CertPEM(root.Raw), File: filepath.Join(dir, certs.RootCertFile)}
+	for _, old := range certs.Retired(dir) {
 		r.Retired = append(r.Retired, truststore.RetiredRoot{Cert: old.Root, Dir: old.Dir})
 	}
 	return r
@@ -133,7 +142,7 @@ func retiredRoot(old certs.RetiredCA) truststore.Root {
 	if ca, err := certs.Load(old.Dir); err == nil {
 		return rootOf(ca)
 	}
-	return truststore.Root{Cert: old.Root, PEM: certs.CertPEM(old.Root.Raw), File: filepath.Join(old.Dir, certs.RootCertFile)}
+	return rootIn(old.Root, old.Dir)
 }
 
 // probeLeaf issues, in memory only, an hour-long localhost leaf (every

@@ -361,12 +361,11 @@ func (s *LinuxSystem) InstallPlan(root *x509.Certificate, rootFile string, st Sy
 // after the anchor was removed), it only refreshes. Nothing otherwise.
 func (s *LinuxSystem) UninstallPlan(root *x509.Certificate, st SystemState, all bool) []Cmd {
 	l := st.Layout
-	var remove []string
-	if st.Anchor != "" || len(st.Also) > 0 {
-		if st.Anchor != "" {
-			remove = append(remove, st.Anchor)
-		}
-		remove = append(remove, st.Also...)
+	remove := slices.Clone(st.Also)
+	if st.Anchor != "" {
+		remove = append([]string{st.Anchor}, remove...)
+	}
+	if len(remove) > 0 {
 		remove = append(remove, st.Copies...)
 	}
 	if all {
