@@ -119,16 +119,22 @@ func keepDB(folder string, db platform.NSSDB) error {
 	if err != nil {
 		return fmt.Errorf("failed to read it to keep a copy: %w", err)
 	}
-	parent := filepath.Dir(folder)
-	if err := os.MkdirAll(parent, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(folder), 0o700); err != nil {
 		return fmt.Errorf("failed to keep a copy of it: %w", err)
 	}
-	tmp, err := os.MkdirTemp(parent, ".tmp-*")
+	if err := writeBackup(folder, nssManifest{Spec: db.Spec(), Before: trackedSums(db, files)}, files); err != nil {
+		return fmt.Errorf("failed to keep a copy of it in %s: %w", folder, err)
+	}
+	return nil
+}
+
+// writeBackup makes folder a backup holding files (name to bytes) and m,
+// in a temp folder beside it renamed into place, replacing what was there.
+func writeBackup(folder string, m nssManifest, files map[string][]byte) error {
+	tmp, err := os.MkdirTemp(filepath.Dir(folder), ".tmp-*")
 	if err != nil {
-		return fmt.Errorf("failed to keep a copy of it: %w", err)
+		return err
 	}
-	m := nssManifest{Spec: db.Spec(), Before: trackedSums(db, files)}
-	err = nil
 	for name, data := range files {
 		if err = platform.WriteFile(filepath.Join(tmp, name), data, 0o600); err != nil {
 			break
@@ -145,9 +151,8 @@ func keepDB(folder string, db platform.NSSDB) error {
 	}
 	if err != nil {
 		os.RemoveAll(tmp)
-		return fmt.Errorf("failed to keep a copy of it in %s: %w", folder, err)
 	}
-	return nil
+	return err
 }
 
 // sealDB records in folder's manifest db's files as the install left them,
@@ -405,11 +410,7 @@ func (h *nssHandOver) finish(db platform.NSSDB) {
 		return
 	}
 	m := nssManifest{Spec: db.Spec(), Before: h.before, After: trackedSums(db, files)}
-	tmp, err := os.MkdirTemp(filepath.Dir(h.to), ".tmp-*")
-	if err != nil {
-		dropBackup(h.to)
-		return
-	}
+	kept := map[string][]byte{}
 	for _, name := range nssTracked(db) {
 		sum := m.Before[name]
 		if sum == m.After[name] || sum == nssAbsent {
@@ -417,24 +418,12 @@ func (h *nssHandOver) finish(db platform.NSSDB) {
 		}
 		data, ok := h.sources[sum]
 		if !ok {
-			err = fmt.Errorf("no copy of %s from before", name)
-			break
+			dropBackup(h.to)
+			return
 		}
-		if err = platform.WriteFile(filepath.Join(tmp, name), data, 0o600); err != nil {
-			break
-		}
+		kept[name] = data
 	}
-	if err == nil {
-		err = writeManifest(tmp, m)
-	}
-	if err == nil {
-		err = os.RemoveAll(h.to)
-	}
-	if err == nil {
-		err = os.Rename(tmp, h.to)
-	}
-	if err != nil {
-		os.RemoveAll(tmp)
+	if writeBackup(h.to, m, kept) != nil {
 		dropBackup(h.to)
 	}
 }
