@@ -508,6 +508,10 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 		return false, err
 	}
 	ours := NSSNickname(r.Cert)
+	// goes says which entries this uninstall takes out.
+	goes := func(nick string) bool {
+		return nick == ours || (r.Mkcert && nick == platform.MkcertName(r.Cert)) || (all && staleNickname().MatchString(nick) && !keptNickname(r, nick))
+	}
 	changed := false
 	var errs []error
 	for _, db := range found.DBs {
@@ -517,53 +521,16 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 			continue
 		}
 		backup := n.backupPath(db, r.Cert)
-		goes := func(nick string) bool {
-			return nick == ours || (r.Mkcert && nick == platform.MkcertName(r.Cert)) || (all && staleNickname().MatchString(nick) && !keptNickname(r, nick))
+		l, restored, err := n.restoreEach(ctx, certutil, db, l, goes, all)
+		changed = changed || restored
+		if err != nil {
+			// A copy that could not be put back stays: the error names it.
+			errs = append(errs, fmt.Errorf("%s (%s): %w", db.Spec(), db.Label(), err))
+			continue
 		}
-		// An entry to take out whose install left the files exactly as
-		// they are now gets them back from before that install, which
-		// takes out that entry and nothing else. With all, that may go
-		// on: the roots vouch rotate left behind go newest first, each
-		// install's files matching once the next one's are put back.
-		done, failed := false, false
-	restoring:
-		for !done {
-			for _, nick := range sortedKeys(l) {
-				folder := n.backupOf(db, nick)
-				if !goes(nick) || folder == "" {
-					continue
-				}
-				restored, err := n.restoreDB(folder, db)
-				if err != nil {
-					// The copies stay: the error names them.
-					errs = append(errs, fmt.Errorf("%s (%s): %w", db.Spec(), db.Label(), err))
-					changed = changed || restored
-					failed = true
-					break restoring
-				}
-				if !restored {
-					continue
-				}
-				changed = true
-				dropBackup(folder)
-				if !all {
-					// The files are as before the install, which added
-					// only this root's entry: nothing is left to take out.
-					done = true
-					break restoring
-				}
-				// Read anew, not from the cache: what is there now decides
-				// what is still to take out.
-				if l, err = n.listing(ctx, certutil, db, false); err != nil {
-					errs = append(errs, fmt.Errorf("%s (%s): %w", db.Spec(), db.Label(), err))
-					failed = true
-					break restoring
-				}
-				continue restoring
-			}
-			break
-		}
-		if done || failed {
+		if restored && !all {
+			// The files are as before the install, which added only this
+			// root's entry: nothing is left to take out.
 			continue
 		}
 		// Put back or not, the copy is of no more use here: the entry goes
@@ -590,6 +557,46 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 		}
 	}
 	return changed, errors.Join(errs...)
+}
+
+// restoreEach puts back db's files from before the install of an entry
+// that goes (see restoreDB), which takes out that entry and nothing else.
+// Without all, only this root's entry goes, so it stops at the first put
+// back. With all it goes on: the roots vouch rotate left behind go newest
+// first, each install's files matching once the next one's are put back.
+// It returns the listing of what is left, whether it put any back, and an
+// error that names the copies kept.
+func (n *NSS) restoreEach(ctx context.Context, certutil string, db platform.NSSDB, l listing, goes func(string) bool, all bool) (listing, bool, error) {
+	restored := false
+	for again := true; again; {
+		again = false
+		for _, nick := range sortedKeys(l) {
+			folder := n.backupOf(db, nick)
+			if !goes(nick) || folder == "" {
+				continue
+			}
+			ok, err := n.restoreDB(folder, db)
+			if err != nil {
+				return l, restored || ok, err
+			}
+			if !ok {
+				continue
+			}
+			restored = true
+			dropBackup(folder)
+			if !all {
+				return l, true, nil
+			}
+			// Read anew, not from the cache: what is there now decides
+			// what is still to take out.
+			if l, err = n.listing(ctx, certutil, db, false); err != nil {
+				return l, true, err
+			}
+			again = true
+			break
+		}
+	}
+	return l, restored, nil
 }
 
 func firstLine(s string) string {
