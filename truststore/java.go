@@ -60,7 +60,12 @@ func (j *Java) Name() string { return "java" }
 // JavaAlias is the alias vouch gives the root in a keystore: unique per
 // root, like the system store's anchor name.
 func JavaAlias(root *x509.Certificate) string {
-	sum := sha256.Sum256(root.Raw)
+	return javaAliasOf(root.Raw)
+}
+
+// javaAliasOf is JavaAlias for a certificate's DER bytes.
+func javaAliasOf(der []byte) string {
+	sum := sha256.Sum256(der)
 	return fmt.Sprintf("vouch-%x", sum[:8])
 }
 
@@ -717,8 +722,7 @@ func (j *Java) tidyCopies(path string, root *x509.Certificate) {
 	held := map[string]bool{}
 	for _, e := range ks.Entries {
 		if e.Trusted && len(e.Certs) == 1 {
-			sum := sha256.Sum256(e.Certs[0])
-			held[fmt.Sprintf("vouch-%x", sum[:8])] = true
+			held[javaAliasOf(e.Certs[0])] = true
 		}
 	}
 	prefix := j.backupPrefix(path)
