@@ -289,34 +289,26 @@ func TestUninstallMkcertEntries(t *testing.T) {
 	d := newFakeDebian(t)
 	withFake(t, d)
 	a, _, stderr := testApp(t, true)
-	dir := filepath.Join(t.TempDir(), "mkcert")
-	os.Mkdir(dir, 0o700)
-	mkcertFolder(t, dir)
-	ca, err := certs.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pemData, err := os.ReadFile(filepath.Join(dir, certs.RootCertFile))
-	if err != nil {
-		t.Fatal(err)
-	}
 	anchors := filepath.Join(d.root, debianAnchors)
-	mk := filepath.Join(anchors, "mkcert_development_CA_"+ca.Root.SerialNumber.String()+".crt")
-	// Another mkcert root's anchor, from another CA folder.
-	otherDir := filepath.Join(t.TempDir(), "other")
-	os.Mkdir(otherDir, 0o700)
-	mkcertFolder(t, otherDir)
-	otherCA, err := certs.Load(otherDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := filepath.Join(anchors, "mkcert_development_CA_"+otherCA.Root.SerialNumber.String()+".crt")
-	otherPEM, _ := os.ReadFile(filepath.Join(otherDir, certs.RootCertFile))
-	for p, data := range map[string][]byte{mk: pemData, other: otherPEM} {
-		if err := os.WriteFile(p, data, 0o644); err != nil {
+	// trustedByMkcert makes an mkcert CA folder and writes the anchor
+	// mkcert -install writes for its root; it returns both paths.
+	trustedByMkcert := func(name string) (dir, anchor string) {
+		dir = filepath.Join(t.TempDir(), name)
+		os.Mkdir(dir, 0o700)
+		mkcertFolder(t, dir)
+		ca, err := certs.Load(dir)
+		if err != nil {
 			t.Fatal(err)
 		}
+		anchor = filepath.Join(anchors, "mkcert_development_CA_"+ca.Root.SerialNumber.String()+".crt")
+		if err := os.WriteFile(anchor, certs.CertPEM(ca.Root.Raw), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir, anchor
 	}
+	dir, mk := trustedByMkcert("mkcert")
+	// Another mkcert root's anchor, from another CA folder.
+	_, other := trustedByMkcert("other")
 	if err := rebuildDebianBundle(d.root); err != nil {
 		t.Fatal(err)
 	}
