@@ -438,9 +438,9 @@ func uninstallCommand() *command {
 every store (or those named by --stores / $TRUST_STORES).
 
 For an mkcert CA that mkcert -install trusted, mkcert's own entries (its
-system anchor, its NSS nickname) are not vouch's and stay, unless
---mkcert: then they go too, as mkcert -uninstall takes them out. mkcert's
--uninstall is vouch uninstall --mkcert.
+system anchor, its NSS nickname, its Java aliases) are not vouch's and
+stay, unless --mkcert: then they go too, as mkcert -uninstall takes them
+out. mkcert's -uninstall is vouch uninstall --mkcert.
 
 With --purge, the CA folder is deleted afterwards, and with it the CAs
 vouch rotate retired into it: their roots are taken out of the stores
