@@ -202,6 +202,9 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		return exitFail
 	}
 
+	if a.refuseSudo("cert", f.caroot, true) {
+		return exitFail
+	}
 	dir, explicit, err := a.caroot(f.caroot)
 	if err != nil {
 		a.errorf("%v", err)

@@ -44,6 +44,7 @@ $VOUCH_CAROOT, else $CAROOT (mkcert's), else the per-user data folder.`,
 					if len(args) > 0 {
 						return a.usageError("caroot", "unexpected argument %q", args[0])
 					}
+					a.warnSudo(*caroot)
 					dir, _, err := a.caroot(*caroot)
 					if err != nil {
 						a.errorf("%v", err)

@@ -56,6 +56,7 @@ func (a *app) cmdEnv(caroot, shell string) int {
 	default:
 		return a.usageError("env", "unknown shell %q (want sh, fish or powershell)", shell)
 	}
+	a.warnSudo(caroot)
 	_, ca, err := a.loadCA(caroot)
 	if err != nil {
 		a.errorf("%v", err)

@@ -205,6 +205,9 @@ func (a *app) cmdExport(f *exportFlags, args []string) int {
 	if err != nil {
 		return a.usageError("export", "%v", err)
 	}
+	if a.refuseSudo("export", f.caroot, true) {
+		return exitFail
+	}
 	dir, ca, err := a.loadCA(f.caroot)
 	if errors.Is(err, certs.ErrNoCA) {
 		a.errorf("there is no CA in %s to export", dir)

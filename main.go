@@ -29,6 +29,10 @@ type app struct {
 	// machine: --machine, Windows' LocalMachine\Root instead of the
 	// user's Root store.
 	machine bool
+	// argv is the command line as given, for hints that repeat it.
+	argv []string
+	// lookupUID finds the user sudo was run by; nil means user.LookupId.
+	lookupUID func(uid string) (*user.User, error)
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -90,6 +94,7 @@ const (
 )
 
 func (a *app) run(args []string) int {
+	a.argv = args
 	args = translateMkcert(args)
 	name, rest := splitCommand(args)
 	if name == "" {

@@ -54,6 +54,9 @@ func (a *app) cmdRotate(caroot, storeList string) int {
 	if err != nil {
 		return a.usageError("rotate", "%v", err)
 	}
+	if a.refuseSudo("rotate", caroot, false) {
+		return exitFail
+	}
 	dir, _, err := a.caroot(caroot)
 	if err != nil {
 		a.errorf("%v", err)

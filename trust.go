@@ -203,6 +203,9 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 	if err != nil {
 		return a.usageError("install", "%v", err)
 	}
+	if a.refuseSudo("install", caroot, false) {
+		return exitFail
+	}
 	dir, explicit, err := a.caroot(caroot)
 	if err != nil {
 		a.errorf("%v", err)
@@ -471,6 +474,9 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge, mkcert bool) in
 	if err != nil {
 		return a.usageError("uninstall", "%v", err)
 	}
+	if a.refuseSudo("uninstall", caroot, false) {
+		return exitFail
+	}
 	dir, ca, err := a.loadCA(caroot)
 	if errors.Is(err, certs.ErrNoCA) {
 		a.infof("there is no CA in %s, so nothing to uninstall", dir)
@@ -627,6 +633,7 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 	if err != nil {
 		return a.usageError("status", "%v", err)
 	}
+	a.warnSudo(caroot)
 	dir, ca, err := a.loadCA(caroot)
 	noCA := errors.Is(err, certs.ErrNoCA)
 	if err != nil && !noCA {

@@ -96,7 +96,7 @@ func sandboxEnv(home string, extra ...string) []string {
 		"XDG_STATE_HOME": true, "XDG_RUNTIME_DIR": true, "SSL_CERT_FILE": true, "SSL_CERT_DIR": true, "CURL_CA_BUNDLE": true,
 		"REQUESTS_CA_BUNDLE": true, "NODE_EXTRA_CA_CERTS": true, "NODE_OPTIONS": true,
 		"JAVA_TOOL_OPTIONS": true, "JDK_JAVA_OPTIONS": true, "_JAVA_OPTIONS": true,
-		"CAROOT": true, "VOUCH_CAROOT": true, "TRUST_STORES": true, "DISPLAY": true, "WAYLAND_DISPLAY": true,
+		"CAROOT": true, "VOUCH_CAROOT": true, "TRUST_STORES": true, "SUDO_UID": true, "SUDO_USER": true, "DISPLAY": true, "WAYLAND_DISPLAY": true,
 		"HTTP_PROXY": true, "HTTPS_PROXY": true, "ALL_PROXY": true, "NO_PROXY": true,
 		"http_proxy": true, "https_proxy": true, "all_proxy": true, "no_proxy": true,
 	}

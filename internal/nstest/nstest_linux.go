@@ -520,6 +520,8 @@ func setup(dir string) (*Env, copyStats, error) {
 	// A CA folder named in the environment lies outside the namespace.
 	os.Unsetenv("CAROOT")
 	os.Unsetenv("VOUCH_CAROOT")
+	// Run under sudo, vouch would refuse to use this HOME's CA folder.
+	os.Unsetenv("SUDO_UID")
 	return &Env{Home: home, Paths: TrustPaths(), scratch: dir}, stats, nil
 }
 

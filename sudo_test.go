@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vouchdev/vouch/certs"
+)
+
+// sudoApp is vouch run as root by sudo from the user "alice", whose home
+// is aliceHome; env is the rest of the environment (SUDO_UID included).
+func sudoApp(t *testing.T, home, aliceHome string, env map[string]string) (*app, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	return &app{
+		stdout: &stdout, stderr: &stderr,
+		getenv: func(k string) string { return env[k] },
+		home:   home, goos: "linux", owner: "root@host",
+		now: time.Now, isRoot: true,
+		lookupUID: func(uid string) (*user.User, error) {
+			if uid != "1000" {
+				return nil, errors.New("no such user")
+			}
+			return &user.User{Uid: uid, Username: "alice", HomeDir: aliceHome}, nil
+		},
+	}, &stdout, &stderr
+}
+
+func caFolder(home string) string { return filepath.Join(home, ".local", "share", "vouch") }
+
+func TestSudoRefused(t *testing.T) {
+	sudo := map[string]string{"SUDO_UID": "1000", "SUDO_USER": "alice"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		// sameHome: sudo kept HOME (macOS, sudo -E), so HOME is alice's.
+		sameHome, aliceHasCA bool
+		want                 []string
+	}{
+		{"install", []string{"install"}, false, false, []string{
+			`^vouch: error: vouch install is running under sudo, so it would use root's CA folder \(ROOTCA\), not alice's \(ALICECA\)$`,
+			`^vouch: hint: vouch install   \(without sudo: vouch asks for sudo itself where it needs root\)$`,
+			`^vouch: hint: sudo vouch --caroot ROOTCA install   \(root's own CA, on purpose\)$`,
+		}},
+		{"mkcert -install", []string{"-install"}, false, true, []string{
+			`^vouch: error: vouch install is running under sudo`,
+			`^vouch: hint: vouch -install   \(without sudo`,
+		}},
+		{"install keeping HOME", []string{"install", "--stores", "system"}, true, true, []string{
+			`^vouch: error: vouch install is running under sudo, so it would leave files owned by root in alice's home folder \(ALICE\)$`,
+			`^vouch: hint: vouch install --stores system   \(without sudo`,
+		}},
+		{"uninstall", []string{"uninstall"}, false, true, []string{`^vouch: error: vouch uninstall is running under sudo`}},
+		{"rotate", []string{"rotate"}, false, true, []string{`^vouch: error: vouch rotate is running under sudo`}},
+		{"cert, root's CA", []string{"--cert-file", "/etc/web/dev.pem", "*.app.test"}, false, true, []string{
+			`^vouch: error: vouch cert is running under sudo, so it would use root's CA folder \(ROOTCA\), not alice's \(ALICECA\)$`,
+			`^vouch: hint: vouch --cert-file /etc/web/dev.pem '\*.app.test'   \(without sudo, as alice\)$`,
+			`^vouch: hint: sudo vouch --caroot ALICECA --cert-file /etc/web/dev.pem '\*.app.test'   \(alice's CA, files written as root\)$`,
+			`^vouch: hint: sudo vouch --caroot ROOTCA --cert-file`,
+		}},
+		{"cert, alice has no CA yet", []string{"localhost"}, true, false, []string{
+			`^vouch: error: vouch cert is running under sudo, so it would leave files owned by root in alice's home folder`,
+		}},
+		{"export", []string{"export"}, false, true, []string{`^vouch: error: vouch export is running under sudo`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			aliceHome := t.TempDir()
+			home := aliceHome
+			if !tc.sameHome {
+				home = t.TempDir()
+			}
+			if tc.aliceHasCA {
+				if _, _, err := certs.LoadOrCreate(caFolder(aliceHome), true, certs.CreateOptions{Constraints: certs.DefaultConstraints(), Owner: "alice@host"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := listTree(t, home, aliceHome)
+			d := newFakeDebian(t)
+			withFake(t, d)
+			a, stdout, stderr := sudoApp(t, home, aliceHome, sudo)
+			if code := a.run(tc.args); code != exitFail {
+				t.Fatalf("vouch %q under sudo = %d, want 1; stderr:\n%s", tc.args, code, stderr)
+			}
+			for _, w := range tc.want {
+				w = regexp.MustCompile(`ROOTCA|ALICECA|ALICE`).ReplaceAllStringFunc(w, func(m string) string {
+					return regexp.QuoteMeta(map[string]string{"ROOTCA": caFolder(home), "ALICECA": caFolder(aliceHome), "ALICE": aliceHome}[m])
+				})
+				if !regexp.MustCompile("(?m)" + w).MatchString(stderr.String()) {
+					t.Errorf("stderr lacks %s:\n%s", w, stderr)
+				}
+			}
+			if stdout.Len() != 0 || len(d.ran) != 0 {
+				t.Errorf("refused, yet printed %q and ran %q", stdout, d.ran)
+			}
+			if after := listTree(t, home, aliceHome); !slices.Equal(before, after) {
+				t.Errorf("refused, yet the homes changed:\nbefore %q\nafter  %q", before, after)
+			}
+		})
+	}
+}
+
+func TestSudoAllowed(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		isRoot   bool
+		sameHome bool
+		args     []string
+	}{
+		{"root, not through sudo (a CI image)", nil, true, false, []string{"install"}},
+		{"sudo from root", map[string]string{"SUDO_UID": "0"}, true, false, []string{"install"}},
+		{"sudo to another user, not root", map[string]string{"SUDO_UID": "1000"}, false, false, []string{"--cert-file", "OUT/c.pem", "--key-file", "OUT/k.pem", "localhost"}},
+		{"--caroot names the folder", map[string]string{"SUDO_UID": "1000"}, true, false, []string{"install", "--caroot", "CA"}},
+		{"$VOUCH_CAROOT names the folder", map[string]string{"SUDO_UID": "1000", "VOUCH_CAROOT": "CA"}, true, false, []string{"install"}},
+		{"$CAROOT names the folder", map[string]string{"SUDO_UID": "1000", "CAROOT": "CA"}, true, false, []string{"-install"}},
+		{"unknown user", map[string]string{"SUDO_UID": "1001"}, true, false, []string{"install"}},
+		{"cert with alice's own CA, HOME kept", map[string]string{"SUDO_UID": "1000"}, true, true, []string{"--cert-file", "OUT/c.pem", "--key-file", "OUT/k.pem", "localhost"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			aliceHome, out := t.TempDir(), t.TempDir()
+			home := aliceHome
+			if !tc.sameHome {
+				home = t.TempDir()
+			}
+			if _, _, err := certs.LoadOrCreate(caFolder(aliceHome), true, certs.CreateOptions{Constraints: certs.DefaultConstraints(), Owner: "alice@host"}); err != nil {
+				t.Fatal(err)
+			}
+			ca := filepath.Join(t.TempDir(), "ca")
+			env := map[string]string{}
+			fill := strings.NewReplacer("CA", ca, "OUT", out)
+			for k, v := range tc.env {
+				env[k] = fill.Replace(v)
+			}
+			var args []string
+			for _, arg := range tc.args {
+				args = append(args, fill.Replace(arg))
+			}
+			withFake(t, newFakeDebian(t))
+			a, _, stderr := sudoApp(t, home, aliceHome, env)
+			a.isRoot = tc.isRoot
+			if code := a.run(args); code != exitOK {
+				t.Fatalf("vouch %q = %d, want 0; stderr:\n%s", args, code, stderr)
+			}
+			if strings.Contains(stderr.String(), "under sudo") {
+				t.Errorf("stderr speaks of sudo:\n%s", stderr)
+			}
+		})
+	}
+}
+
+func TestSudoReadOnlyWarns(t *testing.T) {
+	aliceHome, home := t.TempDir(), t.TempDir()
+	withFake(t, newFakeDebian(t))
+	a, stdout, stderr := sudoApp(t, home, aliceHome, map[string]string{"SUDO_UID": "1000"})
+	if code := a.run([]string{"caroot"}); code != exitOK || stdout.String() != caFolder(home)+"\n" {
+		t.Fatalf("caroot under sudo = %d, %q; want 0 and root's folder", code, stdout)
+	}
+	want := "vouch: warning: under sudo this is root's CA folder (" + caFolder(home) + "), not alice's (" + caFolder(aliceHome) + ")\n" +
+		"vouch: hint: vouch caroot   (without sudo)\n"
+	if stderr.String() != want {
+		t.Errorf("caroot under sudo said\n%s\nwant\n%s", stderr, want)
+	}
+}
+
+// listTree lists every path under the folders, with its size.
+func listTree(t *testing.T, dirs ...string) []string {
+	t.Helper()
+	var out []string
+	for _, d := range dirs {
+		err := filepath.Walk(d, func(p string, fi os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			out = append(out, fmt.Sprintf("%s %v %d", p, fi.Mode(), fi.Size()))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
