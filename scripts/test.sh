@@ -18,6 +18,7 @@ packages=(
   p11-kit                          # trust, p11-kit's tool (Arch's system store)
   util-linux                       # unshare, for the mount-namespace store tests
   strace                           # counts the programs a no-op install runs
+  sudo                             # a user who is not root installs through it
 )
 missing=()
 for p in "${packages[@]}"; do
