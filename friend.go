@@ -109,6 +109,7 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 	if err != nil {
 		return a.usageError("trust", "%v", err)
 	}
+	a.warnSudoHome("trust")
 
 	cert, err := readRootFrom(context.Background(), source)
 	if err != nil {
@@ -348,6 +349,7 @@ func (a *app) cmdUntrust(which, storeList string) int {
 	if err != nil {
 		return a.usageError("untrust", "%v", err)
 	}
+	a.warnSudoHome("untrust")
 	book, unlock, err := record.Open(a.stateDir())
 	if err != nil {
 		a.errorf("%v", err)

@@ -103,6 +103,22 @@ func (a *app) warnSudo(caroot string) {
 	}
 }
 
+// warnSudoHome tells trust and untrust, which keep their record and find
+// browser profiles under HOME, whose HOME that is under sudo. They go on:
+// they use no CA folder, and the system store they change is everyone's.
+func (a *app) warnSudoHome(cmd string) {
+	s := a.sudoer()
+	if s == nil {
+		return
+	}
+	if a.home == s.home {
+		a.warnf("vouch %s is running under sudo: what it keeps in %s will be owned by root", cmd, s.home)
+	} else {
+		a.warnf("vouch %s is running under sudo: it reaches root's browser profiles and keeps its record in root's home (%s), not %s's", cmd, a.home, s.name)
+	}
+	a.hintf("vouch %s   (without sudo: vouch asks for sudo itself where it needs root)", shJoin(a.argv))
+}
+
 // shJoin writes args as one shell command line, quoting where needed.
 func shJoin(args []string) string {
 	q := make([]string, len(args))

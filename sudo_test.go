@@ -171,6 +171,30 @@ func TestSudoReadOnlyWarns(t *testing.T) {
 	}
 }
 
+func TestSudoFriendWarns(t *testing.T) {
+	fp := strings.Repeat("00", 32)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"trust", "nothing.pem", "--fingerprint", fp}, "vouch: warning: vouch trust is running under sudo: it reaches root's browser profiles and keeps its record in root's home (HOME), not alice's\n" +
+			"vouch: hint: vouch trust nothing.pem --fingerprint " + fp + "   (without sudo: vouch asks for sudo itself where it needs root)\n"},
+		{[]string{"untrust", "bob"}, "vouch: warning: vouch untrust is running under sudo: it reaches root's browser profiles"},
+	} {
+		t.Run(tc.args[0], func(t *testing.T) {
+			aliceHome, home := t.TempDir(), t.TempDir()
+			withFake(t, newFakeDebian(t))
+			a, _, stderr := sudoApp(t, home, aliceHome, map[string]string{"SUDO_UID": "1000"})
+			if code := a.run(tc.args); code != exitFail {
+				t.Errorf("vouch %q = %d, want 1 (no such root)", tc.args, code)
+			}
+			if want := strings.ReplaceAll(tc.want, "HOME", home); !strings.HasPrefix(stderr.String(), want) {
+				t.Errorf("vouch %q under sudo said\n%s\nwant it to start with\n%s", tc.args, stderr, want)
+			}
+		})
+	}
+}
+
 // listTree lists every path under the folders, with its size.
 func listTree(t *testing.T, dirs ...string) []string {
 	t.Helper()
