@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"crypto/x509"
@@ -202,6 +203,14 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		return exitFail
 	}
 
+	outputs := []string{certPath, keyPath}
+	switch {
+	case f.pkcs12:
+		outputs = []string{orDefault(f.p12File, "./"+base+".p12")}
+	case csr != nil:
+		outputs = outputs[:1]
+	}
+
 	if a.refuseSudo("cert", f.caroot, true) {
 		return exitFail
 	}
@@ -231,6 +240,12 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		// Refuse before a CA is made for names it could never sign.
 		if err := planned.Check(names); err != nil {
 			return a.outside(err, request)
+		}
+		// Nor for a certificate that can't be written where asked.
+		if err := writable(outputs); err != nil {
+			a.errorf("%v; no CA was made", err)
+			a.writeHint(f, base)
+			return exitFail
 		}
 		var created bool
 		ca, created, err = certs.LoadOrCreate(dir, !explicit, certs.CreateOptions{Constraints: planned, KeyType: kt, Owner: a.who(), Now: a.now})
@@ -292,7 +307,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 			a.errorf("%v", err)
 			return exitFail
 		}
-		files = append(files, certs.File{Path: orDefault(f.p12File, "./"+base+".p12"), Data: p12, Mode: 0o600})
+		files = append(files, certs.File{Path: outputs[0], Data: p12, Mode: 0o600})
 	case csr != nil:
 		files = append(files, certs.File{Path: certPath, Data: leaf.ChainPEM(), Mode: 0o644})
 	default:
@@ -308,6 +323,9 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	}
 	if err := certs.WriteFiles(files...); err != nil {
 		a.errorf("%v", err)
+		if cantWrite(err) {
+			a.writeHint(f, base)
+		}
 		return exitFail
 	}
 
@@ -379,4 +397,68 @@ func hasURI(names []certs.Name) bool {
 		}
 	}
 	return false
+}
+
+// writable checks that a file can be made in each path's folder, by making
+// and removing one; it runs only before a CA is made.
+func writable(paths []string) error {
+	seen := map[string]bool{}
+	for _, p := range paths {
+		dir := filepath.Dir(p)
+		if seen[dir] {
+			continue
+		}
+		seen[dir] = true
+		tmp, err := os.CreateTemp(dir, ".vouch-check-*")
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return fmt.Errorf("can't write %s: %w", p, err)
+		}
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}
+	return nil
+}
+
+// cantWrite is an output error that another folder would avoid.
+func cantWrite(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.ENOTDIR)
+}
+
+// writeHint repeats the command with its output files in the home folder.
+func (a *app) writeHint(f *certFlags, base string) {
+	home := "~"
+	if a.goos == "windows" {
+		home = "$HOME"
+	}
+	var out []string
+	switch {
+	case f.pkcs12:
+		out = []string{"--p12-file", home + "/" + base + ".p12"}
+	case f.csr != "":
+		out = []string{"--cert-file", home + "/" + base + ".pem"}
+	default:
+		out = []string{"--cert-file", home + "/" + base + ".pem", "--key-file", home + "/" + base + "-key.pem"}
+	}
+	a.hintf("vouch %s %s   (files in a folder you can write)", strings.Join(out, " "), shJoin(withoutOutputFlags(a.argv)))
+}
+
+// withoutOutputFlags drops the file flags (vouch's and mkcert's spellings)
+// and their values from args.
+func withoutOutputFlags(args []string) []string {
+	var keep []string
+	for i := 0; i < len(args); i++ {
+		name, _, inline := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if strings.HasPrefix(args[i], "-") && (name == "cert-file" || name == "key-file" || name == "p12-file") {
+			if !inline {
+				i++
+			}
+			continue
+		}
+		keep = append(keep, args[i])
+	}
+	return keep
 }
