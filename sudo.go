@@ -52,6 +52,12 @@ func (a *app) sudoer() *sudoer {
 	return &sudoer{name: u.Username, home: u.HomeDir, caroot: dir}
 }
 
+// owns says whether dir is the user's CA folder, or in their home (sudo -E
+// keeps their $XDG_DATA_HOME, which may name another folder there).
+func (s *sudoer) owns(dir string) bool {
+	return dir == s.caroot || strings.HasPrefix(dir, s.home+string(filepath.Separator))
+}
+
 // refuseSudo stops cmd before it changes anything when it runs under sudo
 // on the default CA folder; --caroot, $VOUCH_CAROOT or $CAROOT name the
 // folder on purpose and lift the check. signs is for commands that only
@@ -67,10 +73,11 @@ func (a *app) refuseSudo(cmd, caroot string, signs bool) bool {
 	if err != nil || explicit {
 		return false
 	}
-	if signs && dir == s.caroot && hasCA(dir) {
+	theirs := s.owns(dir)
+	if signs && theirs && hasCA(dir) {
 		return false
 	}
-	if dir != s.caroot {
+	if !theirs {
 		a.errorf("vouch %s is running under sudo, so it would use root's CA folder (%s), not %s's (%s)", cmd, dir, s.name, s.caroot)
 	} else {
 		a.errorf("vouch %s is running under sudo, so it would leave files owned by root in %s's home folder (%s)", cmd, s.name, s.home)
@@ -84,7 +91,7 @@ func (a *app) refuseSudo(cmd, caroot string, signs bool) bool {
 	} else {
 		a.hintf("vouch %s   (without sudo: vouch asks for sudo itself where it needs root)", rest)
 	}
-	if dir != s.caroot {
+	if !theirs {
 		a.hintf("sudo vouch --caroot %s %s   (root's own CA, on purpose)", shJoin([]string{dir}), rest)
 	}
 	return true
@@ -97,7 +104,7 @@ func (a *app) warnSudo(caroot string) {
 	if s == nil {
 		return
 	}
-	if dir, explicit, err := a.caroot(caroot); err == nil && !explicit && dir != s.caroot {
+	if dir, explicit, err := a.caroot(caroot); err == nil && !explicit && !s.owns(dir) {
 		a.warnf("under sudo this is root's CA folder (%s), not %s's (%s)", dir, s.name, s.caroot)
 		a.hintf("vouch %s   (without sudo)", shJoin(a.argv))
 	}

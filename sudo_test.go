@@ -71,6 +71,9 @@ func TestSudoRefused(t *testing.T) {
 			`^vouch: error: vouch cert is running under sudo, so it would leave files owned by root in alice's home folder`,
 		}},
 		{"export", []string{"export"}, false, true, []string{`^vouch: error: vouch export is running under sudo`}},
+		{"install, sudo -E kept XDG_DATA_HOME", []string{"install"}, true, false, []string{
+			`^vouch: error: vouch install is running under sudo, so it would leave files owned by root in alice's home folder \(ALICE\)$`,
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			aliceHome := t.TempDir()
@@ -86,7 +89,11 @@ func TestSudoRefused(t *testing.T) {
 			before := listTree(t, home, aliceHome)
 			d := newFakeDebian(t)
 			withFake(t, d)
-			a, stdout, stderr := sudoApp(t, home, aliceHome, sudo)
+			env := sudo
+			if strings.Contains(tc.name, "XDG_DATA_HOME") {
+				env = map[string]string{"SUDO_UID": "1000", "XDG_DATA_HOME": filepath.Join(aliceHome, "data")}
+			}
+			a, stdout, stderr := sudoApp(t, home, aliceHome, env)
 			if code := a.run(tc.args); code != exitFail {
 				t.Fatalf("vouch %q under sudo = %d, want 1; stderr:\n%s", tc.args, code, stderr)
 			}
