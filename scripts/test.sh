@@ -71,5 +71,7 @@ export VOUCH_E2E=1
 # leave it here.
 export VOUCH_ARTIFACTS="${VOUCH_ARTIFACTS:-$PWD/test-artifacts}"
 mkdir -p "$VOUCH_ARTIFACTS"
-go test -count=1 ./...
+# The e2e package runs about ten minutes on 2 cores (its store tests each
+# start the Java hook's JVM), past go test's default 10m limit per package.
+go test -count=1 -timeout 25m ./...
 echo "test artifacts: $VOUCH_ARTIFACTS"
