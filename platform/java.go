@@ -135,6 +135,59 @@ func (s JavaSearch) addHome(home, from string, seenHome map[string]bool, stores 
 	}
 }
 
+// JavaNoStore is a JDK or JRE whose cacerts is missing: a link to nowhere
+// (Debian's, once /etc/ssl/certs/java/cacerts is deleted), or no file.
+// FindJava leaves it out; FindJavaWithoutStore says why Java was not found.
+type JavaNoStore struct {
+	Home JavaHome
+	// Path is where its cacerts should be; Target is where that link
+	// points, "" when Path is no link.
+	Path, Target string
+}
+
+// FindJavaWithoutStore returns the JDKs and JREs (a home with bin/java) that
+// have no cacerts, in FindJava's search order.
+func FindJavaWithoutStore(s JavaSearch) []JavaNoStore {
+	var out []JavaNoStore
+	seen := map[string]bool{}
+	for _, c := range s.candidates() {
+		for _, dir := range c.dirs(s) {
+			for _, home := range []string{dir, filepath.Join(dir, "Contents", "Home")} {
+				if m, ok := s.noStore(home, c.from, seen); ok {
+					out = append(out, m)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (s JavaSearch) noStore(home, from string, seen map[string]bool) (JavaNoStore, bool) {
+	real, err := s.resolve(home)
+	if err != nil || seen[real] {
+		return JavaNoStore{}, false
+	}
+	seen[real] = true
+	if fi, err := s.stat(filepath.Join(home, "bin", s.exe("java"))); err != nil || !fi.Mode().IsRegular() {
+		return JavaNoStore{}, false
+	}
+	m := JavaNoStore{Home: JavaHome{Dir: home, From: from, Keytool: s.keytool(home)}}
+	for _, rel := range [][]string{{"lib", "security", "cacerts"}, {"jre", "lib", "security", "cacerts"}} {
+		p := filepath.Join(append([]string{home}, rel...)...)
+		if fi, err := s.stat(p); err == nil && fi.Mode().IsRegular() {
+			return JavaNoStore{}, false
+		}
+		// A link that leads nowhere says best where the store should be.
+		if target, err := os.Readlink(p); err == nil && m.Target == "" {
+			m.Path, m.Target = p, target
+		}
+	}
+	if m.Path == "" {
+		m.Path = filepath.Join(home, "lib", "security", "cacerts")
+	}
+	return m, true
+}
+
 // findJavaStore finds a keystore already seen, by resolved path or, for hard
 // links, bind mounts and case-insensitive names, by file identity.
 func findJavaStore(stores []JavaKeystore, infos []fs.FileInfo, path string, fi fs.FileInfo) int {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -329,6 +330,36 @@ func TestFindJava(t *testing.T) {
 
 // TestFindJavaLinks checks that the links through which a shared keystore
 // was javaFound are kept, for the status to show.
+func TestFindJavaWithoutStore(t *testing.T) {
+	root := javaTree(t,
+		// Debian's JDK once /etc/ssl/certs/java/cacerts is gone.
+		"/usr/lib/jvm/java-17-openjdk-amd64/bin/java",
+		"/usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts -> /etc/ssl/certs/java/cacerts",
+		"/usr/lib/jvm/java-1.17.0-openjdk-amd64 -> java-17-openjdk-amd64",
+		// Java 8 keeps it under jre/, and this one has no file at all.
+		"/usr/lib/jvm/java-8/bin/java",
+		"/usr/lib/jvm/java-8/jre/lib/security/",
+		// A JDK with its store, and a folder that is no JDK: neither is listed.
+		"/usr/lib/jvm/fine/bin/java",
+		"/usr/lib/jvm/fine/lib/security/cacerts",
+		"/usr/lib/jvm/docs/README",
+	)
+	var got []string
+	for _, m := range FindJavaWithoutStore(JavaSearch{Root: root, GOOS: "linux"}) {
+		got = append(got, javaRel(root, m.Path)+" -> "+m.Target+" ("+m.Home.From+")")
+	}
+	want := []string{
+		"/usr/lib/jvm/java-1.17.0-openjdk-amd64/lib/security/cacerts -> /etc/ssl/certs/java/cacerts (/usr/lib/jvm)",
+		"/usr/lib/jvm/java-8/lib/security/cacerts ->  (/usr/lib/jvm)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("FindJavaWithoutStore = %q,\nwant %q", got, want)
+	}
+	if ks := FindJava(JavaSearch{Root: root, GOOS: "linux"}); len(ks) != 1 || javaRel(root, ks[0].Path) != "/usr/lib/jvm/fine/lib/security/cacerts" {
+		t.Errorf("FindJava found %d keystores, want only fine's", len(ks))
+	}
+}
+
 func TestFindJavaLinks(t *testing.T) {
 	root := javaTree(t,
 		"/etc/ssl/certs/java/cacerts",

@@ -87,7 +87,39 @@ func (j *Java) Keystores(ctx context.Context) []platform.JavaKeystore {
 }
 
 func (j *Java) notFound() error {
+	if missing := platform.FindJavaWithoutStore(j.Search); len(missing) > 0 {
+		return noStoreError(missing)
+	}
 	return fmt.Errorf("no Java found: looked in %s", strings.Join(platform.JavaLookedIn(j.Search), ", "))
+}
+
+// noStoreError says that Java is there but has no trust store, and what
+// rebuilds it where the system store's refresh writes it.
+func noStoreError(missing []platform.JavaNoStore) error {
+	m := missing[0]
+	rel, err := filepath.Rel(m.Home.Dir, m.Path)
+	if err != nil {
+		rel = m.Path
+	}
+	where := "its " + rel + " is missing"
+	if m.Target != "" {
+		where = fmt.Sprintf("its %s leads to %s, which is missing", rel, m.Target)
+	}
+	var others []string
+	for _, o := range missing[1:] {
+		others = append(others, o.Home.Dir)
+	}
+	if len(others) > 0 {
+		where += fmt.Sprintf(" (%s: the same)", strings.Join(others, ", "))
+	}
+	fix := "reinstall that JDK, or point $JAVA_HOME at one with its cacerts"
+	switch m.Target {
+	case "/etc/ssl/certs/java/cacerts":
+		fix = "sudo update-ca-certificates rebuilds it (Debian's Java hook), with the roots the system store trusts"
+	case "/etc/pki/ca-trust/extracted/java/cacerts":
+		fix = "sudo update-ca-trust extract rebuilds it, with the roots the system store trusts"
+	}
+	return fmt.Errorf("the Java in %s has no trust store: %s; %s", m.Home.Dir, where, fix)
 }
 
 func (j *Java) canReplace(path string) bool {

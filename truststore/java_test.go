@@ -362,6 +362,31 @@ func TestJavaMacJavaHome(t *testing.T) {
 	}
 }
 
+// TestJavaWithoutStore: Debian's JDKs whose shared cacerts was deleted are
+// Java without a trust store, not "no Java found"; the reason says which
+// file is missing and what rebuilds it.
+func TestJavaWithoutStore(t *testing.T) {
+	root := javaRoot(t, "vouch root no store")
+	f := newFakeJava(t)
+	for _, home := range []string{"/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/temurin-25-jdk-amd64"} {
+		f.write(t, home+"/bin/java", []byte("java"))
+		f.link(t, home+"/lib/security/cacerts", "/etc/ssl/certs/java/cacerts")
+	}
+	rec := &javaRec{}
+	j := f.store(rec, "")
+	want := "the Java in " + f.path("/usr/lib/jvm/java-17-openjdk-amd64") + " has no trust store: its lib/security/cacerts leads to /etc/ssl/certs/java/cacerts, which is missing (" +
+		f.path("/usr/lib/jvm/temurin-25-jdk-amd64") + ": the same); sudo update-ca-certificates rebuilds it (Debian's Java hook), with the roots the system store trusts"
+	if st := j.Status(root); st.State != NotPresent || st.Reason != want {
+		t.Errorf("Status = %+v,\nwant not present, reason %q", st, want)
+	}
+	if _, err := j.Install(context.Background(), root); err == nil || err.Error() != want {
+		t.Errorf("Install = %v, want %q", err, want)
+	}
+	if len(rec.cmds) != 0 {
+		t.Errorf("ran %q, want nothing", rec.argvs())
+	}
+}
+
 func TestJavaNotPresent(t *testing.T) {
 	root := javaRoot(t, "vouch root none")
 	rec := &javaRec{}
