@@ -52,6 +52,10 @@ func (s *System) Status(r Root) Status {
 		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s through %s, which mkcert -install wrote, so only vouch uninstall --mkcert (or mkcert -uninstall) removes it", ss.Layout.Bundle, strings.Join(ss.Others, ", "))
 	case ss.InBundle && len(ss.Others) > 0:
 		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s through %s, which vouch did not write, so vouch uninstall will not remove it", ss.Layout.Bundle, strings.Join(ss.Others, ", "))
+	case ss.InBundle && ss.Layout.Remove == nil:
+		// No file in the anchor folders holds it: an anchor went without
+		// a refresh after it, and uninstall's refresh drops it.
+		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s, though no anchor file holds it any more (one was removed without %s after it), so vouch uninstall refreshes the bundle", ss.Layout.Bundle, strings.Join(ss.Layout.Refresh, " "))
 	case ss.InBundle:
 		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s, but not through vouch's anchor, so vouch uninstall will not remove it", ss.Layout.Bundle)
 	case ss.Anchor != "":

@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,6 +138,33 @@ func TestSystemInstallUninstall(t *testing.T) {
 	d.ran = nil
 	if changed, err := s.Uninstall(ctx, r, false); err != nil || changed || len(d.ran) != 0 {
 		t.Errorf("second Uninstall = %v, %v, ran %q; want nothing", changed, err, d.ran)
+	}
+}
+
+// TestSystemStaleBundle: vouch's anchor deleted by hand with no refresh
+// after it. The bundle still trusts the root; status says so, and that
+// uninstall's refresh drops it, which it then does.
+func TestSystemStaleBundle(t *testing.T) {
+	d := newDistro(t)
+	s := &System{Sys: &platform.LinuxSystem{Root: d.root, Runner: d, IsRoot: true}}
+	r := testRoot(t)
+	ctx := context.Background()
+	if _, err := s.Install(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(d.root, "/usr/local/share/ca-certificates", platform.AnchorName(r.Cert))); err != nil {
+		t.Fatal(err)
+	}
+	want := "present in /etc/ssl/certs/ca-certificates.crt, though no anchor file holds it any more (one was removed without update-ca-certificates after it), so vouch uninstall refreshes the bundle"
+	if st := s.Status(r); st.State != Trusted || st.Reason != want {
+		t.Errorf("Status with the anchor gone = %+v,\nwant trusted, %q", st, want)
+	}
+	d.ran = nil
+	if changed, err := s.Uninstall(ctx, r, false); err != nil || !changed || !slices.Equal(d.ran, []string{"/usr/sbin/update-ca-certificates --fresh"}) {
+		t.Errorf("Uninstall = %v, %v, ran %q; want only the refresh that drops removed anchors", changed, err, d.ran)
+	}
+	if st := s.Status(r); st.State != NotTrusted {
+		t.Errorf("Status after uninstall = %+v, want not trusted", st)
 	}
 }
 
