@@ -479,8 +479,7 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge, mkcert bool) in
 	}
 	dir, ca, err := a.loadCA(caroot)
 	if errors.Is(err, certs.ErrNoCA) {
-		a.infof("there is no CA in %s, so nothing to uninstall", dir)
-		return exitOK
+		return a.uninstallLeftBehind(dir, stores, named, all)
 	}
 	if err != nil {
 		a.errorf("%v", err)
@@ -642,6 +641,11 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 	}
 	res := statusJSON{Trusted: true, Stores: []truststore.Status{}}
 	res.Others = a.othersStatus(stores, named, &res.Trusted)
+	if noCA {
+		if r, err := a.noRoot(); err == nil {
+			a.warnLeftBehind(dir, leftBehind(stores, r))
+		}
+	}
 	if noCA && len(res.Others) == 0 {
 		if asJSON {
 			out, _ := json.MarshalIndent(statusJSON{Stores: []truststore.Status{}, Others: res.Others}, "", "  ")

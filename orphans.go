@@ -1,0 +1,115 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/truststore"
+)
+
+// A CA folder deleted by hand (the way people reset mkcert) leaves its
+// root trusted in every store it was installed in, with no CA left to
+// name it by. The stores already tell vouch's entries for roots other than
+// the one asked about (--all-vouch-roots takes those out), so asking them
+// about a root that is in none of them lists exactly the roots left behind.
+
+// noRoot is a root in no store: made in memory now, never written, so
+// every vouch entry a store holds belongs to another root. The roots
+// trusted for other people are kept, as for any --all-vouch-roots.
+func (a *app) noRoot() (truststore.Root, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return truststore.Root{}, err
+	}
+	now := a.now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "vouch: no CA (in no store)"},
+		NotBefore:             now.Add(-time.Minute),
+		NotAfter:              now.Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return truststore.Root{}, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return truststore.Root{}, err
+	}
+	return a.keeping(truststore.Root{Cert: cert, PEM: certs.CertPEM(der)}), nil
+}
+
+// leftBehind lists, per store, the entries of vouch roots other than r:
+// with r from noRoot, the roots whose CA folder is gone.
+func leftBehind(stores []truststore.Store, r truststore.Root) []string {
+	var out []string
+	for _, s := range stores {
+		st := s.Status(r)
+		for _, e := range st.Stale {
+			out = append(out, s.Name()+": "+e)
+		}
+	}
+	return out
+}
+
+// warnLeftBehind says which vouch roots the stores trust with no CA folder
+// to uninstall them from, and how to take them out; false when none.
+func (a *app) warnLeftBehind(dir string, left []string) bool {
+	if len(left) == 0 {
+		return false
+	}
+	a.warnf("there is no CA in %s, yet the stores still trust %d entr%s of vouch roots whose CA is gone (deleted, or made elsewhere): %s",
+		dir, len(left), entries(len(left)), strings.Join(left, "; "))
+	a.hintf("vouch uninstall --all-vouch-roots   (takes them out; the roots you trusted for other people stay)")
+	return true
+}
+
+// uninstallLeftBehind is uninstall with no CA: with --all-vouch-roots it
+// takes out every vouch root the stores hold but those trusted for other
+// people; without, it says what is left and how to take it out.
+func (a *app) uninstallLeftBehind(dir string, stores []truststore.Store, named, all bool) int {
+	if all && !a.keptKnown() {
+		return exitFail
+	}
+	r, err := a.noRoot()
+	if err != nil {
+		a.errorf("%v", err)
+		return exitFail
+	}
+	left := leftBehind(stores, r)
+	if len(left) == 0 {
+		a.infof("there is no CA in %s, so nothing to uninstall", dir)
+		return exitOK
+	}
+	if !all {
+		a.warnLeftBehind(dir, left)
+		return exitOK
+	}
+	a.infof("there is no CA in %s; taking out the %d entr%s of vouch roots whose CA is gone", dir, len(left), entries(len(left)))
+	code, _ := a.uninstallFrom(stores, named, r, true)
+	if code == exitOK {
+		if still := leftBehind(stores, r); len(still) > 0 {
+			a.errorf("still there: %s", strings.Join(still, "; "))
+			return exitFail
+		}
+	}
+	return code
+}
+
+// entries is "y" or "ies", for "entr"+entries(n).
+func entries(n int) string {
+	if n == 1 {
+		return "y"
+	}
+	return "ies"
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/platform"
+)
+
+// TestLeftBehind: the CA folder deleted by hand leaves its root (and the
+// one vouch rotate retired) trusted. status and uninstall say so and name
+// --all-vouch-roots, which takes them out and leaves the root trusted for
+// a friend; the bundle ends as it was before the install.
+func TestLeftBehind(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	bundle := filepath.Join(d.root, "/etc/ssl/certs/ca-certificates.crt")
+	before, err := os.ReadFile(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := ownerCA(t, "alice@nas", "photos.alice.org")
+	if code := a.run([]string{"trust", filepath.Join(alice.Dir, certs.RootCertFile), "--fingerprint", certs.FingerprintOf(alice.Root).Hex()}); code != exitOK {
+		t.Fatalf("trust = %d; stderr %s", code, stderr)
+	}
+	withFriend, err := os.ReadFile(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"install"}, {"rotate"}} {
+		if code := a.run(args); code != exitOK {
+			t.Fatalf("%q = %d; stderr %s", args, code, stderr)
+		}
+	}
+	ours := anchors(t, d)
+	if len(ours) != 3 {
+		t.Fatalf("anchors after trust, install and rotate = %q, want alice's, the retired root's and the new one's", ours)
+	}
+	ca := a.getenv("VOUCH_CAROOT")
+	if err := os.RemoveAll(ca); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, name := range ours {
+		if name != platform.AnchorName(alice.Root) {
+			left = append(left, "system: /usr/local/share/ca-certificates/"+name)
+		}
+	}
+	warning := "vouch: warning: there is no CA in " + ca + ", yet the stores still trust 2 entries of vouch roots whose CA is gone (deleted, or made elsewhere): " + strings.Join(left, "; ") + "\n" +
+		"vouch: hint: vouch uninstall --all-vouch-roots   (takes them out; the roots you trusted for other people stay)\n"
+
+	for _, args := range [][]string{{"status"}, {"uninstall"}} {
+		stderr.Reset()
+		d.ran = nil
+		a.run(args)
+		if !strings.HasPrefix(stderr.String(), warning) {
+			t.Errorf("%q with the CA folder gone said\n%s\nwant it to start with\n%s", args, stderr, warning)
+		}
+		if len(d.ran) != 0 || !slices.Equal(anchors(t, d), ours) {
+			t.Errorf("%q ran %q and left anchors %q, want nothing run or removed", args, d.ran, anchors(t, d))
+		}
+	}
+
+	stderr.Reset()
+	if code := a.run([]string{"uninstall", "--all-vouch-roots"}); code != exitOK {
+		t.Fatalf("uninstall --all-vouch-roots = %d; stderr %s", code, stderr)
+	}
+	if want := "vouch: there is no CA in " + ca + "; taking out the 2 entries of vouch roots whose CA is gone\nvouch: system: removed\n"; stderr.String() != want {
+		t.Errorf("uninstall --all-vouch-roots said\n%s\nwant\n%s", stderr, want)
+	}
+	if got := anchors(t, d); !slices.Equal(got, []string{platform.AnchorName(alice.Root)}) {
+		t.Errorf("anchors after uninstall --all-vouch-roots = %q, want alice's alone", got)
+	}
+	if now, _ := os.ReadFile(bundle); !bytes.Equal(now, withFriend) {
+		t.Errorf("the bundle after uninstall --all-vouch-roots is not as it was with alice's root alone")
+	}
+	if code := a.run([]string{"untrust", "alice@nas"}); code != exitOK {
+		t.Fatalf("untrust = %d; stderr %s", code, stderr)
+	}
+	if now, _ := os.ReadFile(bundle); !bytes.Equal(now, before) {
+		t.Errorf("the bundle at the end is not as it was at the start")
+	}
+
+	// Nothing left: uninstall says so, as before.
+	stderr.Reset()
+	if code := a.run([]string{"uninstall"}); code != exitOK || stderr.String() != "vouch: there is no CA in "+ca+", so nothing to uninstall\n" {
+		t.Errorf("uninstall with nothing left = %d, said %q", code, stderr)
+	}
+}
