@@ -68,8 +68,8 @@ func (a *app) warnLeftBehind(dir string, left []string) bool {
 	if len(left) == 0 {
 		return false
 	}
-	a.warnf("there is no CA in %s, yet the stores still trust %d entr%s of vouch roots whose CA is gone (deleted, or made elsewhere): %s",
-		dir, len(left), entries(len(left)), strings.Join(left, "; "))
+	a.warnf("there is no CA in %s, yet the stores still trust %d %s of vouch roots whose CA is gone (deleted, or made elsewhere): %s",
+		dir, len(left), entryWord(len(left)), strings.Join(left, "; "))
 	a.hintf("vouch uninstall --all-vouch-roots   (takes them out; the roots you trusted for other people stay)")
 	return true
 }
@@ -95,7 +95,7 @@ func (a *app) uninstallLeftBehind(dir string, stores []truststore.Store, named, 
 		a.warnLeftBehind(dir, left)
 		return exitOK
 	}
-	a.infof("there is no CA in %s; taking out the %d entr%s of vouch roots whose CA is gone", dir, len(left), entries(len(left)))
+	a.infof("there is no CA in %s; taking out the %d %s of vouch roots whose CA is gone", dir, len(left), entryWord(len(left)))
 	code, _ := a.uninstallFrom(stores, named, r, true)
 	if code == exitOK {
 		if still := leftBehind(stores, r); len(still) > 0 {
@@ -106,10 +106,10 @@ func (a *app) uninstallLeftBehind(dir string, stores []truststore.Store, named, 
 	return code
 }
 
-// entries is "y" or "ies", for "entr"+entries(n).
-func entries(n int) string {
+// entryWord is "entry" or "entries", as n asks.
+func entryWord(n int) string {
 	if n == 1 {
-		return "y"
+		return "entry"
 	}
-	return "ies"
+	return "entries"
 }
