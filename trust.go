@@ -168,6 +168,8 @@ java, windows). A store that already trusts the root is left alone: when all do,
 install changes nothing and starts nothing but certutil -L to read the
 browser databases. Not root: changes go through sudo; where
 sudo can't ask for a password, vouch prints the commands to run as root.
+Run it as yourself: under sudo it would use root's CA folder and browser
+profiles, so it stops and says so.
 
 On Windows the system store is your user's Root store, and Windows asks
 you to confirm the change in a dialog; --machine uses LocalMachine\Root
@@ -448,7 +450,13 @@ out. mkcert's -uninstall is vouch uninstall --mkcert.
 With --purge, the CA folder is deleted afterwards, and with it the CAs
 vouch rotate retired into it: their roots are taken out of the stores
 first, newest first, so that none is left trusted with no folder to
-uninstall it from.`,
+uninstall it from.
+
+With no CA in the folder (deleted by hand), uninstall lists the entries
+of vouch roots the stores still hold; --all-vouch-roots takes them out.
+
+Run it as yourself, not under sudo: vouch asks for sudo itself where it
+needs root.`,
 		flags: func(fs *pflag.FlagSet) runner {
 			caroot := fs.String("caroot", "", "the CA folder")
 			stores := fs.String("stores", "", "comma-separated `LIST` of stores (default: all found)")
