@@ -7,10 +7,14 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/platform"
 	"github.com/vouchdev/vouch/truststore"
 )
 
@@ -49,22 +53,71 @@ func (a *app) noRoot() (truststore.Root, error) {
 	return a.keeping(truststore.Root{Cert: cert, PEM: certs.CertPEM(der)}), nil
 }
 
-// leftBehind lists, per store, the entries of vouch roots other than r:
-// with r from noRoot, the roots whose CA folder is gone.
-func leftBehind(stores []truststore.Store, r truststore.Root) []string {
-	var out []string
+// leftover is what leftBehind found: the entries of vouch roots the
+// stores still hold, and the roots among them that another user made.
+type leftover struct {
+	entries []string
+	// foreign are roots whose subject names another user@host, found in
+	// the system store's anchors: on a machine several people use, theirs
+	// to take out with their own vouch, never this user's --all-vouch-roots.
+	foreign []*x509.Certificate
+	owners  []string
+}
+
+// leftBehind lists, per store, the entries of vouch roots other than r
+// (with r from noRoot, the roots whose CA folder is gone), and sets the
+// ones another user made apart.
+func (a *app) leftBehind(stores []truststore.Store, r truststore.Root) leftover {
+	var lo leftover
+	var mine []string
 	for _, s := range stores {
 		st := s.Status(r)
 		for _, e := range st.Stale {
-			out = append(out, s.Name()+": "+e)
+			if s.Name() == "system" {
+				if c, owner := a.anchorOwner(e); c != nil && owner != a.who() {
+					lo.foreign = append(lo.foreign, c)
+					if !slices.Contains(lo.owners, owner) {
+						lo.owners = append(lo.owners, owner)
+					}
+					continue
+				}
+			}
+			mine = append(mine, s.Name()+": "+e)
 		}
 	}
-	return out
+	// The NSS nickname and the Java alias of a root carry the same short
+	// fingerprint as its anchor's name.
+	for _, e := range mine {
+		if !slices.ContainsFunc(lo.foreign, func(c *x509.Certificate) bool {
+			return strings.Contains(e, strings.TrimSuffix(strings.TrimPrefix(platform.AnchorName(c), "vouch-"), ".crt"))
+		}) {
+			lo.entries = append(lo.entries, e)
+		}
+	}
+	return lo
+}
+
+// anchorOwner reads a system anchor and returns its root and the user@host
+// vouch wrote into the root's subject; nil when it can't tell.
+func (a *app) anchorOwner(path string) (*x509.Certificate, string) {
+	data, err := os.ReadFile(filepath.Join(a.fsRoot(), path))
+	if err != nil {
+		return nil, ""
+	}
+	cs, err := certs.ParseCertificates(data)
+	if err != nil || len(cs) != 1 || len(cs[0].Subject.OrganizationalUnit) != 1 {
+		return nil, ""
+	}
+	return cs[0], cs[0].Subject.OrganizationalUnit[0]
 }
 
 // warnLeftBehind says which vouch roots the stores trust with no CA folder
 // to uninstall them from, and how to take them out; false when none.
-func (a *app) warnLeftBehind(dir string, left []string) bool {
+func (a *app) warnLeftBehind(dir string, lo leftover) bool {
+	if len(lo.owners) > 0 {
+		a.infof("the stores also trust vouch roots that %s made: theirs to take out (vouch uninstall, run by them), and left alone", strings.Join(lo.owners, ", "))
+	}
+	left := lo.entries
 	if len(left) == 0 {
 		return false
 	}
@@ -86,20 +139,22 @@ func (a *app) uninstallLeftBehind(dir string, stores []truststore.Store, named, 
 		a.errorf("%v", err)
 		return exitFail
 	}
-	left := leftBehind(stores, r)
-	if len(left) == 0 {
+	lo := a.leftBehind(stores, r)
+	if len(lo.entries) == 0 {
+		a.warnLeftBehind(dir, lo)
 		a.infof("there is no CA in %s, so nothing to uninstall", dir)
 		return exitOK
 	}
 	if !all {
-		a.warnLeftBehind(dir, left)
+		a.warnLeftBehind(dir, lo)
 		return exitOK
 	}
-	a.infof("there is no CA in %s; taking out the %d %s of vouch roots whose CA is gone", dir, len(left), entryWord(len(left)))
+	a.infof("there is no CA in %s; taking out the %d %s of vouch roots whose CA is gone", dir, len(lo.entries), entryWord(len(lo.entries)))
+	r.Keep = append(r.Keep, lo.foreign...)
 	code, _ := a.uninstallFrom(stores, named, r, true)
 	if code == exitOK {
-		if still := leftBehind(stores, r); len(still) > 0 {
-			a.errorf("still there: %s", strings.Join(still, "; "))
+		if still := a.leftBehind(stores, r); len(still.entries) > 0 {
+			a.errorf("still there: %s", strings.Join(still.entries, "; "))
 			return exitFail
 		}
 	}

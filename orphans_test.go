@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/x509"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,9 +39,16 @@ func TestLeftBehind(t *testing.T) {
 			t.Fatalf("%q = %d; stderr %s", args, code, stderr)
 		}
 	}
+	// bob, another user of this machine, installed a CA of his own.
+	bob, _, bobErr := testApp(t, true)
+	bob.owner = "bob@host"
+	if code := bob.run([]string{"install"}); code != exitOK {
+		t.Fatalf("bob's install = %d; stderr %s", code, bobErr)
+	}
+	bobs := bobRoot(t, bob)
 	ours := anchors(t, d)
-	if len(ours) != 3 {
-		t.Fatalf("anchors after trust, install and rotate = %q, want alice's, the retired root's and the new one's", ours)
+	if len(ours) != 4 {
+		t.Fatalf("anchors after trust, install, rotate and bob's install = %q, want alice's, the retired root's, the new one's and bob's", ours)
 	}
 	ca := a.getenv("VOUCH_CAROOT")
 	if err := os.RemoveAll(ca); err != nil {
@@ -48,11 +56,12 @@ func TestLeftBehind(t *testing.T) {
 	}
 	var left []string
 	for _, name := range ours {
-		if name != platform.AnchorName(alice.Root) {
+		if name != platform.AnchorName(alice.Root) && name != platform.AnchorName(bobs) {
 			left = append(left, "system: /usr/local/share/ca-certificates/"+name)
 		}
 	}
-	warning := "vouch: warning: there is no CA in " + ca + ", yet the stores still trust 2 entries of vouch roots whose CA is gone (deleted, or made elsewhere): " + strings.Join(left, "; ") + "\n" +
+	warning := "vouch: the stores also trust vouch roots that bob@host made: theirs to take out (vouch uninstall, run by them), and left alone\n" +
+		"vouch: warning: there is no CA in " + ca + ", yet the stores still trust 2 entries of vouch roots whose CA is gone (deleted, or made elsewhere): " + strings.Join(left, "; ") + "\n" +
 		"vouch: hint: vouch uninstall --all-vouch-roots   (takes them out; the roots you trusted for other people stay)\n"
 
 	for _, args := range [][]string{{"status"}, {"uninstall"}} {
@@ -74,11 +83,14 @@ func TestLeftBehind(t *testing.T) {
 	if want := "vouch: there is no CA in " + ca + "; taking out the 2 entries of vouch roots whose CA is gone\nvouch: system: removed\n"; stderr.String() != want {
 		t.Errorf("uninstall --all-vouch-roots said\n%s\nwant\n%s", stderr, want)
 	}
-	if got := anchors(t, d); !slices.Equal(got, []string{platform.AnchorName(alice.Root)}) {
-		t.Errorf("anchors after uninstall --all-vouch-roots = %q, want alice's alone", got)
+	if got, want := anchors(t, d), []string{platform.AnchorName(alice.Root), platform.AnchorName(bobs)}; !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
+		t.Errorf("anchors after uninstall --all-vouch-roots = %q, want alice's and bob's", got)
+	}
+	if code := bob.run([]string{"uninstall"}); code != exitOK {
+		t.Fatalf("bob's uninstall = %d; stderr %s", code, bobErr)
 	}
 	if now, _ := os.ReadFile(bundle); !bytes.Equal(now, withFriend) {
-		t.Errorf("the bundle after uninstall --all-vouch-roots is not as it was with alice's root alone")
+		t.Errorf("the bundle after uninstall --all-vouch-roots and bob's uninstall is not as it was with alice's root alone")
 	}
 	if code := a.run([]string{"untrust", "alice@nas"}); code != exitOK {
 		t.Fatalf("untrust = %d; stderr %s", code, stderr)
@@ -92,4 +104,14 @@ func TestLeftBehind(t *testing.T) {
 	if code := a.run([]string{"uninstall"}); code != exitOK || stderr.String() != "vouch: there is no CA in "+ca+", so nothing to uninstall\n" {
 		t.Errorf("uninstall with nothing left = %d, said %q", code, stderr)
 	}
+}
+
+// bobRoot is the root of the CA in app b's folder.
+func bobRoot(t *testing.T, b *app) *x509.Certificate {
+	t.Helper()
+	ca, err := certs.Load(b.getenv("VOUCH_CAROOT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca.Root
 }

@@ -651,7 +651,7 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 	res.Others = a.othersStatus(stores, named, &res.Trusted)
 	if noCA {
 		if r, err := a.noRoot(); err == nil {
-			a.warnLeftBehind(dir, leftBehind(stores, r))
+			a.warnLeftBehind(dir, a.leftBehind(stores, r))
 		}
 	}
 	if noCA && len(res.Others) == 0 {
