@@ -57,7 +57,7 @@ func (a *app) noRoot() (truststore.Root, error) {
 // stores still hold, and the roots among them that another user made.
 type leftover struct {
 	entries []string
-	// foreign are roots whose subject names another user@host, found in
+	// foreign are roots whose subject names another user, found in
 	// the system store's anchors: on a machine several people use, theirs
 	// to take out with their own vouch, never this user's --all-vouch-roots.
 	foreign []*x509.Certificate
@@ -74,7 +74,7 @@ func (a *app) leftBehind(stores []truststore.Store, r truststore.Root) leftover 
 		st := s.Status(r)
 		for _, e := range st.Stale {
 			if s.Name() == "system" {
-				if c, owner := a.anchorOwner(e); c != nil && owner != a.who() {
+				if c, owner := a.anchorOwner(e); c != nil && userOf(owner) != userOf(a.who()) {
 					lo.foreign = append(lo.foreign, c)
 					if !slices.Contains(lo.owners, owner) {
 						lo.owners = append(lo.owners, owner)
@@ -95,6 +95,13 @@ func (a *app) leftBehind(stores []truststore.Store, r truststore.Root) leftover 
 		}
 	}
 	return lo
+}
+
+// userOf is the user in "user@host": the same user's roots from before a
+// change of host name are still theirs.
+func userOf(owner string) string {
+	u, _, _ := strings.Cut(owner, "@")
+	return u
 }
 
 // anchorOwner reads a system anchor and returns its root and the user@host

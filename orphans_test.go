@@ -42,13 +42,19 @@ func TestLeftBehind(t *testing.T) {
 	// bob, another user of this machine, installed a CA of his own.
 	bob, _, bobErr := testApp(t, true)
 	bob.owner = "bob@host"
+	// tester's own root from before the machine was renamed is tester's.
+	renamed, _, renamedErr := testApp(t, true)
+	renamed.owner = "tester@oldname"
+	if code := renamed.run([]string{"install"}); code != exitOK {
+		t.Fatalf("install as tester@oldname = %d; stderr %s", code, renamedErr)
+	}
 	if code := bob.run([]string{"install"}); code != exitOK {
 		t.Fatalf("bob's install = %d; stderr %s", code, bobErr)
 	}
 	bobs := bobRoot(t, bob)
 	ours := anchors(t, d)
-	if len(ours) != 4 {
-		t.Fatalf("anchors after trust, install, rotate and bob's install = %q, want alice's, the retired root's, the new one's and bob's", ours)
+	if len(ours) != 5 {
+		t.Fatalf("anchors after trust, installs, rotate and bob's install = %q, want alice's, tester@oldname's, the retired root's, the new one's and bob's", ours)
 	}
 	ca := a.getenv("VOUCH_CAROOT")
 	if err := os.RemoveAll(ca); err != nil {
@@ -61,7 +67,7 @@ func TestLeftBehind(t *testing.T) {
 		}
 	}
 	warning := "vouch: the stores also trust vouch roots that bob@host made: theirs to take out (vouch uninstall, run by them), and left alone\n" +
-		"vouch: warning: there is no CA in " + ca + ", yet the stores still trust 2 entries of vouch roots whose CA is gone (deleted, or made elsewhere): " + strings.Join(left, "; ") + "\n" +
+		"vouch: warning: there is no CA in " + ca + ", yet the stores still trust 3 entries of vouch roots whose CA is gone (deleted, or made elsewhere): " + strings.Join(left, "; ") + "\n" +
 		"vouch: hint: vouch uninstall --all-vouch-roots   (takes them out; the roots you trusted for other people stay)\n"
 
 	for _, args := range [][]string{{"status"}, {"uninstall"}} {
@@ -80,7 +86,7 @@ func TestLeftBehind(t *testing.T) {
 	if code := a.run([]string{"uninstall", "--all-vouch-roots"}); code != exitOK {
 		t.Fatalf("uninstall --all-vouch-roots = %d; stderr %s", code, stderr)
 	}
-	if want := "vouch: there is no CA in " + ca + "; taking out the 2 entries of vouch roots whose CA is gone\nvouch: system: removed\n"; stderr.String() != want {
+	if want := "vouch: there is no CA in " + ca + "; taking out the 3 entries of vouch roots whose CA is gone\nvouch: system: removed\n"; stderr.String() != want {
 		t.Errorf("uninstall --all-vouch-roots said\n%s\nwant\n%s", stderr, want)
 	}
 	if got, want := anchors(t, d), []string{platform.AnchorName(alice.Root), platform.AnchorName(bobs)}; !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
