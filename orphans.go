@@ -119,19 +119,18 @@ func (a *app) anchorOwner(path string) (*x509.Certificate, string) {
 }
 
 // warnLeftBehind says which vouch roots the stores trust with no CA folder
-// to uninstall them from, and how to take them out; false when none.
-func (a *app) warnLeftBehind(dir string, lo leftover) bool {
+// to uninstall them from, and how to take them out.
+func (a *app) warnLeftBehind(dir string, lo leftover) {
 	if len(lo.owners) > 0 {
 		a.infof("the stores also trust vouch roots that %s made: theirs to take out (vouch uninstall, run by them), and left alone", strings.Join(lo.owners, ", "))
 	}
 	left := lo.entries
 	if len(left) == 0 {
-		return false
+		return
 	}
 	a.warnf("there is no CA in %s, yet the stores still trust %d %s of vouch roots whose CA is gone (deleted, or made elsewhere): %s",
 		dir, len(left), entryWord(len(left)), strings.Join(left, "; "))
 	a.hintf("vouch uninstall --all-vouch-roots   (takes them out; the roots you trusted for other people stay)")
-	return true
 }
 
 // uninstallLeftBehind is uninstall with no CA: with --all-vouch-roots it
