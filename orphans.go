@@ -97,6 +97,20 @@ func (a *app) leftBehind(stores []truststore.Store, r truststore.Root) leftover 
 	return lo
 }
 
+// keepForeign adds to r.Keep the roots other users' vouch made, so that
+// --all-vouch-roots takes out only this user's older roots, and says so.
+func (a *app) keepForeign(stores []truststore.Store, r *truststore.Root) {
+	a.leaveForeign(r, a.leftBehind(stores, *r))
+}
+
+// leaveForeign keeps the other users' roots lo found, and says so.
+func (a *app) leaveForeign(r *truststore.Root, lo leftover) {
+	r.Keep = append(r.Keep, lo.foreign...)
+	if len(lo.owners) > 0 {
+		a.infof("left alone: the vouch roots that %s made, theirs to take out", strings.Join(lo.owners, ", "))
+	}
+}
+
 // userOf is the user in "user@host": the same user's roots from before a
 // change of host name are still theirs.
 func userOf(owner string) string {
@@ -156,7 +170,7 @@ func (a *app) uninstallLeftBehind(dir string, stores []truststore.Store, named, 
 		return exitOK
 	}
 	a.infof("there is no CA in %s; taking out the %d %s of vouch roots whose CA is gone", dir, len(lo.entries), entryWord(len(lo.entries)))
-	r.Keep = append(r.Keep, lo.foreign...)
+	a.leaveForeign(&r, lo)
 	code, _ := a.uninstallFrom(stores, named, r, true)
 	if code == exitOK {
 		if still := a.leftBehind(stores, r); len(still.entries) > 0 {

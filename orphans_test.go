@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/x509"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -86,7 +87,8 @@ func TestLeftBehind(t *testing.T) {
 	if code := a.run([]string{"uninstall", "--all-vouch-roots"}); code != exitOK {
 		t.Fatalf("uninstall --all-vouch-roots = %d; stderr %s", code, stderr)
 	}
-	if want := "vouch: there is no CA in " + ca + "; taking out the 3 entries of vouch roots whose CA is gone\nvouch: system: removed\n"; stderr.String() != want {
+	if want := "vouch: there is no CA in " + ca + "; taking out the 3 entries of vouch roots whose CA is gone\n" +
+		"vouch: left alone: the vouch roots that bob@host made, theirs to take out\nvouch: system: removed\n"; stderr.String() != want {
 		t.Errorf("uninstall --all-vouch-roots said\n%s\nwant\n%s", stderr, want)
 	}
 	if got, want := anchors(t, d), []string{platform.AnchorName(alice.Root), platform.AnchorName(bobs)}; !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
@@ -120,4 +122,34 @@ func bobRoot(t *testing.T, b *app) *x509.Certificate {
 		t.Fatal(err)
 	}
 	return ca.Root
+}
+
+// TestAllVouchRootsLeavesOtherUsers: with a CA of one's own,
+// --all-vouch-roots still takes out this user's older root, and leaves the
+// root bob's vouch installed on the same machine.
+func TestAllVouchRootsLeavesOtherUsers(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	older, _, olderErr := testApp(t, true)
+	bob, _, bobErr := testApp(t, true)
+	bob.owner = "bob@host"
+	a, _, stderr := testApp(t, true)
+	for _, who := range []struct {
+		a      *app
+		stderr fmt.Stringer
+	}{{older, olderErr}, {bob, bobErr}, {a, stderr}} {
+		if code := who.a.run([]string{"install"}); code != exitOK {
+			t.Fatalf("install as %s = %d; stderr %s", who.a.owner, code, who.stderr)
+		}
+	}
+	stderr.Reset()
+	if code := a.run([]string{"uninstall", "--all-vouch-roots"}); code != exitOK {
+		t.Fatalf("uninstall --all-vouch-roots = %d; stderr %s", code, stderr)
+	}
+	if want := "vouch: left alone: the vouch roots that bob@host made, theirs to take out\nvouch: system: removed\n"; stderr.String() != want {
+		t.Errorf("uninstall --all-vouch-roots said\n%s\nwant\n%s", stderr, want)
+	}
+	if got := anchors(t, d); !slices.Equal(got, []string{platform.AnchorName(bobRoot(t, bob))}) {
+		t.Errorf("anchors after uninstall --all-vouch-roots = %q, want bob's alone (tester's own and older root gone)", got)
+	}
 }

@@ -498,6 +498,9 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge, mkcert bool) in
 	if all && !a.keptKnown() {
 		return exitFail
 	}
+	if all {
+		a.keepForeign(stores, &root)
+	}
 	unlock, ok := a.lockStores(dir)
 	if !ok {
 		return exitFail
