@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/platform"
 )
 
 type certFlags struct {
@@ -443,7 +444,7 @@ func (a *app) writeHint(f *certFlags, base string) {
 	default:
 		out = []string{"--cert-file", home + "/" + base + ".pem", "--key-file", home + "/" + base + "-key.pem"}
 	}
-	a.hintf("vouch %s %s   (files in a folder you can write)", strings.Join(out, " "), shJoin(withoutOutputFlags(a.argv)))
+	a.hintf("vouch %s %s   (files in a folder you can write)", strings.Join(out, " "), platform.Cmd{Argv: withoutOutputFlags(a.argv)})
 }
 
 // withoutOutputFlags drops the file flags (vouch's and mkcert's spellings)

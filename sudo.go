@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/platform"
 )
 
 // The CA folder, the browser profiles and the copies vouch keeps to undo
@@ -82,17 +83,16 @@ func (a *app) refuseSudo(cmd, caroot string, signs bool) bool {
 	} else {
 		a.errorf("vouch %s is running under sudo, so it would leave files owned by root in %s's home folder (%s)", cmd, s.name, s.home)
 	}
-	rest := shJoin(a.argv)
 	if signs {
-		a.hintf("vouch %s   (without sudo, as %s)", rest, s.name)
+		a.hintf("%s   (without sudo, as %s)", a.commandLine("vouch"), s.name)
 		if hasCA(s.caroot) {
-			a.hintf("sudo vouch --caroot %s %s   (%s's CA, files written as root)", shJoin([]string{s.caroot}), rest, s.name)
+			a.hintf("%s   (%s's CA, files written as root)", a.commandLine("sudo", "vouch", "--caroot", s.caroot), s.name)
 		}
 	} else {
-		a.hintf("vouch %s   (without sudo: vouch asks for sudo itself where it needs root)", rest)
+		a.hintf("%s   (without sudo: vouch asks for sudo itself where it needs root)", a.commandLine("vouch"))
 	}
 	if !theirs {
-		a.hintf("sudo vouch --caroot %s %s   (root's own CA, on purpose)", shJoin([]string{dir}), rest)
+		a.hintf("%s   (root's own CA, on purpose)", a.commandLine("sudo", "vouch", "--caroot", dir))
 	}
 	return true
 }
@@ -106,7 +106,7 @@ func (a *app) warnSudo(caroot string) {
 	}
 	if dir, explicit, err := a.caroot(caroot); err == nil && !explicit && !s.owns(dir) {
 		a.warnf("under sudo this is root's CA folder (%s), not %s's (%s)", dir, s.name, s.caroot)
-		a.hintf("vouch %s   (without sudo)", shJoin(a.argv))
+		a.hintf("%s   (without sudo)", a.commandLine("vouch"))
 	}
 }
 
@@ -123,21 +123,13 @@ func (a *app) warnSudoHome(cmd string) {
 	} else {
 		a.warnf("vouch %s is running under sudo: it reaches root's browser profiles and keeps its record in root's home (%s), not %s's", cmd, a.home, s.name)
 	}
-	a.hintf("vouch %s   (without sudo: vouch asks for sudo itself where it needs root)", shJoin(a.argv))
+	a.hintf("%s   (without sudo: vouch asks for sudo itself where it needs root)", a.commandLine("vouch"))
 }
 
-// shJoin writes args as one shell command line, quoting where needed.
-func shJoin(args []string) string {
-	q := make([]string, len(args))
-	for i, s := range args {
-		if s == "" || strings.ContainsFunc(s, func(r rune) bool {
-			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@+,%", r))
-		}) {
-			s = shQuote(s)
-		}
-		q[i] = s
-	}
-	return strings.Join(q, " ")
+// commandLine is the command the user ran, args after before, as a shell
+// line to paste.
+func (a *app) commandLine(before ...string) string {
+	return platform.Cmd{Argv: append(before, a.argv...)}.String()
 }
 
 // hasCA says whether dir holds a CA's root, without loading it.
