@@ -243,7 +243,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 			return a.outside(err, request)
 		}
 		// Nor for a certificate that can't be written where asked.
-		if err := writable(outputs); err != nil {
+		if err := certs.CanWrite(outputs...); err != nil {
 			a.errorf("%v; no CA was made", err)
 			a.writeHint(f, base)
 			return exitFail
@@ -398,30 +398,6 @@ func hasURI(names []certs.Name) bool {
 		}
 	}
 	return false
-}
-
-// writable checks that a file can be made in each path's folder, by making
-// and removing one; it runs only before a CA is made.
-func writable(paths []string) error {
-	seen := map[string]bool{}
-	for _, p := range paths {
-		dir := filepath.Dir(p)
-		if seen[dir] {
-			continue
-		}
-		seen[dir] = true
-		tmp, err := os.CreateTemp(dir, ".vouch-check-*")
-		if err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return fmt.Errorf("can't write %s: %w", p, err)
-		}
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}
-	return nil
 }
 
 // cantWrite is an output error that another folder would avoid.

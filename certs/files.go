@@ -50,6 +50,27 @@ func WriteFiles(files ...File) error {
 	return nil
 }
 
+// CanWrite checks that a file can be made in each path's folder, by making
+// and removing one, for a caller that must know before it changes
+// anything else (a CA made for a certificate that then can't be written).
+func CanWrite(paths ...string) error {
+	seen := map[string]bool{}
+	for _, p := range paths {
+		dir := filepath.Dir(p)
+		if seen[dir] {
+			continue
+		}
+		seen[dir] = true
+		tmp, err := os.CreateTemp(dir, ".vouch-check-*")
+		if err != nil {
+			return fmt.Errorf("can't write %s: %w", p, unwrapPath(err))
+		}
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}
+	return nil
+}
+
 func writeTemp(f File) (string, error) {
 	dir := filepath.Dir(f.Path)
 	if st, err := os.Stat(f.Path); err == nil && st.IsDir() {
