@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/vouchdev/vouch/certs"
-	"github.com/vouchdev/vouch/platform"
 	"github.com/vouchdev/vouch/truststore"
 )
 
@@ -69,38 +68,60 @@ type leftover struct {
 // ones another user made apart.
 func (a *app) leftBehind(stores []truststore.Store, r truststore.Root) leftover {
 	var lo leftover
-	var mine []string
+	var stale, theirs []string
 	for _, s := range stores {
 		st := s.Status(r)
+		if s.Name() == "system" {
+			lo.foreign, lo.owners, theirs = a.foreignIn(st)
+		}
 		for _, e := range st.Stale {
-			if s.Name() == "system" {
-				if c, owner := a.anchorOwner(e); c != nil && userOf(owner) != userOf(a.who()) {
-					lo.foreign = append(lo.foreign, c)
-					if !slices.Contains(lo.owners, owner) {
-						lo.owners = append(lo.owners, owner)
-					}
-					continue
-				}
+			if !slices.Contains(theirs, e) {
+				stale = append(stale, s.Name()+": "+e)
 			}
-			mine = append(mine, s.Name()+": "+e)
 		}
 	}
-	// The NSS nickname and the Java alias of a root carry the same short
-	// fingerprint as its anchor's name.
-	for _, e := range mine {
-		if !slices.ContainsFunc(lo.foreign, func(c *x509.Certificate) bool {
-			return strings.Contains(e, strings.TrimSuffix(strings.TrimPrefix(platform.AnchorName(c), "vouch-"), ".crt"))
-		}) {
+	// Their NSS nicknames and Java aliases are named after the root.
+	for _, e := range stale {
+		if !slices.ContainsFunc(lo.foreign, func(c *x509.Certificate) bool { return entryOf(e, c) }) {
 			lo.entries = append(lo.entries, e)
 		}
 	}
 	return lo
 }
 
+// foreignIn reads the system store's stale anchors for the roots another
+// user's vouch made: the roots, those users, and the anchors.
+func (a *app) foreignIn(sys truststore.Status) (roots []*x509.Certificate, owners, anchors []string) {
+	for _, p := range sys.Stale {
+		c, owner := a.anchorOwner(p)
+		if c == nil || userOf(owner) == userOf(a.who()) {
+			continue
+		}
+		roots, anchors = append(roots, c), append(anchors, p)
+		if !slices.Contains(owners, owner) {
+			owners = append(owners, owner)
+		}
+	}
+	return roots, owners, anchors
+}
+
+// entryOf says whether an NSS or Java stale entry ("store: where: name")
+// is root c's, by the name each store gives it.
+func entryOf(e string, c *x509.Certificate) bool {
+	return strings.HasSuffix(e, ": "+truststore.NSSNickname(c)) || strings.HasSuffix(e, ": "+truststore.JavaAlias(c))
+}
+
 // keepForeign adds to r.Keep the roots other users' vouch made, so that
 // --all-vouch-roots takes out only this user's older roots, and says so.
+// Only the system store's anchors tell whose a root is, so only it is asked.
 func (a *app) keepForeign(stores []truststore.Store, r *truststore.Root) {
-	a.leaveForeign(r, a.leftBehind(stores, *r))
+	for _, s := range stores {
+		if s.Name() == "system" {
+			var lo leftover
+			lo.foreign, lo.owners, _ = a.foreignIn(s.Status(*r))
+			a.leaveForeign(r, lo)
+		}
+	}
 }
 
 // leaveForeign keeps the other users' roots lo found, and says so.
