@@ -643,14 +643,7 @@ func TestSystemStaleAnchor(t *testing.T) {
 
 		// Byte-identical, cacerts included: the copy vouch kept of it
 		// before A's install is the one that matches once both are gone.
-		if d := nstest.Diff(before, snapshotStores(t, env)); d != "" {
-			t.Errorf("after two installs and the uninstalls, the trust stores differ from before:\n%s", d)
-		} else {
-			t.Logf("after two installs and the uninstalls, the trust stores are byte-identical to before, %s included", debJavaCacerts)
-		}
-		if d := diffEntries(javaBefore, debJavaEntries(t, h)); d != "" {
-			t.Errorf("%s after two installs and the uninstalls holds other entries than before:\n%s", debJavaCacerts, d)
-		}
+		expectAsBefore(t, env, h, "two installs and the uninstalls", before, javaBefore)
 	})
 }
 
@@ -751,14 +744,7 @@ func testRotateLifecycle(t *testing.T, purgeAll bool) {
 			t.Errorf("after install, rotate and both uninstalls, %s differs from before:\n%s", nssdb, d)
 		}
 		checkRemoved(t, h, newRoot)
-		if d := nstest.Diff(before, snapshotStores(t, env)); d != "" {
-			t.Errorf("after install, rotate and both uninstalls, the trust stores differ from before:\n%s", d)
-		} else {
-			t.Logf("after install, rotate and both uninstalls, the trust stores are byte-identical to before, %s included", debJavaCacerts)
-		}
-		if d := diffEntries(javaBefore, debJavaEntries(t, h)); d != "" {
-			t.Errorf("%s after the uninstalls holds other entries than before:\n%s", debJavaCacerts, d)
-		}
+		expectAsBefore(t, env, h, "install, rotate and both uninstalls", before, javaBefore)
 	})
 }
 
@@ -1047,6 +1033,21 @@ func expectUnchanged(t *testing.T, env *nstest.Env, before string) {
 	t.Helper()
 	if d := nstest.Diff(before, snapshotStores(t, env)); d != "" {
 		t.Errorf("the trust stores changed:\n%s", d)
+	}
+}
+
+// expectAsBefore fails t unless, after what, the trust stores are
+// byte-identical to before and Java's cacerts holds the same entries
+// (named too, to say what changed when its bytes did).
+func expectAsBefore(t *testing.T, env *nstest.Env, h *sysHost, what, before string, javaBefore map[string]string) {
+	t.Helper()
+	if d := nstest.Diff(before, snapshotStores(t, env)); d != "" {
+		t.Errorf("after %s, the trust stores differ from before:\n%s", what, d)
+	} else {
+		t.Logf("after %s, the trust stores are byte-identical to before, %s included", what, debJavaCacerts)
+	}
+	if d := diffEntries(javaBefore, debJavaEntries(t, h)); d != "" {
+		t.Errorf("%s after %s holds other entries than before:\n%s", debJavaCacerts, what, d)
 	}
 }
 
