@@ -171,7 +171,7 @@ func (s JavaSearch) noStore(home, from string, seen map[string]bool) (JavaNoStor
 	if fi, err := s.stat(filepath.Join(home, "bin", s.exe("java"))); err != nil || !fi.Mode().IsRegular() {
 		return JavaNoStore{}, false
 	}
-	m := JavaNoStore{Home: JavaHome{Dir: home, From: from, Keytool: s.keytool(home)}}
+	m := JavaNoStore{Home: JavaHome{Dir: home, From: from}}
 	for _, rel := range [][]string{{"lib", "security", "cacerts"}, {"jre", "lib", "security", "cacerts"}} {
 		p := filepath.Join(append([]string{home}, rel...)...)
 		if fi, err := s.stat(p); err == nil && fi.Mode().IsRegular() {
