@@ -153,3 +153,46 @@ func TestAllVouchRootsLeavesOtherUsers(t *testing.T) {
 		t.Errorf("anchors after uninstall --all-vouch-roots = %q, want bob's alone (tester's own and older root gone)", got)
 	}
 }
+
+// TestLeftBehindAdoptedMkcert: an mkcert CA folder that vouch install
+// trusted, then deleted. Its anchor is vouch's (named after the root, which
+// mkcert made): status names it with the NSS and Java entries, and
+// --all-vouch-roots takes it out, so the bundle ends as it began.
+func TestLeftBehindAdoptedMkcert(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	bundle := filepath.Join(d.root, "/etc/ssl/certs/ca-certificates.crt")
+	before, err := os.ReadFile(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "mkcert")
+	os.Mkdir(dir, 0o700)
+	mkcertFolder(t, dir)
+	if code := a.run([]string{"install", "--caroot", dir}); code != exitOK {
+		t.Fatalf("install --caroot %s = %d; stderr %s", dir, code, stderr)
+	}
+	ours := anchors(t, d)
+	if len(ours) != 1 || !strings.HasPrefix(ours[0], "vouch-") {
+		t.Fatalf("anchors after install = %q, want vouch's one", ours)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	a.run([]string{"status", "--caroot", dir})
+	if want := "yet the stores still trust 1 entry of vouch roots whose CA is gone (deleted, or made elsewhere): system: /usr/local/share/ca-certificates/" + ours[0] + "\n"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("status with the mkcert CA folder gone said\n%s\nwant it to contain\n%s", stderr, want)
+	}
+	stderr.Reset()
+	if code := a.run([]string{"uninstall", "--caroot", dir, "--all-vouch-roots"}); code != exitOK {
+		t.Fatalf("uninstall --all-vouch-roots = %d; stderr %s", code, stderr)
+	}
+	if got := anchors(t, d); len(got) != 0 {
+		t.Errorf("anchors after uninstall --all-vouch-roots = %q, want none", got)
+	}
+	if now, _ := os.ReadFile(bundle); !bytes.Equal(now, before) {
+		t.Errorf("the bundle after uninstall --all-vouch-roots is not as it was before the install")
+	}
+}

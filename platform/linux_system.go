@@ -224,7 +224,7 @@ func (s *LinuxSystem) State(root *x509.Certificate, keep ...*x509.Certificate) (
 			st.Anchor = p
 		case holdsCert(data, root):
 			st.Others = append(st.Others, p)
-		case vouchRoot(data) && (strings.HasPrefix(e.Name(), "vouch-") || l.Store != nil) && !holdsAny(data, keep):
+		case (vouchRoot(data) && (strings.HasPrefix(e.Name(), "vouch-") || l.Store != nil) || l.Store == nil && vouchWrote(e.Name(), data)) && !holdsAny(data, keep):
 			st.Stale = append(st.Stale, p)
 			staleCerts = append(staleCerts, pemCerts(data)...)
 		}
@@ -418,6 +418,19 @@ func vouchRoot(data []byte) bool {
 			return true
 		}
 	}
+}
+
+// vouchWrote reports whether an anchor file is one vouch wrote: named
+// after the one root it holds. That root need not be one vouch made: an
+// adopted mkcert CA's root is anchored under vouch's name too, and is
+// as much vouch's to take out as the NSS and Java entries it has.
+func vouchWrote(name string, data []byte) bool {
+	cs := pemCerts(data)
+	if len(cs) != 1 {
+		return false
+	}
+	c, err := x509.ParseCertificate(cs[0])
+	return err == nil && c.IsCA && bytes.Equal(c.RawSubject, c.RawIssuer) && name == AnchorName(c)
 }
 
 // argv resolves a tool's command line to the tool's absolute path.

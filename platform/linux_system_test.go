@@ -296,3 +296,47 @@ func TestKeptAnchorsAreNotStale(t *testing.T) {
 		t.Errorf("uninstall --all-vouch-roots keeping friend = %q, want rm of %s only", argvs(plan), stale)
 	}
 }
+
+// An adopted mkcert CA's root is anchored under vouch's name too: once its
+// CA folder is gone it is left behind like any vouch root's, as its NSS and
+// Java entries already were. An anchor vouch did not name stays alone.
+func TestAdoptedMkcertAnchorIsStale(t *testing.T) {
+	cert, _ := testRoot(t)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{Organization: []string{"mkcert development CA"}, OrganizationalUnit: []string{"alice@box"}, CommonName: "mkcert alice@box"}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk, _ := x509.ParseCertificate(der)
+	mkPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+
+	l := Layouts[3] // debian
+	fsRoot := fakeMachine(t, l)
+	ours := filepath.Join(l.AnchorDir, AnchorName(mk))
+	os.WriteFile(filepath.Join(fsRoot, ours), mkPEM, 0o644)
+	os.WriteFile(filepath.Join(fsRoot, l.AnchorDir, "mkcert_development_CA_7.crt"), mkPEM, 0o644)
+	os.WriteFile(filepath.Join(fsRoot, l.AnchorDir, "vouch-0123456789abcdef.crt"), mkPEM, 0o644)
+	s := &LinuxSystem{Root: fsRoot}
+	st, _ := s.State(cert)
+	if len(st.Stale) != 1 || st.Stale[0] != ours {
+		t.Fatalf("Stale = %q, want only the anchor vouch named, %s", st.Stale, ours)
+	}
+	if st, _ = s.State(cert, mk); len(st.Stale) != 0 {
+		t.Errorf("State(keep the mkcert root).Stale = %q, want none", st.Stale)
+	}
+
+	// Arch's trust store names anchors after the label, as mkcert's are:
+	// there only a root vouch made is known for vouch's.
+	for _, a := range Layouts {
+		if a.Store == nil {
+			continue
+		}
+		fsRoot := fakeMachine(t, a)
+		os.WriteFile(filepath.Join(fsRoot, a.AnchorDir, AnchorName(mk)), mkPEM, 0o644)
+		st, _ := (&LinuxSystem{Root: fsRoot}).State(cert)
+		if len(st.Stale) != 0 {
+			t.Errorf("%s: Stale = %q, want none", a.Name, st.Stale)
+		}
+	}
+}
