@@ -124,6 +124,34 @@ func (a *app) keepForeign(stores []truststore.Store, r *truststore.Root) {
 	}
 }
 
+// notTheirs is status's share of keepForeign: when the system store's
+// stale anchors (sts, asked with root) include roots another user's vouch
+// made, it keeps those roots and asks again the stores whose stale
+// entries hold them, so that only this user's own count as stale. It
+// returns those users.
+func (a *app) notTheirs(stores []truststore.Store, sts []truststore.Status, root *truststore.Root) []string {
+	var foreign []*x509.Certificate
+	var owners []string
+	for i, s := range stores {
+		if s.Name() == "system" {
+			foreign, owners, _ = a.foreignIn(sts[i])
+		}
+	}
+	if len(foreign) == 0 {
+		return nil
+	}
+	root.Keep = append(root.Keep, foreign...)
+	theirs := func(e string) bool {
+		return slices.ContainsFunc(foreign, func(c *x509.Certificate) bool { return entryOf(e, c) })
+	}
+	for i, s := range stores {
+		if s.Name() == "system" || slices.ContainsFunc(sts[i].Stale, theirs) {
+			sts[i] = s.Status(*root)
+		}
+	}
+	return owners
+}
+
 // leaveForeign keeps the other users' roots lo found, and says so.
 func (a *app) leaveForeign(r *truststore.Root, lo leftover) {
 	r.Keep = append(r.Keep, lo.foreign...)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -133,7 +134,7 @@ func TestAllVouchRootsLeavesOtherUsers(t *testing.T) {
 	older, _, olderErr := testApp(t, true)
 	bob, _, bobErr := testApp(t, true)
 	bob.owner = "bob@host"
-	a, _, stderr := testApp(t, true)
+	a, stdout, stderr := testApp(t, true)
 	for _, who := range []struct {
 		a      *app
 		stderr fmt.Stringer
@@ -142,6 +143,33 @@ func TestAllVouchRootsLeavesOtherUsers(t *testing.T) {
 			t.Fatalf("install as %s = %d; stderr %s", who.a.owner, code, who.stderr)
 		}
 	}
+	olderAnchor := "/usr/local/share/ca-certificates/" + platform.AnchorName(bobRoot(t, older))
+	if want := "; 1 stale anchor(s) from other vouch roots: " + olderAnchor + ")\n"; !strings.HasSuffix(stderr.String(), want) {
+		t.Errorf("tester's install said\n%s\nwant it to end with\n%s", stderr, want)
+	}
+	// status counts tester's older root as stale, and names bob's as his.
+	stderr.Reset()
+	stdout.Reset()
+	if code := a.run([]string{"status", "--json"}); code != exitOK {
+		t.Fatalf("status = %d; stderr %s", code, stderr)
+	}
+	var res statusJSON
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, stdout)
+	}
+	if len(res.Stores) == 0 || res.Stores[0].Store != "system" {
+		t.Fatalf("status --json stores = %+v, want the system store first", res.Stores)
+	}
+	if sys := res.Stores[0]; !slices.Equal(sys.Stale, []string{olderAnchor}) || !strings.HasSuffix(sys.Reason, "; 1 stale anchor(s) from other vouch roots: "+olderAnchor) {
+		t.Errorf("status --json system store = %+v, want tester's older anchor alone stale", sys)
+	}
+	if !slices.Equal(res.OtherUsers, []string{"bob@host"}) {
+		t.Errorf("status --json other_users = %q, want [bob@host]", res.OtherUsers)
+	}
+	if want := "vouch: the stores also trust vouch roots that bob@host made: theirs, not counted as stale here, and left alone by --all-vouch-roots\n"; stderr.String() != want {
+		t.Errorf("status said\n%s\nwant\n%s", stderr, want)
+	}
+
 	stderr.Reset()
 	if code := a.run([]string{"uninstall", "--all-vouch-roots"}); code != exitOK {
 		t.Fatalf("uninstall --all-vouch-roots = %d; stderr %s", code, stderr)

@@ -266,6 +266,12 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 		// A store that already trusts the root is not touched: no command,
 		// no sudo prompt.
 		st := s.Status(root)
+		if s.Name() == "system" {
+			// Other users' roots are theirs, not stale, in what follows.
+			sts := []truststore.Status{st}
+			a.notTheirs([]truststore.Store{s}, sts, &root)
+			st = sts[0]
+		}
 		switch {
 		case st.State == truststore.Trusted && slices.Contains(byRefresh, s.Name()):
 			a.infof("%s: trusted now, by the system store's refresh (%s)", s.Name(), st.Reason)
@@ -622,6 +628,9 @@ type statusJSON struct {
 	Trusted bool                `json:"trusted"`
 	// Others are the roots trusted for other people (vouch trust).
 	Others []otherJSON `json:"trusted_for_others"`
+	// OtherUsers are the users of this machine whose vouch roots the
+	// stores trust: theirs, so not among any store's stale entries.
+	OtherUsers []string `json:"other_users,omitempty"`
 }
 
 type caJSON struct {
@@ -672,9 +681,13 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 		root := a.keeping(rootOf(ca))
 		res.CA = describeCA(ca)
 		for _, s := range stores {
-			st := s.Status(root)
-			res.Stores = append(res.Stores, st)
-			if st.State != truststore.Trusted && !skippable(s, st, named) {
+			res.Stores = append(res.Stores, s.Status(root))
+		}
+		if res.OtherUsers = a.notTheirs(stores, res.Stores, &root); len(res.OtherUsers) > 0 {
+			a.infof("the stores also trust vouch roots that %s made: theirs, not counted as stale here, and left alone by --all-vouch-roots", strings.Join(res.OtherUsers, ", "))
+		}
+		for i, s := range stores {
+			if st := res.Stores[i]; st.State != truststore.Trusted && !skippable(s, st, named) {
 				res.Trusted = false
 			}
 		}
