@@ -190,9 +190,25 @@ func readKeystore(path string) ([]byte, *keystoreFile, error) {
 	}
 	ks, err := parseKeystore(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("failed to read %s: %w", path, err)
+		return nil, nil, fmt.Errorf("failed to read %s: %w%s", path, err, remakeHint(path))
 	}
 	return data, ks, nil
+}
+
+// remakeHint says how to make anew a keystore that can't be read, when the
+// system store's refresh generates it from the system store's roots:
+// Debian's Java hook won't read a damaged one (it fails, and leaves its
+// package half-configured), so it goes first; Fedora's extract overwrites.
+// Other keystores come with their JDK: "" for those.
+func remakeHint(path string) string {
+	switch path {
+	case "/etc/ssl/certs/java/cacerts":
+		return fmt.Sprintf("; Debian's Java hook makes this file from the roots the system store trusts, and fails on a damaged one: if it is, %s && %s makes it anew (entries added by hand are lost)",
+			platform.Cmd{Argv: []string{"sudo", "rm", path}}, platform.Cmd{Argv: []string{"sudo", "update-ca-certificates"}})
+	case "/etc/pki/ca-trust/extracted/java/cacerts":
+		return "; update-ca-trust makes this file from the roots the system store trusts: if it is damaged, sudo update-ca-trust extract makes it anew (entries added by hand are lost)"
+	}
+	return ""
 }
 
 // parseKeystore reads a JKS or PKCS#12 keystore with the password changeit
@@ -225,6 +241,9 @@ func parseKeystore(data []byte) (*keystoreFile, error) {
 }
 
 func parseJKS(data []byte) (*keystoreFile, error) {
+	if err := checkJKS(data); err != nil {
+		return nil, fmt.Errorf("a damaged JKS keystore: %w", err)
+	}
 	jks := keystore.New(keystore.WithCaseExactAliases(), keystore.WithOrderedAliases())
 	if err := jks.Load(bytes.NewReader(data), []byte(javaStorePass)); err != nil {
 		return nil, fmt.Errorf("as a JKS keystore with password %s: %w", javaStorePass, err)
@@ -247,6 +266,93 @@ func parseJKS(data []byte) (*keystoreFile, error) {
 		ks.Entries = append(ks.Entries, e)
 	}
 	return ks, nil
+}
+
+// checkJKS walks a JKS keystore's layout before the library reads it: the
+// library allocates whatever a length or count field says (a certificate
+// count of 2^32-1 asks for 160 GB, and Go stops with "out of memory"), so
+// every length must fit in what is left of the file first.
+func checkJKS(data []byte) error {
+	rest := data[4:] // the magic number, which parseKeystore read
+	take := func(n uint64, what string) ([]byte, error) {
+		if n > uint64(len(rest)) {
+			return nil, fmt.Errorf("%s needs %d bytes at offset %d, but the file ends %d bytes later", what, n, len(data)-len(rest), len(rest))
+		}
+		b := rest[:n]
+		rest = rest[n:]
+		return b, nil
+	}
+	u32 := func(what string) (uint64, error) {
+		b, err := take(4, what)
+		if err != nil {
+			return 0, err
+		}
+		return uint64(binary.BigEndian.Uint32(b)), nil
+	}
+	// skip passes over a field that starts with its length in size bytes.
+	skip := func(size int, what string) error {
+		b, err := take(uint64(size), what+"'s length")
+		if err != nil {
+			return err
+		}
+		n := uint64(binary.BigEndian.Uint16(b[size-2:]))
+		if size == 4 {
+			n = uint64(binary.BigEndian.Uint32(b))
+		}
+		_, err = take(n, what)
+		return err
+	}
+	version, err := u32("the version")
+	if err != nil {
+		return err
+	}
+	if version != 1 && version != 2 {
+		return fmt.Errorf("version %d, where JKS has 1 or 2", version)
+	}
+	cert := func() error {
+		if version == 2 {
+			if err := skip(2, "a certificate's type"); err != nil {
+				return err
+			}
+		}
+		return skip(4, "a certificate")
+	}
+	count, err := u32("the entry count")
+	if err != nil {
+		return err
+	}
+	for i := uint64(1); i <= count; i++ {
+		tag, err := u32("an entry's tag")
+		if err == nil {
+			err = skip(2, "an alias")
+		}
+		if err == nil {
+			_, err = take(8, "a creation date")
+		}
+		if err != nil {
+			return err
+		}
+		switch tag {
+		case 1: // a private key and its chain
+			err = skip(4, "a private key")
+			var n uint64
+			if err == nil {
+				n, err = u32("a chain's length")
+			}
+			for j := uint64(0); err == nil && j < n; j++ {
+				err = cert()
+			}
+		case 2: // a trusted certificate
+			err = cert()
+		default:
+			err = fmt.Errorf("entry %d has tag %d, where JKS has 1 (private key) or 2 (trusted certificate)", i, tag)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err = take(20, "the integrity check (a SHA-1 digest)")
+	return err
 }
 
 // ksStatus is what one keystore says about the root.

@@ -31,7 +31,7 @@ import (
 )
 
 // javaRoot is a root certificate with its PEM in a file, as Install needs.
-func javaRoot(t *testing.T, cn string) Root {
+func javaRoot(t testing.TB, cn string) Root {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -90,14 +90,14 @@ type jksEntry struct {
 }
 
 // jksBytes builds a JKS keystore in Go (no JVM needed).
-func jksBytes(t *testing.T, entries ...jksEntry) []byte {
+func jksBytes(t testing.TB, entries ...jksEntry) []byte {
 	t.Helper()
 	return jksBytesAt(t, time.Now(), entries...)
 }
 
 // jksBytesAt builds a JKS keystore whose entries were made at when, as a
 // tool that rewrites the whole keystore (Debian's hook) leaves it.
-func jksBytesAt(t *testing.T, when time.Time, entries ...jksEntry) []byte {
+func jksBytesAt(t testing.TB, when time.Time, entries ...jksEntry) []byte {
 	t.Helper()
 	ks := keystore.New(keystore.WithCaseExactAliases())
 	for _, e := range entries {
@@ -117,7 +117,7 @@ func jksBytesAt(t *testing.T, when time.Time, entries ...jksEntry) []byte {
 }
 
 // p12Bytes builds a PKCS#12 trust store in Go, as Java writes them.
-func p12Bytes(t *testing.T, entries ...jksEntry) []byte {
+func p12Bytes(t testing.TB, entries ...jksEntry) []byte {
 	t.Helper()
 	var tes []pkcs12.TrustStoreEntry
 	for _, e := range entries {
@@ -234,7 +234,7 @@ func TestJavaStatusReadsKeystores(t *testing.T) {
 	other := javaRoot(t, "another root")
 	goMade := []struct {
 		name  string
-		build func(*testing.T, ...jksEntry) []byte
+		build func(testing.TB, ...jksEntry) []byte
 	}{{"JKS by Go", jksBytes}, {"PKCS12 by Go", p12Bytes}}
 	for _, tt := range goMade {
 		t.Run(tt.name, func(t *testing.T) {
