@@ -1,6 +1,7 @@
 package truststore
 
 import (
+	"encoding/asn1"
 	"encoding/binary"
 	"strings"
 	"testing"
@@ -138,5 +139,50 @@ func TestDamagedKeystoreHint(t *testing.T) {
 	_, _, err := readKeystore(cacerts)
 	if err == nil || err.Error() != "failed to read "+cacerts+": neither a JKS nor a PKCS#12 keystore" {
 		t.Errorf("readKeystore(junk) = %v", err)
+	}
+}
+
+// TestPKCS12Iterations: the iteration counts vouch reads are the ones a
+// PKCS#12 keystore holds, and a keystore whose MAC asks for 2^31-1 (which
+// go-pkcs12 would run, for hours) is an error at once.
+func TestPKCS12Iterations(t *testing.T) {
+	r := javaRoot(t, "iterations")
+	sound := p12Bytes(t, jksEntry{alias: "a", cert: r.Cert})
+	got := p12Iterations(sound)
+	if len(got) != 2 || got[0].what != "its MAC" || got[1].what != "an encrypted part" || got[0].n < 1 || got[0].n > maxIterations || got[1].n < 1 {
+		t.Fatalf("p12Iterations(go-pkcs12's Modern trust store) = %+v, want the MAC's and one encrypted part's", got)
+	}
+	if _, err := parseKeystore(sound); err != nil {
+		t.Fatalf("a sound PKCS#12 keystore: %v", err)
+	}
+
+	// The same file with its MAC's count set to 2^31-1.
+	var top asn1.RawValue
+	if _, err := asn1.Unmarshal(sound, &top); err != nil {
+		t.Fatal(err)
+	}
+	var pfx p12PFX
+	if _, err := asn1.Unmarshal(sound, &pfx); err != nil {
+		t.Fatal(err)
+	}
+	pfx.MacData.Iterations = 1<<31 - 1
+	mac, err := asn1.Marshal(pfx.MacData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version, authSafe asn1.RawValue
+	rest, _ := asn1.Unmarshal(top.Bytes, &version)
+	asn1.Unmarshal(rest, &authSafe)
+	body := append(append(append([]byte(nil), version.FullBytes...), authSafe.FullBytes...), mac...)
+	damaged, err := asn1.Marshal(asn1.RawValue{Tag: asn1.TagSequence, IsCompound: true, Bytes: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p12Iterations(damaged); len(got) == 0 || got[0].n != 1<<31-1 {
+		t.Fatalf("p12Iterations(damaged) = %+v, want the MAC's 2147483647 first", got)
+	}
+	ks, err := parseKeystore(damaged)
+	if want := "a damaged PKCS#12 keystore: its MAC asks for 2147483647 iterations of its key derivation, more than the 1000000 vouch runs"; err == nil || err.Error() != want || ks != nil {
+		t.Errorf("parseKeystore(damaged) = %v, %v; want %s", ks, err, want)
 	}
 }

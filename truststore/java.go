@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/binary"
 	"encoding/pem"
 	"errors"
@@ -226,6 +228,9 @@ func parseKeystore(data []byte) (*keystoreFile, error) {
 	if data[0] != 0x30 { // an ASN.1 SEQUENCE starts every PKCS#12 file
 		return nil, errors.New("neither a JKS nor a PKCS#12 keystore")
 	}
+	if err := checkPKCS12(data); err != nil {
+		return nil, fmt.Errorf("a damaged PKCS#12 keystore: %w", err)
+	}
 	certs, err := pkcs12.DecodeTrustStore(data, javaStorePass)
 	if err != nil && strings.Contains(err.Error(), "no MAC") {
 		certs, err = pkcs12.DecodeTrustStore(data, "")
@@ -353,6 +358,136 @@ func checkJKS(data []byte) error {
 	}
 	_, err = take(20, "the integrity check (a SHA-1 digest)")
 	return err
+}
+
+// maxIterations bounds the key derivations a PKCS#12 keystore may ask for.
+// Java writes 10,000; go-pkcs12 runs whatever count the file holds, and a
+// damaged one (2^31-1) would keep vouch busy for hours.
+const maxIterations = 1_000_000
+
+// The PKCS#12 structures go-pkcs12 reads, as far as their iteration counts.
+type p12PFX struct {
+	Version  int
+	AuthSafe p12ContentInfo
+	MacData  p12MacData `asn1:"optional"`
+}
+
+type p12ContentInfo struct {
+	ContentType asn1.ObjectIdentifier
+	Content     asn1.RawValue `asn1:"tag:0,explicit,optional"`
+}
+
+type p12MacData struct {
+	Mac struct {
+		Algorithm pkix.AlgorithmIdentifier
+		Digest    []byte
+	}
+	MacSalt    []byte
+	Iterations int `asn1:"optional,default:1"`
+}
+
+type p12EncryptedData struct {
+	Version int
+	Info    struct {
+		ContentType asn1.ObjectIdentifier
+		Algorithm   pkix.AlgorithmIdentifier
+		Content     []byte `asn1:"tag:0,optional"`
+	}
+}
+
+var (
+	oidPBMAC1        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 14}
+	oidPBES2         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
+	oidEncryptedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 6}
+)
+
+// checkPKCS12 reads the iteration counts a PKCS#12 keystore gives its MAC
+// and its encrypted parts before go-pkcs12 runs them: more than
+// maxIterations is an error.
+func checkPKCS12(data []byte) error {
+	for _, it := range p12Iterations(data) {
+		if it.n > maxIterations {
+			return fmt.Errorf("%s asks for %d iterations of its key derivation, more than the %d vouch runs", it.what, it.n, maxIterations)
+		}
+	}
+	return nil
+}
+
+type p12Count struct {
+	what string
+	n    int
+}
+
+// p12Iterations lists the iteration counts in a PKCS#12 file: its MAC's,
+// then each encrypted part's. What it can't read, go-pkcs12 can't either,
+// and says so itself.
+func p12Iterations(data []byte) []p12Count {
+	var pfx p12PFX
+	if rest, err := asn1.Unmarshal(data, &pfx); err != nil || len(rest) > 0 {
+		return nil
+	}
+	var out []p12Count
+	if alg := pfx.MacData.Mac.Algorithm; len(alg.Algorithm) > 0 {
+		n := pfx.MacData.Iterations
+		if alg.Algorithm.Equal(oidPBMAC1) {
+			n = pbkdf2Iterations(alg.Parameters.FullBytes)
+		}
+		out = append(out, p12Count{"its MAC", n})
+	}
+	var content []byte
+	if _, err := asn1.Unmarshal(pfx.AuthSafe.Content.Bytes, &content); err != nil {
+		return out
+	}
+	var safe []p12ContentInfo
+	if _, err := asn1.Unmarshal(content, &safe); err != nil {
+		return out
+	}
+	for _, ci := range safe {
+		var ed p12EncryptedData
+		if !ci.ContentType.Equal(oidEncryptedData) {
+			continue
+		}
+		if _, err := asn1.Unmarshal(ci.Content.Bytes, &ed); err != nil {
+			continue
+		}
+		alg := ed.Info.Algorithm
+		var n int
+		if alg.Algorithm.Equal(oidPBES2) {
+			n = pbkdf2Iterations(alg.Parameters.FullBytes)
+		} else {
+			var pbe struct {
+				Salt       []byte
+				Iterations int
+			}
+			if _, err := asn1.Unmarshal(alg.Parameters.FullBytes, &pbe); err == nil {
+				n = pbe.Iterations
+			}
+		}
+		out = append(out, p12Count{"an encrypted part", n})
+	}
+	return out
+}
+
+// pbkdf2Iterations reads the PBKDF2 iteration count from PBES2 or PBMAC1
+// parameters (both start with the key derivation); 0 if it can't.
+func pbkdf2Iterations(params []byte) int {
+	var p struct {
+		KDF  pkix.AlgorithmIdentifier
+		Rest asn1.RawValue
+	}
+	var kdf struct {
+		Salt       asn1.RawValue
+		Iterations int
+		KeyLength  int                      `asn1:"optional"`
+		PRF        pkix.AlgorithmIdentifier `asn1:"optional"`
+	}
+	if _, err := asn1.Unmarshal(params, &p); err != nil {
+		return 0
+	}
+	if _, err := asn1.Unmarshal(p.KDF.Parameters.FullBytes, &kdf); err != nil {
+		return 0
+	}
+	return kdf.Iterations
 }
 
 // ksStatus is what one keystore says about the root.
