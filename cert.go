@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -176,7 +177,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	)
 	if f.csr != "" {
 		request = "--csr " + f.csr
-		data, err := os.ReadFile(f.csr)
+		data, err := readCSR(f.csr)
 		if err != nil {
 			a.errorf("can't read the certificate request: %v", err)
 			return exitFail
@@ -356,6 +357,26 @@ func permitFlags(permit []string) string {
 		parts[i] = "--permit " + p
 	}
 	return strings.Join(parts, " ")
+}
+
+// maxCSR bounds what vouch reads as a certificate request: one is a few
+// KB, and the wrong file (or /dev/zero) must not fill the memory.
+const maxCSR = 1 << 20
+
+func readCSR(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxCSR+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxCSR {
+		return nil, fmt.Errorf("%s holds more than %d bytes, too much for one", path, maxCSR)
+	}
+	return data, nil
 }
 
 func (a *app) outside(err error, request string) int {
