@@ -493,7 +493,7 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge, mkcert bool) in
 	}
 	dir, ca, err := a.loadCA(caroot)
 	if errors.Is(err, certs.ErrNoCA) {
-		return a.uninstallLeftBehind(dir, stores, named, all)
+		return a.uninstallLeftBehind(dir, caroot, stores, named, all)
 	}
 	if err != nil {
 		a.errorf("%v", err)
@@ -663,7 +663,7 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 	res.Others = a.othersStatus(stores, named, &res.Trusted)
 	if noCA {
 		if r, err := a.noRoot(); err == nil {
-			a.warnLeftBehind(dir, a.leftBehind(stores, r))
+			a.warnLeftBehind(dir, caroot, a.leftBehind(stores, r))
 		}
 	}
 	if noCA && len(res.Others) == 0 {
