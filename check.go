@@ -285,9 +285,9 @@ func (a *app) cmdCheck(t checkTarget, caroot string, timeout time.Duration, asJS
 	switch res.Result {
 	case resultNotTrusted, resultSelfSigned:
 		if res.Root != nil && res.Root.Source == sourceOwnCA {
-			a.hintf("vouch install")
+			a.hintf("%s", a.vouchCmd("install"))
 		} else if res.Root != nil && res.Root.Source == sourceRetiredCA {
-			a.hintf("vouch %s   (a certificate from your current CA, for the server)", strings.Join(res.Leaf.Names, " "))
+			a.hintf("%s   (a certificate from your current CA, for the server)", a.vouchCmd(res.Leaf.Names...))
 		} else if res.Root != nil || res.PreviousRoot != nil {
 			a.hintf("vouch trust %s --fingerprint 'THE FINGERPRINT THEY READ YOU' --name LABEL   (only after comparing it with the owner over a channel you trust)", t)
 		}

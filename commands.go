@@ -121,6 +121,9 @@ func (c *command) run(a *app, args []string) int {
 		}
 		return a.usageError(c.name, "%v", err)
 	}
+	if f := fs.Lookup("caroot"); f != nil && f.Changed {
+		a.carootFlag = f.Value.String()
+	}
 	return r(a, fs.Args())
 }
 

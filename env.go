@@ -60,13 +60,13 @@ func (a *app) cmdEnv(caroot, shell string) int {
 	_, ca, err := a.loadCA(caroot)
 	if err != nil {
 		a.errorf("%v", err)
-		a.hintf("vouch install")
+		a.hintf("%s", a.vouchCmd("install"))
 		return exitFail
 	}
 	bundle, ok := a.trustedBundle(ca)
 	if !ok {
 		a.warnf("the root is not in the system store, so there is nothing to export")
-		a.hintf("vouch install && eval \"$(vouch env)\"")
+		a.hintf("%s && eval \"$(%s)\"", a.vouchCmd("install"), a.vouchCmd("env"))
 		return exitOK
 	}
 	vars := map[string]string{"NODE_EXTRA_CA_CERTS": filepath.Join(ca.Dir, certs.RootCertFile), "DENO_TLS_CA_STORE": "mozilla,system"}

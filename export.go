@@ -222,7 +222,7 @@ func (a *app) cmdExport(f *exportFlags, args []string) int {
 	root := ca.Root
 	if !now.Before(root.NotAfter) {
 		a.errorf("the root in %s expired on %s; nobody can trust it any more", dir, root.NotAfter.UTC().Format(time.DateOnly))
-		a.hintf("vouch rotate")
+		a.hintf("%s", a.vouchCmd("rotate"))
 		return exitFail
 	}
 
@@ -262,7 +262,7 @@ func (a *app) cmdExport(f *exportFlags, args []string) int {
 	}
 	if left := root.NotAfter.Sub(now); left < rotateWithin {
 		a.warnf("this root expires on %s, in %d days: whoever trusts it now will need a new one soon", root.NotAfter.UTC().Format(time.DateOnly), int(left.Hours()/24))
-		a.hintf("vouch rotate")
+		a.hintf("%s", a.vouchCmd("rotate"))
 	}
 
 	write, err := a.exportPlan(files, f.force)
@@ -348,7 +348,7 @@ func (a *app) exportPlan(files []certs.File, force bool) ([]certs.File, error) {
 			verb, it = "exist", "them"
 		}
 		a.errorf("%s already %s with other contents; nothing was written", strings.Join(differ, ", "), verb)
-		a.hintf("vouch export --force   (to replace %s), or vouch export --out NEW_FOLDER", it)
+		a.hintf("%s   (to replace %s), or %s", a.vouchCmd("export", "--force"), it, a.vouchCmd("export", "--out", "NEW_FOLDER"))
 		return nil, errors.New("files differ")
 	}
 	for _, p := range same {

@@ -31,6 +31,8 @@ type app struct {
 	machine bool
 	// argv is the command line as given, for hints that repeat it.
 	argv []string
+	// carootFlag is --caroot as given, for hints (see vouchCmd).
+	carootFlag string
 	// lookupUID finds the user sudo was run by; nil means user.LookupId.
 	lookupUID func(uid string) (*user.User, error)
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/vouchdev/vouch/certs"
-	"github.com/vouchdev/vouch/platform"
 	"github.com/vouchdev/vouch/truststore"
 )
 
@@ -183,10 +182,8 @@ func (a *app) anchorOwner(path string) (*x509.Certificate, string) {
 }
 
 // warnLeftBehind says which vouch roots the stores trust with no CA folder
-// to uninstall them from, and how to take them out. The hint names the
-// folder when the user did (flag is --caroot's value): without it, the
-// uninstall would be of the CA in the default folder, root and all.
-func (a *app) warnLeftBehind(dir, flag string, lo leftover) {
+// to uninstall them from, and how to take them out.
+func (a *app) warnLeftBehind(dir string, lo leftover) {
 	if len(lo.owners) > 0 {
 		a.infof("the stores also trust vouch roots that %s made: theirs to take out (vouch uninstall, run by them), and left alone", strings.Join(lo.owners, ", "))
 	}
@@ -196,17 +193,13 @@ func (a *app) warnLeftBehind(dir, flag string, lo leftover) {
 	}
 	a.warnf("there is no CA in %s, yet the stores still trust %d %s of vouch roots whose CA is gone (deleted, or made elsewhere): %s",
 		dir, len(left), entryWord(len(left)), strings.Join(left, "; "))
-	argv := []string{"vouch", "uninstall", "--all-vouch-roots"}
-	if flag != "" {
-		argv = []string{"vouch", "uninstall", "--caroot", dir, "--all-vouch-roots"}
-	}
-	a.hintf("%s   (takes them out; the roots you trusted for other people stay)", platform.Cmd{Argv: argv})
+	a.hintf("%s   (takes them out; the roots you trusted for other people stay)", a.vouchCmd("uninstall", "--all-vouch-roots"))
 }
 
 // uninstallLeftBehind is uninstall with no CA: with --all-vouch-roots it
 // takes out every vouch root the stores hold but those trusted for other
 // people; without, it says what is left and how to take it out.
-func (a *app) uninstallLeftBehind(dir, flag string, stores []truststore.Store, named, all bool) int {
+func (a *app) uninstallLeftBehind(dir string, stores []truststore.Store, named, all bool) int {
 	if all && !a.keptKnown() {
 		return exitFail
 	}
@@ -217,12 +210,12 @@ func (a *app) uninstallLeftBehind(dir, flag string, stores []truststore.Store, n
 	}
 	lo := a.leftBehind(stores, r)
 	if len(lo.entries) == 0 {
-		a.warnLeftBehind(dir, flag, lo)
+		a.warnLeftBehind(dir, lo)
 		a.infof("there is no CA in %s, so nothing to uninstall", dir)
 		return exitOK
 	}
 	if !all {
-		a.warnLeftBehind(dir, flag, lo)
+		a.warnLeftBehind(dir, lo)
 		return exitOK
 	}
 	a.infof("there is no CA in %s; taking out the %d %s of vouch roots whose CA is gone", dir, len(lo.entries), entryWord(len(lo.entries)))

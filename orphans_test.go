@@ -213,7 +213,7 @@ func TestLeftBehindAdoptedMkcert(t *testing.T) {
 	// The hint names the folder: plain --all-vouch-roots would uninstall
 	// the CA in the default folder, its root too.
 	if want := "yet the stores still trust 1 entry of vouch roots whose CA is gone (deleted, or made elsewhere): system: /usr/local/share/ca-certificates/" + ours[0] + "\n" +
-		"vouch: hint: vouch uninstall --caroot " + dir + " --all-vouch-roots   (takes them out; the roots you trusted for other people stay)\n"; !strings.Contains(stderr.String(), want) {
+		"vouch: hint: vouch --caroot " + dir + " uninstall --all-vouch-roots   (takes them out; the roots you trusted for other people stay)\n"; !strings.Contains(stderr.String(), want) {
 		t.Errorf("status with the mkcert CA folder gone said\n%s\nwant it to contain\n%s", stderr, want)
 	}
 	stderr.Reset()

@@ -66,7 +66,7 @@ func (a *app) cmdRotate(caroot, storeList string) int {
 	switch {
 	case errors.Is(err, certs.ErrNoCA):
 		a.errorf("there is no CA in %s to rotate", dir)
-		a.hintf("vouch install")
+		a.hintf("%s", a.vouchCmd("install"))
 		return exitFail
 	case errors.Is(err, certs.ErrAdopted):
 		a.errorf("the CA in %s is mkcert's: its root key is on disk and it has no name constraints; vouch rotates only CAs it made", dir)
@@ -97,7 +97,7 @@ func (a *app) trustRotated(dir string, stores []truststore.Store, named bool, ol
 		})
 		if len(stores) == 0 {
 			a.infof("the old root is trusted in no store on this machine, so the new one is left out of them too")
-			a.hintf("vouch install   (to trust the new root on this machine)")
+			a.hintf("%s   (to trust the new root on this machine)", a.vouchCmd("install"))
 			return exitOK
 		}
 		names := make([]string, len(stores))
@@ -111,10 +111,10 @@ func (a *app) trustRotated(dir string, stores []truststore.Store, named bool, ol
 		return exitFail
 	}
 	defer unlock()
-	code, _ := a.installIn(stores, named, fresh, "vouch install")
+	code, _ := a.installIn(stores, named, fresh, a.vouchCmd("install"))
 	if code != exitOK {
 		a.errorf("the new CA is made, but trusting it here failed (above)")
-		a.hintf("vouch install")
+		a.hintf("%s", a.vouchCmd("install"))
 	}
 	return code
 }

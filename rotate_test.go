@@ -318,7 +318,9 @@ func TestUninstallMkcertEntries(t *testing.T) {
 	}
 	wantSaid(t, stderr, "uninstall of an mkcert-installed CA",
 		"which mkcert -install wrote, so only vouch uninstall --mkcert (or mkcert -uninstall) removes it",
-		"vouch: hint: vouch uninstall --mkcert   (takes out mkcert's own entries for this root too, as mkcert -uninstall does)\n")
+		// The hint keeps --caroot: plain vouch uninstall --mkcert would be of
+		// the CA in the default folder.
+		"vouch: hint: vouch --caroot "+dir+" uninstall --mkcert   (takes out mkcert's own entries for this root too, as mkcert -uninstall does)\n")
 	if _, err := os.Stat(mk); err != nil {
 		t.Errorf("uninstall without --mkcert took mkcert's anchor out: %v", err)
 	}

@@ -132,6 +132,17 @@ func (a *app) commandLine(before ...string) string {
 	return platform.Cmd{Argv: append(before, a.argv...)}.String()
 }
 
+// vouchCmd is a vouch command line for a hint, with the CA folder the user
+// named by --caroot: without it, the command would act on the CA in the
+// default folder (uninstall it, rotate it, make one there).
+func (a *app) vouchCmd(args ...string) string {
+	argv := []string{"vouch"}
+	if a.carootFlag != "" {
+		argv = append(argv, "--caroot", a.carootFlag)
+	}
+	return platform.Cmd{Argv: append(argv, args...)}.String()
+}
+
 // hasCA says whether dir holds a CA's root, without loading it.
 func hasCA(dir string) bool {
 	_, err := os.Stat(filepath.Join(dir, certs.RootCertFile))

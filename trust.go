@@ -290,7 +290,7 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 		case st.State == truststore.NotPresent:
 			a.errorf("%s: %s", s.Name(), st.Reason)
 			if s.Name() == "system" && !named {
-				a.hintf("vouch install --stores nss,java")
+				a.hintf("%s", a.vouchCmd("install", "--stores", "nss,java"))
 			}
 			code = exitFail
 			continue
@@ -493,7 +493,7 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge, mkcert bool) in
 	}
 	dir, ca, err := a.loadCA(caroot)
 	if errors.Is(err, certs.ErrNoCA) {
-		return a.uninstallLeftBehind(dir, caroot, stores, named, all)
+		return a.uninstallLeftBehind(dir, stores, named, all)
 	}
 	if err != nil {
 		a.errorf("%v", err)
@@ -514,7 +514,7 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge, mkcert bool) in
 	defer unlock()
 	code, left := a.uninstallFrom(stores, named, root, all)
 	if left && ca.Adopted && !mkcert {
-		a.hintf("vouch uninstall --mkcert   (takes out mkcert's own entries for this root too, as mkcert -uninstall does)")
+		a.hintf("%s   (takes out mkcert's own entries for this root too, as mkcert -uninstall does)", a.vouchCmd("uninstall", "--mkcert"))
 	}
 	if purge && code == exitOK && !all {
 		// The folder holds the CAs vouch rotate retired, whose roots stay
@@ -663,7 +663,7 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 	res.Others = a.othersStatus(stores, named, &res.Trusted)
 	if noCA {
 		if r, err := a.noRoot(); err == nil {
-			a.warnLeftBehind(dir, caroot, a.leftBehind(stores, r))
+			a.warnLeftBehind(dir, a.leftBehind(stores, r))
 		}
 	}
 	if noCA && len(res.Others) == 0 {
@@ -672,7 +672,7 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 			fmt.Fprintln(a.stdout, string(out))
 		}
 		a.errorf("there is no CA in %s yet", dir)
-		a.hintf("vouch install")
+		a.hintf("%s", a.vouchCmd("install"))
 		return exitFail
 	}
 	if noCA {
