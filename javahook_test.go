@@ -377,6 +377,40 @@ func TestInstallStopsWhenJavaCantPrepare(t *testing.T) {
 	}
 }
 
+// TestInstallStopsOnDamagedDebianCacerts: Debian's Java hook, which the
+// system store's refresh runs, fails on a cacerts it can't read and leaves
+// its package half-configured. So install runs nothing, picked java or
+// not, and says how to make the file anew.
+func TestInstallStopsOnDamagedDebianCacerts(t *testing.T) {
+	for _, stores := range [][]string{nil, {"--stores", "system"}} {
+		t.Run(fmt.Sprintf("stores %q", stores), func(t *testing.T) {
+			d, a, stderr := hookedApp(t)
+			cacerts := filepath.Join(d.root, debianCacerts)
+			damaged := []byte("\xfe\xed\xfe\xed\x00\x00\x00\x02\x00\x00\x00\x01")
+			if err := os.WriteFile(cacerts, damaged, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if code := a.run(append([]string{"install"}, stores...)); code != exitFail {
+				t.Fatalf("install %q = %d, want %d\n%s", stores, code, exitFail, stderr)
+			}
+			for _, want := range []string{
+				"vouch: error: java: the system store's refresh runs Debian's Java hook, which would fail on " + cacerts + " and leave the package ca-certificates-java half-configured: failed to read " + cacerts + ": a damaged JKS keystore: ",
+				"sudo dpkg --configure -a && sudo update-ca-certificates --fresh makes it anew (entries added by hand are lost); nothing was installed\n",
+			} {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("install %q said\n%s\nwant it to contain %q", stores, stderr, want)
+				}
+			}
+			if anchors, _ := os.ReadDir(filepath.Join(d.root, debianAnchors)); len(d.ran) != 0 || len(anchors) != 0 {
+				t.Errorf("install ran %q and wrote %d anchors, want nothing", d.ran, len(anchors))
+			}
+			if !bytes.Equal(mustReadFile(t, cacerts), damaged) {
+				t.Errorf("install changed cacerts")
+			}
+		})
+	}
+}
+
 // TestReachedOnlyOnLinux: the stores the system store's change can reach
 // are, on Linux, the java store, picked or left out of --stores; elsewhere
 // none, picked or not (there the keychain or the Root store changes no

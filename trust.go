@@ -348,7 +348,9 @@ func (a *app) prepareOthers(picked, others []truststore.Preparer, root truststor
 	ok = true
 	for _, p := range picked {
 		lacks, err := p.Prepare(context.Background(), root)
-		if err != nil {
+		if a.refreshBlocked(p, err) {
+			ok = false
+		} else if err != nil {
 			a.errorf("%s: the system store's refresh may change it too, and it could not keep a copy first, so nothing was installed: %v", p.Name(), err)
 			ok = false
 		}
@@ -360,11 +362,26 @@ func (a *app) prepareOthers(picked, others []truststore.Preparer, root truststor
 		return nil, false
 	}
 	for _, p := range others {
-		if _, err := p.Prepare(context.Background(), root); err != nil {
+		_, err := p.Prepare(context.Background(), root)
+		if a.refreshBlocked(p, err) {
+			return nil, false
+		} else if err != nil {
 			a.warnf("%s: the system store's refresh may change it too, and it could not keep a copy first, so uninstall may leave it with the same entries but not the same bytes: %v", p.Name(), err)
 		}
 	}
 	return lacking, true
+}
+
+// refreshBlocked says so when the system store's refresh would break
+// another store's tool (Debian's Java hook on a keystore it can't read):
+// then nothing is installed, whether the user picked that store or not.
+func (a *app) refreshBlocked(p truststore.Preparer, err error) bool {
+	var rb *truststore.RefreshBlockedError
+	if !errors.As(err, &rb) {
+		return false
+	}
+	a.errorf("%s: %v; nothing was installed", p.Name(), rb)
+	return true
 }
 
 // putBackOthers runs after the system store's uninstall changed it, for

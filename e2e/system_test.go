@@ -21,6 +21,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -536,6 +537,57 @@ func TestSystemBadStates(t *testing.T) {
 			}
 			if res := h.vouch(t, "status", "--caroot", caDir); res.exitCode != 1 {
 				t.Errorf("status with a corrupt CA = exit %d, want 1", res.exitCode)
+			}
+		})
+	})
+
+	// A damaged cacerts (here a JKS whose chain count says 2^32-1) is an
+	// error, never a crash, and install runs no refresh: Debian's Java hook
+	// would fail on the file and leave its package half-configured. The
+	// commands the error names, run for real, make cacerts anew, and then
+	// install trusts the root in Java too.
+	t.Run("damaged Java cacerts", func(t *testing.T) {
+		t.Parallel()
+		nstest.Run(t, func(t *testing.T, env *nstest.Env) {
+			h := &sysHost{home: env.Home, extra: []string{"TRUST_STORES=system,java"}}
+			var damaged []byte
+			for _, v := range []uint32{0xFEEDFEED, 2, 1, 1} {
+				damaged = binary.BigEndian.AppendUint32(damaged, v)
+			}
+			damaged = append(damaged, 0, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF)
+			if err := os.WriteFile(debJavaCacerts, damaged, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			before := snapshotStores(t, env)
+			res := h.vouch(t, "install")
+			fix := "sudo rm " + debJavaCacerts + " && sudo dpkg --configure -a && sudo update-ca-certificates --fresh makes it anew"
+			for _, want := range []string{"vouch: error: java: the system store's refresh runs Debian's Java hook, which would fail on " + debJavaCacerts,
+				"a damaged JKS keystore: ", fix, "; nothing was installed"} {
+				if !strings.Contains(res.stderr, want) {
+					t.Errorf("install with a damaged cacerts: stderr lacks %q", want)
+				}
+			}
+			if res.exitCode != 1 || strings.Contains(res.stderr, "fatal error") {
+				t.Errorf("install with a damaged cacerts = exit %d, want 1 and no crash", res.exitCode)
+			}
+			expectUnchanged(t, env, before)
+			if audit, err := runCmd(context.Background(), h.env(), "", time.Minute, "dpkg", "--audit"); err != nil || audit.exitCode != 0 || audit.stdout != "" {
+				t.Errorf("dpkg --audit after the refused install: %v\n%v", err, audit)
+			}
+			// The fix, as root.
+			if err := os.Remove(debJavaCacerts); err != nil {
+				t.Fatal(err)
+			}
+			mustRun(t, h.env(), "dpkg", "--configure", "-a")
+			mustRun(t, h.env(), debRefreshTool, "--fresh")
+			res = h.vouch(t, "install")
+			if res.exitCode != 0 || !strings.Contains(res.stderr, "system: trusted now") || !strings.Contains(res.stderr, "java: trusted now") {
+				t.Errorf("install after the fix = exit %d, stderr %q; want 0, system and java trusted now", res.exitCode, res.stderr)
+			}
+			root := readOneCert(t, filepath.Join(env.Home, ".local", "share", "vouch", "rootCA.pem"))
+			entries := debJavaEntries(t, h)
+			if got := entries[javaAlias(root)]; got != colonSHA256(root) || len(entries) < 100 {
+				t.Errorf("the remade cacerts holds %d entries, %s as %q; want the public roots and the vouch root (%s)", len(entries), javaAlias(root), got, colonSHA256(root))
 			}
 		})
 	})

@@ -126,7 +126,7 @@ func TestDamagedJKS(t *testing.T) {
 // it anew; a JDK's own, which only its package brings back, with none.
 func TestDamagedKeystoreHint(t *testing.T) {
 	for path, want := range map[string]string{
-		"/etc/ssl/certs/java/cacerts":              "; Debian's Java hook makes this file from the roots the system store trusts, and fails on a damaged one: if it is, sudo rm /etc/ssl/certs/java/cacerts && sudo update-ca-certificates makes it anew (entries added by hand are lost)",
+		"/etc/ssl/certs/java/cacerts":              "; Debian's Java hook makes this file from the roots the system store trusts, and fails on a damaged one: if it is, sudo rm /etc/ssl/certs/java/cacerts && sudo dpkg --configure -a && sudo update-ca-certificates --fresh makes it anew (entries added by hand are lost)",
 		"/etc/pki/ca-trust/extracted/java/cacerts": "; update-ca-trust makes this file from the roots the system store trusts: if it is damaged, sudo update-ca-trust extract makes it anew (entries added by hand are lost)",
 		"/usr/lib/jvm/jdk-21/lib/security/cacerts": "",
 	} {

@@ -198,20 +198,44 @@ func readKeystore(path string) ([]byte, *keystoreFile, error) {
 }
 
 // remakeHint says how to make anew a keystore that can't be read, when the
-// system store's refresh generates it from the system store's roots:
-// Debian's Java hook won't read a damaged one (it fails, and leaves its
-// package half-configured), so it goes first; Fedora's extract overwrites.
-// Other keystores come with their JDK: "" for those.
+// system store's refresh generates it from the system store's roots.
+// Debian's Java hook fails on a damaged one, and leaves its package
+// half-configured: the keystore goes, dpkg finishes the package (which
+// writes the keystore with only the roots it had queued), and a fresh
+// refresh puts in every root. Fedora's extract overwrites. Other keystores
+// come with their JDK: "" for those.
 func remakeHint(path string) string {
-	switch path {
-	case "/etc/ssl/certs/java/cacerts":
-		return fmt.Sprintf("; Debian's Java hook makes this file from the roots the system store trusts, and fails on a damaged one: if it is, %s && %s makes it anew (entries added by hand are lost)",
-			platform.Cmd{Argv: []string{"sudo", "rm", path}}, platform.Cmd{Argv: []string{"sudo", "update-ca-certificates"}})
-	case "/etc/pki/ca-trust/extracted/java/cacerts":
+	switch {
+	case isDebianCacerts(path):
+		return fmt.Sprintf("; Debian's Java hook makes this file from the roots the system store trusts, and fails on a damaged one: if it is, %s && %s && %s makes it anew (entries added by hand are lost)",
+			platform.Cmd{Argv: []string{"sudo", "rm", path}}, platform.Cmd{Argv: []string{"sudo", "dpkg", "--configure", "-a"}},
+			platform.Cmd{Argv: []string{"sudo", "update-ca-certificates", "--fresh"}})
+	case path == "/etc/pki/ca-trust/extracted/java/cacerts":
 		return "; update-ca-trust makes this file from the roots the system store trusts: if it is damaged, sudo update-ca-trust extract makes it anew (entries added by hand are lost)"
 	}
 	return ""
 }
+
+// isDebianCacerts: path is the keystore Debian's Java hook makes from the
+// system store (under a test's fake root too).
+func isDebianCacerts(path string) bool {
+	return strings.HasSuffix(filepath.ToSlash(path), "/etc/ssl/certs/java/cacerts")
+}
+
+// RefreshBlockedError is a keystore that Debian's Java hook, which the
+// system store's refresh runs, can't read either: the hook would fail on
+// it and leave the package ca-certificates-java half-configured (and apt
+// failing, until dpkg --configure -a), so the refresh must not run.
+type RefreshBlockedError struct {
+	Path string
+	Err  error
+}
+
+func (e *RefreshBlockedError) Error() string {
+	return fmt.Sprintf("the system store's refresh runs Debian's Java hook, which would fail on %s and leave the package ca-certificates-java half-configured: %v", e.Path, e.Err)
+}
+
+func (e *RefreshBlockedError) Unwrap() error { return e.Err }
 
 // parseKeystore reads a JKS or PKCS#12 keystore with the password changeit
 // (or none, as JDK 18+ ship their PKCS#12 cacerts).
@@ -725,6 +749,10 @@ func (j *Java) Prepare(ctx context.Context, r Root) (bool, error) {
 	lacking := false
 	for _, k := range j.Keystores(ctx) {
 		data, ks, err := readKeystore(k.Path)
+		if err != nil && isDebianCacerts(k.Path) {
+			errs = append(errs, &RefreshBlockedError{Path: k.Path, Err: err})
+			continue
+		}
 		if err != nil || len(ks.holders(r.Cert)) > 0 {
 			continue
 		}
@@ -891,6 +919,10 @@ func (j *Java) PutBack(ctx context.Context, r Root) (bool, error) {
 	var errs []error
 	for _, k := range j.Keystores(ctx) {
 		data, ks, err := readKeystore(k.Path)
+		if err != nil && isDebianCacerts(k.Path) {
+			errs = append(errs, &RefreshBlockedError{Path: k.Path, Err: err})
+			continue
+		}
 		if err != nil || len(ks.holders(r.Cert)) > 0 {
 			continue
 		}
