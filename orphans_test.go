@@ -20,14 +20,7 @@ import (
 // --all-vouch-roots, which takes them out and leaves the root trusted for
 // a friend; the bundle ends as it was before the install.
 func TestLeftBehind(t *testing.T) {
-	d := newFakeDebian(t)
-	withFake(t, d)
-	a, _, stderr := testApp(t, true)
-	bundle := filepath.Join(d.root, "/etc/ssl/certs/ca-certificates.crt")
-	before, err := os.ReadFile(bundle)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, a, stderr, bundle, before := debianBefore(t)
 	alice := ownerCA(t, "alice@nas", "photos.alice.org")
 	if code := a.run([]string{"trust", filepath.Join(alice.Dir, certs.RootCertFile), "--fingerprint", certs.FingerprintOf(alice.Root).Hex()}); code != exitOK {
 		t.Fatalf("trust = %d; stderr %s", code, stderr)
@@ -115,6 +108,21 @@ func TestLeftBehind(t *testing.T) {
 	}
 }
 
+// debianBefore is a fake Debian machine and a root app on it, with the
+// path of its bundle and the bundle's bytes before anything is installed.
+func debianBefore(t *testing.T) (d *fakeDebian, a *app, stderr *bytes.Buffer, bundle string, before []byte) {
+	t.Helper()
+	d = newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr = testApp(t, true)
+	bundle = filepath.Join(d.root, "/etc/ssl/certs/ca-certificates.crt")
+	before, err := os.ReadFile(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, a, stderr, bundle, before
+}
+
 // bobRoot is the root of the CA in app b's folder.
 func bobRoot(t *testing.T, b *app) *x509.Certificate {
 	t.Helper()
@@ -187,14 +195,7 @@ func TestAllVouchRootsLeavesOtherUsers(t *testing.T) {
 // mkcert made): status names it with the NSS and Java entries, and
 // --all-vouch-roots takes it out, so the bundle ends as it began.
 func TestLeftBehindAdoptedMkcert(t *testing.T) {
-	d := newFakeDebian(t)
-	withFake(t, d)
-	a, _, stderr := testApp(t, true)
-	bundle := filepath.Join(d.root, "/etc/ssl/certs/ca-certificates.crt")
-	before, err := os.ReadFile(bundle)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, a, stderr, bundle, before := debianBefore(t)
 	dir := filepath.Join(t.TempDir(), "mkcert")
 	os.Mkdir(dir, 0o700)
 	mkcertFolder(t, dir)
