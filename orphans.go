@@ -124,11 +124,11 @@ func (a *app) keepForeign(stores []truststore.Store, r *truststore.Root) {
 	}
 }
 
-// notTheirs is status's share of keepForeign: when the system store's
-// stale anchors (sts, asked with root) include roots another user's vouch
-// made, it keeps those roots and asks again the stores whose stale
-// entries hold them, so that only this user's own count as stale. It
-// returns those users.
+// notTheirs is keepForeign for stores already asked (sts, with root), as
+// status and install ask them anyway: when the system store's stale
+// anchors include roots another user's vouch made, it keeps those roots
+// and asks again the stores whose stale entries hold them, so that only
+// this user's own count as stale. It returns those users.
 func (a *app) notTheirs(stores []truststore.Store, sts []truststore.Status, root *truststore.Root) []string {
 	var foreign []*x509.Certificate
 	var owners []string
