@@ -156,6 +156,7 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		return exitFail
 	}
 	defer unlock()
+	defer a.lockSystem()()
 	if r := book.ByFingerprint(got.Hex()); r != nil {
 		a.infof("already trusted as %q since %s; nothing to record", r.Label, r.TrustedAt.Format(time.DateOnly))
 		if name != "" && name != r.Label {
@@ -356,6 +357,7 @@ func (a *app) cmdUntrust(which, storeList string) int {
 		return exitFail
 	}
 	defer unlock()
+	defer a.lockSystem()()
 	r, err := book.Find(which)
 	if err != nil {
 		a.errorf("%v", err)

@@ -427,14 +427,36 @@ func (a *app) reached(stores []truststore.Store) (picked, others []truststore.Pr
 }
 
 // lockStores takes the CA folder's lock for changing stores, so that
-// concurrent installs and uninstalls take turns.
+// concurrent installs and uninstalls take turns, and then the system
+// store's (platform.StoreLockDir), so that runs with other CA folders, or
+// other users' runs, take turns with them too.
 func (a *app) lockStores(dir string) (func(), bool) {
 	unlock, err := certs.Lock(dir)
 	if err != nil {
 		a.errorf("%v", err)
 		return nil, false
 	}
-	return unlock, true
+	unlockSys := a.lockSystem()
+	return func() { unlockSys(); unlock() }, true
+}
+
+// lockSystem takes the system store's lock (platform.StoreLockDir), where
+// there is one, until the returned function is called.
+func (a *app) lockSystem() func() {
+	sys, err := a.system()
+	if err != nil {
+		return func() {}
+	}
+	ld := platform.StoreLockDir(sys)
+	if ld == "" {
+		return func() {}
+	}
+	unlock, err := certs.LockDir(ld)
+	if err != nil {
+		a.warnf("%v; another vouch changing the system store at the same time could make its refresh fail", err)
+		return func() {}
+	}
+	return unlock
 }
 
 // storeError explains a failed store change; when root is needed and sudo

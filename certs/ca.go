@@ -403,3 +403,18 @@ var randReader = rand.Reader
 // commands that change trust stores hold it so that concurrent runs take
 // turns.
 func Lock(dir string) (unlock func(), err error) { return lockFolder(dir) }
+
+// LockDir takes an exclusive lock on folder dir itself, shared by every
+// user who can read it: nothing is created, so it needs no write access
+// and leaves no file behind.
+func LockDir(dir string) (unlock func(), err error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("can't lock %s: %w", dir, err)
+	}
+	return func() { f.Close() }, nil
+}

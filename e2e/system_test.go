@@ -327,6 +327,82 @@ func TestSystemConcurrentInstall(t *testing.T) {
 	})
 }
 
+// TestSystemConcurrentCAs starts installs from three CA folders at once,
+// then their uninstalls at once. The CA folders' locks don't make them
+// take turns; the system store's lock does. Without it, two refreshes ran
+// Debian's Java hook at once, and its dpkg run left ca-certificates-java
+// half-configured (apt then fails until dpkg --configure -a).
+func TestSystemConcurrentCAs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs update-ca-certificates; skipped with -short")
+	}
+	t.Parallel()
+	requireDebianStore(t)
+	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
+		h := &sysHost{home: env.Home, extra: []string{"TRUST_STORES=system,java"}}
+		javaBefore := debJavaEntries(t, h)
+		bundleBefore, err := os.ReadFile(debBundle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cas := []string{filepath.Join(env.Home, "a"), filepath.Join(env.Home, "b"), filepath.Join(env.Home, "c")}
+		atOnce := func(verb string) {
+			t.Helper()
+			goFile := filepath.Join(env.Home, "go-"+verb)
+			res := make([]result, len(cas))
+			errs := make([]error, len(cas))
+			var wg sync.WaitGroup
+			for i, ca := range cas {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res[i], errs[i] = runCmd(context.Background(), h.env(), "", 3*time.Minute, "sh", "-c",
+						`while [ ! -e "$1" ]; do sleep 0.005; done; exec "$2" "$3" --caroot "$4"`, "sh", goFile, vouchBin, verb, ca)
+				}()
+			}
+			time.Sleep(300 * time.Millisecond)
+			if err := os.WriteFile(goFile, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			wg.Wait()
+			for i := range cas {
+				if errs[i] != nil || res[i].exitCode != 0 {
+					t.Errorf("%s --caroot %s = %v, exit %d\n%v", verb, cas[i], errs[i], res[i].exitCode, res[i])
+				}
+			}
+			if audit, err := runCmd(context.Background(), h.env(), "", time.Minute, "dpkg", "--audit"); err != nil || audit.stdout != "" {
+				t.Errorf("dpkg --audit after %d %ss at once: %v\n%v", len(cas), verb, err, audit)
+			}
+		}
+
+		atOnce("install")
+		entries := debJavaEntries(t, h)
+		for _, ca := range cas {
+			root := readOneCert(t, filepath.Join(ca, "rootCA.pem"))
+			if n := countInBundle(t, root); n != 1 {
+				t.Errorf("%s's root is in the bundle %d times, want 1", ca, n)
+			}
+			if got := entries[javaAlias(root)]; got != colonSHA256(root) {
+				t.Errorf("cacerts holds %s as %q, want %s's root", javaAlias(root), got, ca)
+			}
+		}
+		if got := vouchAnchors(t); len(got) != len(cas) {
+			t.Errorf("vouch anchors after the installs: %q, want %d", got, len(cas))
+		}
+
+		atOnce("uninstall")
+		if got := vouchAnchors(t); len(got) != 0 {
+			t.Errorf("vouch anchors after the uninstalls: %q, want none", got)
+		}
+		if now, _ := os.ReadFile(debBundle); !bytes.Equal(now, bundleBefore) {
+			t.Errorf("%s after the uninstalls differs from before", debBundle)
+		}
+		if d := diffEntries(javaBefore, debJavaEntries(t, h)); d != "" {
+			t.Errorf("%s after the uninstalls differs from before: %s", debJavaCacerts, d)
+		}
+	})
+}
+
 // TestSystemCIRecipe runs the README's "In a CI image" commands as root with
 // no terminal, then checks that installing again is a no-op.
 func TestSystemCIRecipe(t *testing.T) {

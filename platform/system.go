@@ -17,6 +17,23 @@ type System interface {
 	Apply(ctx context.Context, plan []Cmd, rootPEM []byte) error
 }
 
+// StoreLockDir is the folder whose lock every vouch run takes before it
+// changes the stores, whoever runs it and with whichever CA: the Linux and
+// FreeBSD layouts' anchor folder ("" elsewhere, and where none is found).
+// Their refresh must not run twice at once: Debian's Java hook runs dpkg,
+// and two at once left ca-certificates-java half-configured.
+func StoreLockDir(s System) string {
+	ls, ok := s.(*LinuxSystem)
+	if !ok {
+		return ""
+	}
+	l, err := ls.Layout()
+	if err != nil {
+		return ""
+	}
+	return ls.path(l.AnchorDir)
+}
+
 // BundleFile is the file the system store's tools generate, holding every
 // trusted root; programs that replace rather than add to their trust (a
 // *_CA_BUNDLE variable) are pointed at it.
