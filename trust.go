@@ -451,7 +451,9 @@ func (a *app) lockSystem() func() {
 	if ld == "" {
 		return func() {}
 	}
-	unlock, err := certs.LockDir(ld)
+	unlock, err := certs.LockDir(ld, func() {
+		a.infof("waiting for another vouch that is changing the trust stores")
+	})
 	if err != nil {
 		a.warnf("%v; another vouch changing the system store at the same time could make its refresh fail", err)
 		return func() {}

@@ -406,13 +406,19 @@ func Lock(dir string) (unlock func(), err error) { return lockFolder(dir) }
 
 // LockDir takes an exclusive lock on folder dir itself, shared by every
 // user who can read it: nothing is created, so it needs no write access
-// and leaves no file behind.
-func LockDir(dir string) (unlock func(), err error) {
+// and leaves no file behind. When another process holds it, waiting is
+// called before the wait, so the user knows why nothing happens.
+func LockDir(dir string, waiting func()) (unlock func(), err error) {
 	f, err := os.Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	if err := lockFile(f); err != nil {
+	locked, err := tryLockFile(f)
+	if err == nil && !locked {
+		waiting()
+		err = lockFile(f)
+	}
+	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("can't lock %s: %w", dir, err)
 	}

@@ -365,10 +365,19 @@ func TestSystemConcurrentCAs(t *testing.T) {
 				t.Fatal(err)
 			}
 			wg.Wait()
+			waited := 0
 			for i := range cas {
 				if errs[i] != nil || res[i].exitCode != 0 {
 					t.Errorf("%s --caroot %s = %v, exit %d\n%v", verb, cas[i], errs[i], res[i].exitCode, res[i])
 				}
+				if strings.Contains(res[i].stderr, "vouch: waiting for another vouch that is changing the trust stores\n") {
+					waited++
+				}
+			}
+			// Each holds the lock for a refresh of seconds; they start
+			// within milliseconds, so some must have waited, and said so.
+			if waited == 0 {
+				t.Errorf("none of %d %ss started at once said it waits for another", len(cas), verb)
 			}
 			if audit, err := runCmd(context.Background(), h.env(), "", time.Minute, "dpkg", "--audit"); err != nil || audit.stdout != "" {
 				t.Errorf("dpkg --audit after %d %ss at once: %v\n%v", len(cas), verb, err, audit)
