@@ -441,13 +441,15 @@ func (a *app) lockStores(dir string) (func(), bool) {
 }
 
 // lockSystem takes the system store's lock (platform.StoreLockDir), where
-// there is one, until the returned function is called.
+// there is one, until the returned function is called. It asks the same
+// system store the commands change (systemStore, which knows a.goos), so
+// that a Windows run, real or a test's, locks no Linux folder.
 func (a *app) lockSystem() func() {
-	sys, err := a.system()
-	if err != nil {
+	sys, ok := a.systemStore(a.runner()).(*truststore.System)
+	if !ok || sys.Err != nil {
 		return func() {}
 	}
-	ld := platform.StoreLockDir(sys)
+	ld := platform.StoreLockDir(sys.Sys)
 	if ld == "" {
 		return func() {}
 	}
