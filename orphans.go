@@ -82,7 +82,7 @@ func (a *app) leftBehind(stores []truststore.Store, r truststore.Root) leftover 
 	}
 	// Their NSS nicknames and Java aliases are named after the root.
 	for _, e := range stale {
-		if !slices.ContainsFunc(lo.foreign, func(c *x509.Certificate) bool { return entryOf(e, c) }) {
+		if !heldBy(e, lo.foreign) {
 			lo.entries = append(lo.entries, e)
 		}
 	}
@@ -105,10 +105,12 @@ func (a *app) foreignIn(sys truststore.Status) (roots []*x509.Certificate, owner
 	return roots, owners, anchors
 }
 
-// entryOf says whether an NSS or Java stale entry ("store: where: name")
-// is root c's, by the name each store gives it.
-func entryOf(e string, c *x509.Certificate) bool {
-	return strings.HasSuffix(e, ": "+truststore.NSSNickname(c)) || strings.HasSuffix(e, ": "+truststore.JavaAlias(c))
+// heldBy says whether an NSS or Java stale entry ("store: where: name")
+// is one of roots', by the name each store gives a root.
+func heldBy(e string, roots []*x509.Certificate) bool {
+	return slices.ContainsFunc(roots, func(c *x509.Certificate) bool {
+		return strings.HasSuffix(e, ": "+truststore.NSSNickname(c)) || strings.HasSuffix(e, ": "+truststore.JavaAlias(c))
+	})
 }
 
 // keepForeign adds to r.Keep the roots other users' vouch made, so that
@@ -124,11 +126,11 @@ func (a *app) keepForeign(stores []truststore.Store, r *truststore.Root) {
 	}
 }
 
-// notTheirs is keepForeign for stores already asked (sts, with root), as
-// status and install ask them anyway: when the system store's stale
-// anchors include roots another user's vouch made, it keeps those roots
-// and asks again the stores whose stale entries hold them, so that only
-// this user's own count as stale. It returns those users.
+// notTheirs is keepForeign for the stores status has already asked (sts,
+// with root): when the system store's stale anchors include roots another
+// user's vouch made, it keeps those roots and asks again the stores whose
+// stale entries hold them, so that only this user's own count as stale.
+// It returns those users.
 func (a *app) notTheirs(stores []truststore.Store, sts []truststore.Status, root *truststore.Root) []string {
 	var foreign []*x509.Certificate
 	var owners []string
@@ -141,11 +143,8 @@ func (a *app) notTheirs(stores []truststore.Store, sts []truststore.Status, root
 		return nil
 	}
 	root.Keep = append(root.Keep, foreign...)
-	theirs := func(e string) bool {
-		return slices.ContainsFunc(foreign, func(c *x509.Certificate) bool { return entryOf(e, c) })
-	}
 	for i, s := range stores {
-		if s.Name() == "system" || slices.ContainsFunc(sts[i].Stale, theirs) {
+		if s.Name() == "system" || slices.ContainsFunc(sts[i].Stale, func(e string) bool { return heldBy(e, foreign) }) {
 			sts[i] = s.Status(*root)
 		}
 	}

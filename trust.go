@@ -268,9 +268,10 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 		st := s.Status(root)
 		if s.Name() == "system" {
 			// Other users' roots are theirs, not stale, in what follows.
-			sts := []truststore.Status{st}
-			a.notTheirs([]truststore.Store{s}, sts, &root)
-			st = sts[0]
+			if theirs, _, _ := a.foreignIn(st); len(theirs) > 0 {
+				root.Keep = append(root.Keep, theirs...)
+				st = s.Status(root)
+			}
 		}
 		switch {
 		case st.State == truststore.Trusted && slices.Contains(byRefresh, s.Name()):
