@@ -113,10 +113,10 @@ func noStoreError(missing []platform.JavaNoStore) error {
 		where += fmt.Sprintf(" (%s: the same)", strings.Join(others, ", "))
 	}
 	fix := "reinstall that JDK, or point $JAVA_HOME at one with its cacerts"
-	switch m.Target {
-	case "/etc/ssl/certs/java/cacerts":
+	switch generatedBy(m.Target) {
+	case debianHook:
 		fix = "sudo update-ca-certificates rebuilds it (Debian's Java hook), with the roots the system store trusts"
-	case "/etc/pki/ca-trust/extracted/java/cacerts":
+	case fedoraExtract:
 		fix = "sudo update-ca-trust extract rebuilds it, with the roots the system store trusts"
 	}
 	return fmt.Errorf("the Java in %s has no trust store: %s; %s", m.Home.Dir, where, fix)
@@ -203,21 +203,34 @@ func readKeystore(path string) ([]byte, *keystoreFile, error) {
 // refresh puts in every root. Fedora's extract overwrites. Other keystores
 // come with their JDK: "" for those.
 func remakeHint(path string) string {
-	switch {
-	case isDebianCacerts(path):
+	switch generatedBy(path) {
+	case debianHook:
 		return fmt.Sprintf("; Debian's Java hook makes this file from the roots the system store trusts, and fails on a damaged one: if it is, %s && %s && %s makes it anew (entries added by hand are lost)",
 			platform.Cmd{Argv: []string{"sudo", "rm", path}}, platform.Cmd{Argv: []string{"sudo", "dpkg", "--configure", "-a"}},
 			platform.Cmd{Argv: []string{"sudo", "update-ca-certificates", "--fresh"}})
-	case path == "/etc/pki/ca-trust/extracted/java/cacerts":
+	case fedoraExtract:
 		return "; update-ca-trust makes this file from the roots the system store trusts: if it is damaged, sudo update-ca-trust extract makes it anew (entries added by hand are lost)"
 	}
 	return ""
 }
 
-// isDebianCacerts: path is the keystore Debian's Java hook makes from the
-// system store (under a test's fake root too).
-func isDebianCacerts(path string) bool {
-	return strings.HasSuffix(filepath.ToSlash(path), "/etc/ssl/certs/java/cacerts")
+// The keystores a system store's refresh makes from its roots, by the
+// tool that makes them.
+const (
+	debianHook    = iota + 1 // update-ca-certificates' Java hook
+	fedoraExtract            // update-ca-trust extract
+)
+
+// generatedBy says which refresh makes the keystore at path (under a
+// test's fake root too); 0 for one that comes with its JDK.
+func generatedBy(path string) int {
+	switch p := filepath.ToSlash(path); {
+	case strings.HasSuffix(p, "/etc/ssl/certs/java/cacerts"):
+		return debianHook
+	case strings.HasSuffix(p, "/etc/pki/ca-trust/extracted/java/cacerts"):
+		return fedoraExtract
+	}
+	return 0
 }
 
 // RefreshBlockedError is a keystore that Debian's Java hook, which the
@@ -530,7 +543,7 @@ func (j *Java) Prepare(ctx context.Context, r Root) (bool, error) {
 	lacking := false
 	for _, k := range j.Keystores(ctx) {
 		data, ks, err := readKeystore(k.Path)
-		if err != nil && isDebianCacerts(k.Path) {
+		if err != nil && generatedBy(k.Path) == debianHook {
 			errs = append(errs, &RefreshBlockedError{Path: k.Path, Err: err})
 			continue
 		}
