@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/vouchdev/vouch/platform"
 )
 
 func main() {
@@ -86,6 +88,23 @@ func (a *app) hintf(format string, args ...any) {
 
 func (a *app) infof(format string, args ...any) {
 	fmt.Fprintf(a.stderr, "vouch: "+format+"\n", args...)
+}
+
+// commandLine is the command the user ran, args after before, as a shell
+// line to paste.
+func (a *app) commandLine(before ...string) string {
+	return platform.Cmd{Argv: append(before, a.argv...)}.String()
+}
+
+// vouchCmd is a vouch command line for a hint, with the CA folder the user
+// named by --caroot: without it, the command would act on the CA in the
+// default folder (uninstall it, rotate it, make one there).
+func (a *app) vouchCmd(args ...string) string {
+	argv := []string{"vouch"}
+	if a.carootFlag != "" {
+		argv = append(argv, "--caroot", a.carootFlag)
+	}
+	return platform.Cmd{Argv: append(argv, args...)}.String()
 }
 
 // exit codes

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/vouchdev/vouch/certs"
-	"github.com/vouchdev/vouch/platform"
 )
 
 // The CA folder, the browser profiles and the copies vouch keeps to undo
@@ -124,23 +123,6 @@ func (a *app) warnSudoHome(cmd string) {
 		a.warnf("vouch %s is running under sudo: it reaches root's browser profiles and keeps its record in root's home (%s), not %s's", cmd, a.home, s.name)
 	}
 	a.hintf("%s   (without sudo: vouch asks for sudo itself where it needs root)", a.commandLine("vouch"))
-}
-
-// commandLine is the command the user ran, args after before, as a shell
-// line to paste.
-func (a *app) commandLine(before ...string) string {
-	return platform.Cmd{Argv: append(before, a.argv...)}.String()
-}
-
-// vouchCmd is a vouch command line for a hint, with the CA folder the user
-// named by --caroot: without it, the command would act on the CA in the
-// default folder (uninstall it, rotate it, make one there).
-func (a *app) vouchCmd(args ...string) string {
-	argv := []string{"vouch"}
-	if a.carootFlag != "" {
-		argv = append(argv, "--caroot", a.carootFlag)
-	}
-	return platform.Cmd{Argv: append(argv, args...)}.String()
 }
 
 // hasCA says whether dir holds a CA's root, without loading it.
