@@ -6,7 +6,6 @@ package platform
 // verdict is. system_darwin.go only wires in smallstep/truststore.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha1"
@@ -256,10 +255,8 @@ func inKeychain(out []byte, c *x509.Certificate) bool {
 		"SHA-1 hash:":   keychainHash(c),
 		"SHA-256 hash:": fmt.Sprintf("%X", sha256Sum(c.Raw)),
 	}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for raw := range bytes.Lines(out) {
+		line := strings.TrimSpace(string(raw))
 		for prefix, hash := range want {
 			if v, ok := strings.CutPrefix(line, prefix); ok && strings.EqualFold(strings.TrimSpace(v), hash) {
 				return true

@@ -1,7 +1,6 @@
 package platform
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -288,9 +287,10 @@ func parseProfilesINI(data []byte) profilesINI {
 		}
 		cur, isRel = nil, ""
 	}
-	sc := bufio.NewScanner(bytes.NewReader(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	// Lines of any length: a bufio.Scanner stops at its first line over
+	// 64 KB, and every profile after it would go unseen without a word.
+	for raw := range bytes.Lines(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))) {
+		line := strings.TrimSpace(string(raw))
 		if line == "" || line[0] == ';' || line[0] == '#' {
 			continue
 		}
@@ -399,9 +399,8 @@ func CertutilHint(goos string, osRelease []byte) string {
 func osReleaseIDs(data []byte) []string {
 	var id string
 	var like []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		key, value, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
+	for line := range bytes.Lines(data) {
+		key, value, ok := strings.Cut(strings.TrimSpace(string(line)), "=")
 		if !ok {
 			continue
 		}

@@ -309,6 +309,19 @@ func TestParseProfilesINI(t *testing.T) {
 	}
 }
 
+// TestParseProfilesINILongLine: a line longer than bufio.Scanner's 64 KB
+// (a tool's long value under [General]) hides none of the profiles after it.
+func TestParseProfilesINILongLine(t *testing.T) {
+	in := "[General]\nNote=" + strings.Repeat("x", 100<<10) + "\n[Profile0]\nIsRelative=1\nPath=Profiles/after\n"
+	got := parseProfilesINI([]byte(in))
+	if want := []iniProfile{{path: "Profiles/after", relative: true}}; !slices.Equal(got.profiles, want) {
+		t.Errorf("parseProfilesINI() = %+v, want %+v", got.profiles, want)
+	}
+	if ids := osReleaseIDs([]byte("X=" + strings.Repeat("y", 100<<10) + "\nID=debian\n")); !slices.Equal(ids, []string{"debian", "debian"}) {
+		t.Errorf("osReleaseIDs after a long line = %q, want debian", ids)
+	}
+}
+
 func TestFindCertutil(t *testing.T) {
 	look := func(found ...string) func(string) (string, error) {
 		return func(name string) (string, error) {

@@ -25,7 +25,7 @@ func FuzzParseProfilesINI(f *testing.F) {
 			}
 		}
 		last = strings.TrimSpace(last)
-		if last == "" || strings.ContainsAny(last, "\r\n") || len(data) > 1<<15 {
+		if last == "" || strings.ContainsAny(last, "\r\n") {
 			return
 		}
 		ini = parseProfilesINI(append(append([]byte(nil), data...), "\n[Profile99]\nIsRelative=1\nPath="+last+"\n"...))
