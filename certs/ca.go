@@ -392,6 +392,11 @@ func Create(dir string, opts CreateOptions) (*CA, error) {
 		return nil, err
 	}
 	if err := WriteFiles(File{Path: filepath.Join(dir, RootCertFile), Data: CertPEM(rootDER), Mode: 0o644}); err != nil {
+		// Without its root the issuing pair belongs to no CA (the folder
+		// had none, or Create would not run): take it back out, so a full
+		// disk leaves the folder as it found it.
+		os.Remove(filepath.Join(dir, IssuerKeyFile))
+		os.Remove(filepath.Join(dir, IssuerCertFile))
 		return nil, err
 	}
 	return &CA{Dir: dir, Root: root, Issuer: issuer, key: issuerKey, Constraints: ConstraintsOf(issuer)}, nil

@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -218,6 +219,27 @@ func TestAdoptMkcert(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 2 {
 		t.Errorf("mkcert folder has %d entries after use, want 2", len(entries))
+	}
+}
+
+// TestCreateFailsWhole: when the root can't be written (here its name is
+// taken by a folder; on a real machine, a full disk), the issuing key and
+// certificate written just before it are taken back out.
+func TestCreateFailsWhole(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, RootCertFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(dir, CreateOptions{}); err == nil || !strings.Contains(err.Error(), RootCertFile) {
+		t.Fatalf("Create() error = %v, want one naming %s", err, RootCertFile)
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{RootCertFile}) {
+		t.Errorf("the folder holds %q after the failed Create, want only the %s folder that was there", names, RootCertFile)
 	}
 }
 
