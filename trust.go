@@ -482,6 +482,17 @@ func (a *app) storeError(store, verb string, err error) {
 		return
 	}
 	a.errorf("%s: can't %s: %v", store, verb, err)
+	var re *platform.RefreshError
+	if errors.As(err, &re) {
+		// The anchors are back as they were, but the refresh may have
+		// stopped with the links and bundles half rebuilt: running the
+		// same command again, once the cause is gone, rebuilds them.
+		why := "once what the refresh's output names is fixed"
+		if strings.Contains(err.Error(), "No space left on device") {
+			why = "once the disk has room"
+		}
+		a.hintf("%s   (%s: the refresh stopped part way, and may have left the store's links and bundles incomplete until one runs to its end)", a.commandLine("vouch"), why)
+	}
 }
 
 func uninstallCommand() *command {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -139,6 +140,33 @@ func TestInstallStatusUninstall(t *testing.T) {
 }
 
 // TestStatusJSONShape pins the documented --json shape: its keys and types.
+// TestRefreshFailsHint: a refresh that fails part way may have left the
+// links and bundles half rebuilt (a full disk), which putting the anchor
+// back does not mend; the hint is the same command again, with the cause
+// in words.
+func TestRefreshFailsHint(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	if code := a.run([]string{"install", "--stores", "system"}); code != exitOK {
+		t.Fatalf("install = %d; stderr %s", code, stderr)
+	}
+	for _, tt := range []struct{ output, why string }{
+		{"sed: couldn't flush stdout: No space left on device", "once the disk has room"},
+		{"E: something else", "once what the refresh's output names is fixed"},
+	} {
+		d.fail = &platform.ExecError{Argv: []string{"/usr/sbin/update-ca-certificates", "--fresh"}, Output: tt.output, Err: errors.New("exit status 4")}
+		stderr.Reset()
+		if code := a.run([]string{"uninstall", "--stores", "system"}); code != exitFail {
+			t.Fatalf("uninstall with a failing refresh = %d, want 1; stderr %s", code, stderr)
+		}
+		want := "vouch: hint: vouch uninstall --stores system   (" + tt.why + ": the refresh stopped part way"
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("uninstall with a refresh failing with %q said:\n%s\nwant a line starting %q", tt.output, stderr, want)
+		}
+	}
+}
+
 func TestStatusJSONShape(t *testing.T) {
 	d := newFakeDebian(t)
 	withFake(t, d)

@@ -42,6 +42,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -544,7 +545,8 @@ func TestSystemBadStates(t *testing.T) {
 			before := snapshotStores(t, env)
 			res := h.vouch(t, "install")
 			for _, want := range []string{"vouch: error: system: can't install", debRefreshTool + " failed: exit status 3",
-				"stand-in refusing on purpose", "stand-in's stdout"} {
+				"stand-in refusing on purpose", "stand-in's stdout",
+				"vouch: hint: vouch install   (once what the refresh's output names is fixed: the refresh stopped part way"} {
 				if !strings.Contains(res.stderr, want) {
 					t.Errorf("install with a failing refresh: stderr lacks %q", want)
 				}
@@ -589,6 +591,45 @@ func TestSystemBadStates(t *testing.T) {
 					"and a second uninstall with the real tool back (exit %d) left it there too (%d time(s)); vouch status now says:\n%s",
 					debBundle, res.exitCode, n, h.vouch(t, "status").stdout)
 			}
+		})
+	})
+
+	t.Run("refresh fails on a full disk", func(t *testing.T) {
+		t.Parallel()
+		nstest.Run(t, func(t *testing.T, env *nstest.Env) {
+			// The system store alone: the others would go on and change theirs.
+			h := &sysHost{home: env.Home, extra: []string{"TRUST_STORES=system"}}
+			before := snapshotStores(t, env)
+			javaBefore := debJavaEntries(t, h)
+			if res := h.vouch(t, "install"); res.exitCode != 0 {
+				t.Fatalf("install = exit %d, want 0", res.exitCode)
+			}
+			root := readOneCert(t, filepath.Join(env.Home, ".local", "share", "vouch", "rootCA.pem"))
+			// /etc/ssl is nstest's tmpfs copy: shrink it to what it holds
+			// and two pages more, too little for the refresh's new bundle.
+			requireNstestMount(t, "/etc/ssl")
+			var st syscall.Statfs_t
+			if err := syscall.Statfs("/etc/ssl", &st); err != nil {
+				t.Fatal(err)
+			}
+			links := len(certLinks(t))
+			nsMount(t, "-o", fmt.Sprintf("remount,size=%d", (st.Blocks-st.Bfree+2)*uint64(st.Bsize)), "/etc/ssl")
+			res := h.vouch(t, "uninstall")
+			want := "vouch: hint: vouch uninstall   (once the disk has room: the refresh stopped part way"
+			if res.exitCode != 1 || !strings.Contains(res.stderr, "No space left on device") || !strings.Contains(res.stderr, want) {
+				t.Errorf("uninstall on a full /etc/ssl = exit %d, stderr:\n%s\nwant 1, the refresh's \"No space left on device\" and %q", res.exitCode, res.stderr, want)
+			}
+			t.Logf("links in /etc/ssl/certs: %d before, %d after the refresh failed", links, len(certLinks(t)))
+			// The hint's command, once the disk has room, mends what the
+			// failed refresh left: the stores end as they were before install.
+			nsMount(t, "-o", "remount,size=50%", "/etc/ssl")
+			if res := h.vouch(t, "uninstall"); res.exitCode != 0 {
+				t.Errorf("uninstall once the disk has room = exit %d, want 0\n%s", res.exitCode, res.stderr)
+			}
+			if n := countInBundle(t, root); n != 0 {
+				t.Errorf("after the second uninstall, the bundle holds the root %d time(s), want 0", n)
+			}
+			expectAsBefore(t, env, h, "the failed uninstall and the hint's", before, javaBefore)
 		})
 	})
 
@@ -1054,6 +1095,23 @@ func countInBundle(t *testing.T, c *x509.Certificate) int {
 		}
 	}
 	return n
+}
+
+// certLinks lists the symbolic links in /etc/ssl/certs (one per root and
+// one per subject hash, on Debian).
+func certLinks(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir("/etc/ssl/certs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Type()&fs.ModeSymlink != 0 {
+			names = append(names, e.Name())
+		}
+	}
+	return names
 }
 
 // vouchAnchors lists the vouch-*.crt files in the anchor folder.

@@ -445,8 +445,9 @@ func (s *LinuxSystem) argv(cmd []string) []string {
 // Apply carries out a plan. As root, files are written by vouch itself
 // (temp file, sync, rename) rather than by install(1). When a step fails,
 // the anchors the plan added are taken out, those it removed are put back
-// (with their mode) and a folder it made is removed again, so a failed
-// refresh leaves the store as it was.
+// (with their mode) and a folder it made is removed again, so the anchors
+// are as they were; what a failed refresh did to the generated files is
+// its own (see RefreshError).
 func (s *LinuxSystem) Apply(ctx context.Context, plan []Cmd, rootPEM []byte) (err error) {
 	var added, made []string
 	removed := map[string]removedFile{}
@@ -490,6 +491,10 @@ func (s *LinuxSystem) Apply(ctx context.Context, plan []Cmd, rootPEM []byte) (er
 				if errors.As(err, &nr) {
 					// The user needs the whole rest of the plan, not one step.
 					nr.Commands = plan[i:]
+					return err
+				}
+				if c.Argv[0] != "mkdir" && c.Argv[0] != "install" && c.Argv[0] != "rm" {
+					return &RefreshError{Err: err}
 				}
 				return err
 			}
@@ -500,6 +505,17 @@ func (s *LinuxSystem) Apply(ctx context.Context, plan []Cmd, rootPEM []byte) (er
 	}
 	return nil
 }
+
+// RefreshError is a failed step that rebuilds the store's generated files
+// (the refresh, its hooks, or a tool that stores an anchor and rebuilds
+// them itself). Putting the anchors back does not undo what it did: on a
+// full disk Debian's update-ca-certificates --fresh clears every link in
+// /etc/ssl/certs and then fails, so until a refresh runs to its end the
+// store may lack links or roots.
+type RefreshError struct{ Err error }
+
+func (e *RefreshError) Error() string { return e.Err.Error() }
+func (e *RefreshError) Unwrap() error { return e.Err }
 
 type removedFile struct {
 	data []byte

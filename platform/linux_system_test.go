@@ -190,6 +190,9 @@ func TestApplyNeedRootListsTheRest(t *testing.T) {
 	if got := nr.Commands[1].String(); got != "/usr/sbin/update-ca-trust extract" {
 		t.Errorf("second command to paste = %s", got)
 	}
+	if re := (*RefreshError)(nil); errors.As(err, &re) {
+		t.Errorf("Apply without root = %v, a RefreshError; no refresh ran", err)
+	}
 }
 
 func TestStaleAnchors(t *testing.T) {
@@ -262,8 +265,13 @@ func TestFailedUninstallPutsAnchorBack(t *testing.T) {
 	rec := &recorder{fake: func(c Cmd) error { return &ExecError{Argv: c.Argv, Output: "boom", Err: errors.New("exit status 3")} }}
 	s := &LinuxSystem{Root: fsRoot, Runner: rec, IsRoot: true}
 	st, _ := s.State(cert)
-	if err := s.Apply(context.Background(), s.UninstallPlan(cert, st, false), pemData); err == nil {
+	err := s.Apply(context.Background(), s.UninstallPlan(cert, st, false), pemData)
+	if err == nil {
 		t.Fatal("Apply with a failing refresh succeeded")
+	}
+	var re *RefreshError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("Apply with a failing refresh = %v (%T), want a RefreshError with the refresh's output", err, err)
 	}
 	if got, err := os.ReadFile(filepath.Join(fsRoot, anchor)); err != nil || string(got) != string(pemData) {
 		t.Errorf("anchor after a failed uninstall = %q, %v; want it put back", got, err)
