@@ -2,6 +2,7 @@ package platform
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -49,7 +50,7 @@ func StageFile(path string, data []byte, like fs.FileInfo) (*StagedFile, error) 
 func (s *StagedFile) Commit() error {
 	if err := os.Rename(s.tmp, s.path); err != nil {
 		os.Remove(s.tmp)
-		return fmt.Errorf("failed to write %s: %w", s.path, err)
+		return fmt.Errorf("failed to write %s: %w", s.path, bare(err))
 	}
 	return nil
 }
@@ -60,7 +61,7 @@ func (s *StagedFile) Abort() { os.Remove(s.tmp) }
 func stage(path string, data []byte, mode os.FileMode, owner fs.FileInfo) (*StagedFile, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".vouch-*")
 	if err != nil {
-		return nil, fmt.Errorf("failed to write %s: %w", path, err)
+		return nil, fmt.Errorf("failed to write %s: %w", path, bare(err))
 	}
 	name := tmp.Name()
 	_, err = tmp.Write(data)
@@ -84,7 +85,22 @@ func stage(path string, data []byte, mode os.FileMode, owner fs.FileInfo) (*Stag
 	}
 	if err != nil {
 		os.Remove(name)
-		return nil, fmt.Errorf("failed to write %s: %w", path, err)
+		return nil, fmt.Errorf("failed to write %s: %w", path, bare(err))
 	}
 	return &StagedFile{tmp: name, path: path}, nil
+}
+
+// bare is err without the temp file's name that os put in it, so that
+// messages name only the file the user knows (failed to write X: no space
+// left on device).
+func bare(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }

@@ -60,3 +60,15 @@ func TestStageFile(t *testing.T) {
 		t.Errorf("StageFile into a missing folder = nil error, want one")
 	}
 }
+
+// TestWriteAtomicErrorNamesTarget: a failed write names the file the user
+// knows, not the temp file beside it (seen on a full disk as "failed to
+// write …/vouch-….crt: write …/.vouch-….crt.vouch-3234857330: no space
+// left on device").
+func TestWriteAtomicErrorNamesTarget(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing", "vouch-x.crt")
+	err := writeAtomic(path, []byte("x"), 0o644, nil)
+	if want := "failed to write " + path + ": no such file or directory"; err == nil || err.Error() != want {
+		t.Errorf("writeAtomic into a missing folder = %v, want %q", err, want)
+	}
+}
