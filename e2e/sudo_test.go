@@ -60,6 +60,33 @@ func TestSystemThroughSudo(t *testing.T) {
 		h := &sysHost{home: env.Home}
 		expectCurl(t, h, "before install", tg, false)
 
+		// Java alone, as the user: keytool runs through sudo on a copy
+		// that install(1) makes beside cacerts, and mv(1) puts in place.
+		cacertsInfo, err := os.Stat(debJavaCacerts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res = u.vouch(t, "install", "--stores", "java")
+		if res.exitCode != 0 || !strings.Contains(res.stderr, "java: trusted now") {
+			t.Fatalf("install --stores java as %s through sudo = exit %d; want 0 and \"java: trusted now\"", u.name, res.exitCode)
+		}
+		if res := u.vouch(t, "status", "--stores", "java"); res.exitCode != 0 {
+			t.Errorf("status --stores java after the install = exit %d, want 0", res.exitCode)
+		}
+		if info, err := os.Stat(debJavaCacerts); err != nil || info.Mode() != cacertsInfo.Mode() || info.Sys().(*syscall.Stat_t).Uid != 0 {
+			t.Errorf("%s after keytool through sudo: %v, %v; want mode %v, owned by root", debJavaCacerts, info, err, cacertsInfo.Mode())
+		}
+		if left, _ := filepath.Glob(filepath.Join(filepath.Dir(debJavaCacerts), ".*")); len(left) != 0 {
+			t.Errorf("install left %q beside %s", left, debJavaCacerts)
+		}
+		res = u.vouch(t, "uninstall", "--stores", "java")
+		if res.exitCode != 0 {
+			t.Fatalf("uninstall --stores java as %s through sudo = exit %d, want 0", u.name, res.exitCode)
+		}
+		if now := brFileSum(t, debJavaCacerts); now != cacertsBefore {
+			t.Errorf("%s after install and uninstall --stores java: sha256 %s, want %s as before", debJavaCacerts, now, cacertsBefore)
+		}
+
 		// As the user: vouch asks sudo for the two system-store commands.
 		res = u.vouch(t, "install", "--stores", "system,java")
 		if res.exitCode != 0 || !strings.Contains(res.stderr, "system: trusted now") || strings.Contains(res.stderr, "run these as root") {

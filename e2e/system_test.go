@@ -633,6 +633,63 @@ func TestSystemBadStates(t *testing.T) {
 		})
 	})
 
+	t.Run("keytool fails on a full disk", func(t *testing.T) {
+		t.Parallel()
+		nstest.Run(t, func(t *testing.T, env *nstest.Env) {
+			h := &sysHost{home: env.Home, extra: []string{"TRUST_STORES=java"}}
+			// keytool writes cacerts in place, into the pages the file
+			// already has and then new ones. With no page free, the root's
+			// ~1.1 KB must overflow the last page: pad cacerts (this
+			// namespace's copy) until less than 1 KB of it is left.
+			for i := 0; ; i++ {
+				st, err := os.Stat(debJavaCacerts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Size()%4096 > 3072 {
+					break
+				}
+				key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(i + 1)), Subject: pkix.Name{CommonName: fmt.Sprintf("e2e pad %d", i)},
+					NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+				der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pad := filepath.Join(env.Home, fmt.Sprintf("pad%d.pem", i))
+				writePEM(t, pad, "CERTIFICATE", der, 0o644)
+				mustRun(t, os.Environ(), "keytool", "-importcert", "-noprompt", "-alias", fmt.Sprintf("e2e-pad-%d", i), "-file", pad,
+					"-keystore", debJavaCacerts, "-storepass", "changeit")
+			}
+			before := snapshotStores(t, env)
+			requireNstestMount(t, "/etc/ssl")
+			var st syscall.Statfs_t
+			if err := syscall.Statfs("/etc/ssl", &st); err != nil {
+				t.Fatal(err)
+			}
+			nsMount(t, "-o", fmt.Sprintf("remount,size=%d", (st.Blocks-st.Bfree)*uint64(st.Bsize)), "/etc/ssl")
+			res := h.vouch(t, "install")
+			if res.exitCode != 1 || !strings.Contains(res.stderr, "vouch: error: java: can't install") || !strings.Contains(res.stderr, "o space left on device") {
+				t.Errorf("install into Java on a full /etc/ssl = exit %d, want 1, \"java: can't install\" and no space left on device", res.exitCode)
+			}
+			// cacerts as it was, byte for byte: not cut short by keytool.
+			expectUnchanged(t, env, before)
+			if res := h.vouch(t, "status"); res.exitCode != 1 || !regexp.MustCompile(`(?m)^java +NOT TRUSTED`).MatchString(res.stdout) {
+				t.Errorf("status after the failed install = exit %d, want 1 and java NOT TRUSTED (a keystore it can read)", res.exitCode)
+			}
+			nsMount(t, "-o", "remount,size=50%", "/etc/ssl")
+			if res := h.vouch(t, "install"); res.exitCode != 0 {
+				t.Errorf("install once the disk has room = exit %d, want 0", res.exitCode)
+			}
+			if res := h.vouch(t, "status"); res.exitCode != 0 || !regexp.MustCompile(`(?m)^java +TRUSTED`).MatchString(res.stdout) {
+				t.Errorf("status after the second install = exit %d, want 0 and java TRUSTED", res.exitCode)
+			}
+		})
+	})
+
 	t.Run("corrupt CA folder", func(t *testing.T) {
 		t.Parallel()
 		nstest.Run(t, func(t *testing.T, env *nstest.Env) {

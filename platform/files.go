@@ -46,6 +46,9 @@ func StageFile(path string, data []byte, like fs.FileInfo) (*StagedFile, error) 
 	return stage(path, data, like.Mode().Perm(), like)
 }
 
+// Name is the staged file's own path, beside its target.
+func (s *StagedFile) Name() string { return s.tmp }
+
 // Commit renames the staged file over its target.
 func (s *StagedFile) Commit() error {
 	if err := os.Rename(s.tmp, s.path); err != nil {

@@ -600,6 +600,23 @@ func ReplaceFile(path string, data []byte, like fs.FileInfo) error {
 	return writeAtomic(path, data, like.Mode().Perm(), like)
 }
 
+// EditCmds are the commands that change the file at path as root through
+// a copy: install(1) copies it beside path with its mode and owner, edit
+// (given the copy's path) changes the copy, and mv(1) renames it over path.
+// A program that rewrites a file in place (keytool) and fails part way
+// then damages only the copy. Cleanup removes the copy when a step fails.
+func EditCmds(path string, like fs.FileInfo, edit func(copy string) []Cmd) (cmds []Cmd, cleanup Cmd, ok bool) {
+	uid, gid, ok := fileOwner(like)
+	if !ok {
+		return nil, Cmd{}, false
+	}
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".vouch-edit")
+	cmds = []Cmd{{Argv: []string{"install", "-m", fmt.Sprintf("%04o", like.Mode().Perm()), "-o", fmt.Sprint(uid), "-g", fmt.Sprint(gid), path, tmp}, Root: true}}
+	cmds = append(cmds, edit(tmp)...)
+	cmds = append(cmds, Cmd{Argv: []string{"mv", "-f", tmp, path}, Root: true})
+	return cmds, Cmd{Argv: []string{"rm", "-f", tmp}, Root: true}, true
+}
+
 // RestoreCmds are the commands that put the file backup at path as root,
 // atomically, with mode and owner given: install(1) copies it beside path
 // with them, and mv(1) renames it over path. Cleanup removes the copy if

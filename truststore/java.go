@@ -498,17 +498,20 @@ func (j *Java) installOne(ctx context.Context, r Root, k platform.JavaKeystore) 
 	if err != nil {
 		return false, fmt.Errorf("not changing %s: %w", k.Path, err)
 	}
-	cmd := platform.Cmd{
-		Argv: []string{kt, "-importcert", "-noprompt", "-alias", JavaAlias(r.Cert), "-file", r.File,
-			"-keystore", k.Path, "-storepass", javaStorePass, "-storetype", ks.Format},
-		Root: !j.canReplace(k.Path),
-	}
-	if r.File == "" {
-		// keytool reads the certificate from standard input without -file.
-		cmd.Argv = append(cmd.Argv[:5:5], cmd.Argv[7:]...)
-		cmd.Stdin = r.PEM
-	}
-	if _, err := j.Runner.Run(ctx, cmd); err != nil {
+	err = j.edit(ctx, k.Path, func(keystore string) []platform.Cmd {
+		cmd := platform.Cmd{
+			Argv: []string{kt, "-importcert", "-noprompt", "-alias", JavaAlias(r.Cert), "-file", r.File,
+				"-keystore", keystore, "-storepass", javaStorePass, "-storetype", ks.Format},
+			Root: !j.canReplace(k.Path),
+		}
+		if r.File == "" {
+			// keytool reads the certificate from standard input without -file.
+			cmd.Argv = append(cmd.Argv[:5:5], cmd.Argv[7:]...)
+			cmd.Stdin = r.PEM
+		}
+		return []platform.Cmd{cmd}
+	})
+	if err != nil {
 		if backup != "" {
 			os.Remove(backup)
 		}
@@ -676,16 +679,21 @@ func (j *Java) uninstallOne(ctx context.Context, r Root, k platform.JavaKeystore
 		}
 		break
 	}
-	var deletes []platform.Cmd
-	for _, alias := range append(remove, stale...) {
-		deletes = append(deletes, platform.Cmd{
-			Argv: []string{kt, "-delete", "-alias", alias, "-keystore", k.Path,
-				"-storepass", javaStorePass, "-storetype", ks.Format},
-			Root: !j.canReplace(k.Path),
+	if aliases := append(remove, stale...); len(aliases) > 0 {
+		err := j.edit(ctx, k.Path, func(keystore string) []platform.Cmd {
+			var deletes []platform.Cmd
+			for _, alias := range aliases {
+				deletes = append(deletes, platform.Cmd{
+					Argv: []string{kt, "-delete", "-alias", alias, "-keystore", keystore,
+						"-storepass", javaStorePass, "-storetype", ks.Format},
+					Root: !j.canReplace(k.Path),
+				})
+			}
+			return deletes
 		})
-	}
-	if err := j.runAll(ctx, deletes); err != nil {
-		return true, fmt.Errorf("failed to remove the root's aliases from %s: %w", k.Path, err)
+		if err != nil {
+			return true, fmt.Errorf("failed to remove the root's aliases from %s: %w", k.Path, err)
+		}
 	}
 	j.tidyCopies(k.Path, r.Cert)
 
@@ -987,6 +995,49 @@ func (j *Java) runAll(ctx context.Context, cmds []platform.Cmd) error {
 			}
 			return err
 		}
+	}
+	return nil
+}
+
+// edit runs keytool's changes (edits, given the file to change) on a copy
+// of the keystore at path, made beside it with its mode and owner, and
+// puts the copy in its place only when every change succeeded. keytool
+// rewrites a keystore in place: one that failed part way (a full disk,
+// "java.io.IOException: No space left on device") left Java's cacerts cut
+// short, unreadable to every Java program on the machine. A copy that
+// can't be made (the same full disk) changes nothing. Where the copy can't
+// be made with the file's owner as root (Windows), keytool changes the
+// file itself.
+func (j *Java) edit(ctx context.Context, path string, edits func(keystore string) []platform.Cmd) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if j.canReplace(path) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		staged, err := platform.StageFile(path, data, info)
+		if err != nil {
+			return err
+		}
+		if err := j.runAll(ctx, edits(staged.Name())); err != nil {
+			staged.Abort()
+			return err
+		}
+		return staged.Commit()
+	}
+	cmds, cleanup, ok := platform.EditCmds(path, info, edits)
+	if !ok || j.goos() == "windows" {
+		return j.runAll(ctx, edits(path))
+	}
+	if err := j.runAll(ctx, cmds); err != nil {
+		var nr *platform.NeedRootError
+		if !errors.As(err, &nr) {
+			j.Runner.Run(ctx, cleanup)
+		}
+		return err
 	}
 	return nil
 }

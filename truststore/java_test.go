@@ -430,17 +430,36 @@ func TestJavaInstallCommands(t *testing.T) {
 		t.Fatalf("Install = %v, %v", changed, err)
 	}
 	alias := JavaAlias(root.Cert)
+	// keytool changes a copy beside the keystore, which then takes its
+	// place: through install(1) and mv(1) as root for the shared one, and
+	// a copy vouch makes itself for the one it can replace.
+	sharedCopy := filepath.Join(filepath.Dir(shared), ".cacerts.vouch-edit")
+	uid, gid := os.Getuid(), os.Getgid()
 	want := []platform.Cmd{
+		{Argv: []string{"install", "-m", "0644", "-o", fmt.Sprint(uid), "-g", fmt.Sprint(gid), shared, sharedCopy}, Root: true},
 		{Argv: []string{f.path("/usr/lib/jvm/b-jdk/bin/keytool"), "-importcert", "-noprompt", "-alias", alias, "-file", root.File,
-			"-keystore", shared, "-storepass", "changeit", "-storetype", "JKS"}, Root: true},
+			"-keystore", sharedCopy, "-storepass", "changeit", "-storetype", "JKS"}, Root: true},
+		{Argv: []string{"mv", "-f", sharedCopy, shared}, Root: true},
 		{Argv: []string{f.path("/usr/lib/jvm/c-jdk/bin/keytool"), "-importcert", "-noprompt", "-alias", alias, "-file", root.File,
-			"-keystore", own, "-storepass", "changeit", "-storetype", "PKCS12"}},
+			"-keystore", "COPY", "-storepass", "changeit", "-storetype", "PKCS12"}},
+	}
+	if runtime.GOOS == "windows" {
+		want = want[1:]
+		want[0].Argv[10] = shared
+		want = slices.Delete(want, 1, 2)
 	}
 	if len(rec.cmds) != len(want) {
 		t.Fatalf("Install ran %q, want %d commands", rec.argvs(), len(want))
 	}
 	for i := range want {
-		if !slices.Equal(rec.cmds[i].Argv, want[i].Argv) || rec.cmds[i].Root != want[i].Root {
+		got := slices.Clone(rec.cmds[i].Argv)
+		if k := slices.Index(got, "-keystore"); k > 0 && want[i].Argv[k+1] == "COPY" {
+			if dir, name := filepath.Split(got[k+1]); dir != filepath.Dir(own)+string(filepath.Separator) || !strings.HasPrefix(name, ".cacerts.vouch-") {
+				t.Errorf("command %d changes %s, want a copy beside %s", i, got[k+1], own)
+			}
+			got[k+1] = "COPY"
+		}
+		if !slices.Equal(got, want[i].Argv) || rec.cmds[i].Root != want[i].Root {
 			t.Errorf("command %d = %q root=%v, want %q root=%v", i, rec.cmds[i].Argv, rec.cmds[i].Root, want[i].Argv, want[i].Root)
 		}
 	}
@@ -458,27 +477,57 @@ func TestJavaInstallCommands(t *testing.T) {
 	noFile := root
 	noFile.File = ""
 	j.Install(context.Background(), noFile)
-	if len(rec.cmds) == 0 || slices.Contains(rec.cmds[0].Argv, "-file") || !bytes.Equal(rec.cmds[0].Stdin, root.PEM) {
+	if i := slices.IndexFunc(rec.cmds, func(c platform.Cmd) bool { return strings.HasSuffix(c.Argv[0], "keytool") }); i < 0 ||
+		slices.Contains(rec.cmds[i].Argv, "-file") || !bytes.Equal(rec.cmds[i].Stdin, root.PEM) {
 		t.Errorf("Install without a root file ran %q, want the PEM on stdin", rec.argvs())
 	}
 }
 
+// TestJavaInstallFails: keytool rewrites a keystore in place, and on a full
+// disk it fails part way through ("Certificate was added to keystore",
+// then "java.io.IOException: No space left on device"), leaving a file cut
+// short. Here the stand-in keytool cuts its keystore short and fails: the
+// keystore stays as it was, byte for byte, with nothing left beside it,
+// whether vouch replaces it itself or through install(1) and mv(1) as root.
 func TestJavaInstallFails(t *testing.T) {
-	root := javaRoot(t, "vouch root fail")
-	f := newFakeJava(t)
-	cacerts := f.jdk(t, "/usr/lib/jvm/a", jksBytes(t), "fake")
-	rec := &javaRec{run: func(c platform.Cmd) ([]byte, error) {
-		return nil, &platform.ExecError{Argv: c.Argv, Output: "keytool error: java.io.IOException: boom", Err: errors.New("exit status 1")}
-	}}
-	state := t.TempDir()
-	j := f.store(rec, state)
-	_, err := j.Install(context.Background(), root)
-	var ee *platform.ExecError
-	if !errors.As(err, &ee) || !strings.Contains(err.Error(), "java.io.IOException: boom") || !strings.Contains(err.Error(), "-importcert") || !strings.Contains(err.Error(), cacerts) {
-		t.Errorf("Install = %v, want the keytool command, its output and the keystore", err)
-	}
-	if _, err := os.Stat(j.backupPath(cacerts, root.Cert)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("a failed install left its backup: %v", err)
+	for _, canReplace := range []bool{true, false} {
+		if !canReplace && runtime.GOOS == "windows" {
+			continue
+		}
+		t.Run(fmt.Sprintf("canReplace=%v", canReplace), func(t *testing.T) {
+			root := javaRoot(t, "vouch root fail")
+			f := newFakeJava(t)
+			orig := jksBytes(t)
+			cacerts := f.jdk(t, "/usr/lib/jvm/a", orig, "fake")
+			ex := &platform.Exec{IsRoot: true}
+			rec := &javaRec{run: func(c platform.Cmd) ([]byte, error) {
+				if !strings.HasSuffix(c.Argv[0], "keytool") {
+					return ex.Run(context.Background(), c)
+				}
+				ks := c.Argv[slices.Index(c.Argv, "-keystore")+1]
+				if err := os.WriteFile(ks, orig[:7], 0o644); err != nil {
+					t.Error(err)
+				}
+				return nil, &platform.ExecError{Argv: c.Argv, Output: "keytool error: java.io.IOException: No space left on device", Err: errors.New("exit status 1")}
+			}}
+			state := t.TempDir()
+			j := f.store(rec, state)
+			j.CanReplace = func(string) bool { return canReplace }
+			_, err := j.Install(context.Background(), root)
+			var ee *platform.ExecError
+			if !errors.As(err, &ee) || !strings.Contains(err.Error(), "No space left on device") || !strings.Contains(err.Error(), "-importcert") || !strings.Contains(err.Error(), cacerts) {
+				t.Errorf("Install = %v, want the keytool command, its output and the keystore", err)
+			}
+			if got := mustRead(t, cacerts); !bytes.Equal(got, orig) {
+				t.Errorf("after keytool failed part way, %s holds %d bytes, want its %d bytes from before", cacerts, len(got), len(orig))
+			}
+			if entries, _ := os.ReadDir(filepath.Dir(cacerts)); len(entries) != 1 {
+				t.Errorf("after keytool failed, %s holds %d files, want cacerts alone (ran %q)", filepath.Dir(cacerts), len(entries), rec.argvs())
+			}
+			if _, err := os.Stat(j.backupPath(cacerts, root.Cert)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a failed install left its backup: %v", err)
+			}
+		})
 	}
 }
 
@@ -830,7 +879,7 @@ func TestJavaRestoreAsRoot(t *testing.T) {
 	rec := &javaRec{run: func(c platform.Cmd) ([]byte, error) {
 		if strings.HasSuffix(c.Argv[0], "keytool") {
 			// The fake keytool "imports": the root is added.
-			return nil, os.WriteFile(cacerts, installed, 0o640)
+			return nil, os.WriteFile(c.Argv[slices.Index(c.Argv, "-keystore")+1], installed, 0o640)
 		}
 		return ex.Run(context.Background(), c)
 	}}
@@ -886,7 +935,7 @@ func TestJavaUninstallNeedsRoot(t *testing.T) {
 		want  []string
 	}{
 		{"restore", true, []string{"install -m 0644", "mv -f"}},
-		{"delete", false, []string{"-delete -alias debian:x.pem", "-delete -alias " + JavaAlias(root.Cert)}},
+		{"delete", false, []string{"install -m 0644", "-delete -alias debian:x.pem -keystore ", "-delete -alias " + JavaAlias(root.Cert), "mv -f"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeJava(t)
@@ -912,6 +961,10 @@ func TestJavaUninstallNeedsRoot(t *testing.T) {
 			for i, w := range tt.want {
 				if got := nr.Commands[i].String(); !strings.Contains(got, w) || !nr.Commands[i].Root {
 					t.Errorf("command %d = %q (root %v), want %q as root", i, got, nr.Commands[i].Root, w)
+				}
+				// keytool changes the copy install(1) made, never cacerts.
+				if got := nr.Commands[i].String(); strings.Contains(got, "-delete") && !strings.Contains(got, ".cacerts.vouch-edit -storepass") {
+					t.Errorf("command %d = %q, want it to change the copy .cacerts.vouch-edit", i, got)
 				}
 			}
 		})
