@@ -35,6 +35,9 @@ type app struct {
 	argv []string
 	// carootFlag is --caroot as given, for hints (see vouchCmd).
 	carootFlag string
+	// interrupted reports a Ctrl-C (or hang-up) that came while the
+	// stores were being changed (see lockSystem); nil before then.
+	interrupted func() bool
 	// lookupUID finds the user sudo was run by; nil means user.LookupId.
 	lookupUID func(uid string) (*user.User, error)
 }

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -262,7 +264,10 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 	// own commands would add the root a second time (keytool, then the
 	// refresh's Java hook).
 	refreshPending := false
-	for _, s := range stores {
+	for i, s := range stores {
+		if a.halted(stores[i:], root, named) {
+			return exitFail, trusted
+		}
 		// A store that already trusts the root is not touched: no command,
 		// no sudo prompt.
 		st := s.Status(root)
@@ -441,11 +446,59 @@ func (a *app) lockStores(dir string) (func(), bool) {
 	return func() { unlockSys(); unlock() }, true
 }
 
-// lockSystem takes the system store's lock (platform.StoreLockDir), where
-// there is one, until the returned function is called. It asks the same
-// system store the commands change (systemStore, which knows a.goos), so
-// that a Windows run, real or a test's, locks no Linux folder.
+// lockSystem takes the system store's lock (see lockSystemFolder) and
+// holds off the terminal's interrupts (platform.Guard) until the returned
+// function is called: a Ctrl-C then lets the change under way finish, and
+// installIn and uninstallFrom stop before the next store (see halted).
 func (a *app) lockSystem() func() {
+	unlock := a.lockSystemFolder()
+	// The notice comes from the Guard's goroutine, amid this one's lines.
+	a.stderr = &lockedWriter{w: a.stderr}
+	interrupted, stop := platform.Guard(func() {
+		a.infof("interrupted: finishing the change under way, then stopping, so that no store is left half changed")
+	})
+	a.interrupted = interrupted
+	return func() { stop(); unlock() }
+}
+
+// lockedWriter lets two goroutines write whole lines to one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// halted reports whether an interrupt came (see lockSystem) with stores
+// left to change; those, which stay as they are, are then named with the
+// command that finishes the job. Stores this machine lacks don't count.
+func (a *app) halted(left []truststore.Store, root truststore.Root, named bool) bool {
+	if a.interrupted == nil || !a.interrupted() {
+		return false
+	}
+	var names []string
+	for _, s := range left {
+		if !skippable(s, s.Status(root), named) {
+			names = append(names, s.Name())
+		}
+	}
+	if len(names) == 0 {
+		return false
+	}
+	a.errorf("interrupted: stopped before %s, which stay as they were", strings.Join(names, ", "))
+	a.hintf("%s   (to finish)", a.commandLine("vouch"))
+	return true
+}
+
+// lockSystemFolder takes the system store's lock (platform.StoreLockDir),
+// where there is one, until the returned function is called. It asks the
+// same system store the commands change (systemStore, which knows
+// a.goos), so that a Windows run, real or a test's, locks no Linux folder.
+func (a *app) lockSystemFolder() func() {
 	sys, ok := a.systemStore(a.runner()).(*truststore.System)
 	if !ok || sys.Err != nil {
 		return func() {}
@@ -613,7 +666,10 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 			}
 		}
 	}
-	for _, s := range stores {
+	for i, s := range stores {
+		if a.halted(stores[i:], root, named) {
+			return exitFail, left
+		}
 		changed, err := s.Uninstall(context.Background(), root, all)
 		if err != nil {
 			if a.missingTool(s.Name(), err, named) {

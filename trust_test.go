@@ -23,6 +23,8 @@ type fakeDebian struct {
 	root string
 	ran  []string
 	fail error
+	// during, if set, runs as update-ca-certificates does.
+	during func()
 }
 
 func newFakeDebian(t *testing.T) *fakeDebian {
@@ -68,6 +70,9 @@ func (d *fakeDebian) Run(_ context.Context, c platform.Cmd) ([]byte, error) {
 		return nil, d.fail
 	}
 	if filepath.Base(c.Argv[0]) == "update-ca-certificates" {
+		if d.during != nil {
+			d.during()
+		}
 		return nil, rebuildDebianBundle(d.root)
 	}
 	return nil, nil

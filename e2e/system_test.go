@@ -36,10 +36,13 @@ import (
 	"net/http/httptest"
 	neturl "net/url"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -633,6 +636,70 @@ func TestSystemBadStates(t *testing.T) {
 		})
 	})
 
+	t.Run("Ctrl-C during the refresh", func(t *testing.T) {
+		t.Parallel()
+		nstest.Run(t, func(t *testing.T, env *nstest.Env) {
+			h := &sysHost{home: env.Home, extra: []string{"TRUST_STORES=system,java"}}
+			before := snapshotStores(t, env)
+			javaBefore := debJavaEntries(t, h)
+			links := len(certLinks(t))
+			if res := h.vouch(t, "install"); res.exitCode != 0 {
+				t.Fatalf("install = exit %d, want 0", res.exitCode)
+			}
+			root := readOneCert(t, filepath.Join(env.Home, ".local", "share", "vouch", "rootCA.pem"))
+			// vouch must start with SIGINT at its default, as from a
+			// terminal, even where this test was started with it ignored:
+			// a signal Go handles is default again in a child.
+			sink := make(chan os.Signal, 1)
+			signal.Notify(sink, syscall.SIGINT)
+			defer signal.Stop(sink)
+			// Its own process group, as a terminal's foreground job: the
+			// Ctrl-C goes to vouch and to every command it runs.
+			cmd := exec.Command(vouchBin, "uninstall")
+			cmd.Env = h.env()
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if !waitInGroup(cmd.Process.Pid, "update-ca-certi", time.Minute) {
+				t.Errorf("update-ca-certificates never ran in vouch's process group")
+			}
+			time.Sleep(300 * time.Millisecond) // into the refresh
+			if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			err := cmd.Wait()
+			t.Logf("$ vouch uninstall, Ctrl-C 300 ms into the refresh: %v\n%s", err, out.String())
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+				t.Errorf("the interrupted uninstall ended with %v, want exit 1", err)
+			}
+			for _, want := range []string{
+				"vouch: interrupted: finishing the change under way, then stopping",
+				"vouch: system: removed",
+				"vouch: error: interrupted: stopped before java, which stay as they were",
+				"vouch: hint: vouch uninstall   (to finish)",
+			} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("the interrupted uninstall did not say %q", want)
+				}
+			}
+			// The refresh ran to its end: every link back, the root gone.
+			if now := len(certLinks(t)); now != links {
+				t.Errorf("links in /etc/ssl/certs: %d before install, %d after the interrupted uninstall", links, now)
+			}
+			if n := countInBundle(t, root); n != 0 {
+				t.Errorf("after the interrupted uninstall, the bundle holds the root %d time(s), want 0", n)
+			}
+			if res := h.vouch(t, "uninstall"); res.exitCode != 0 {
+				t.Errorf("uninstall again, to finish = exit %d, want 0", res.exitCode)
+			}
+			expectAsBefore(t, env, h, "the interrupted uninstall and the one to finish", before, javaBefore)
+		})
+	})
+
 	t.Run("keytool fails on a full disk", func(t *testing.T) {
 		t.Parallel()
 		nstest.Run(t, func(t *testing.T, env *nstest.Env) {
@@ -1152,6 +1219,30 @@ func countInBundle(t *testing.T, c *x509.Certificate) int {
 		}
 	}
 	return n
+}
+
+// waitInGroup waits until a process named comm (as /proc shows it, cut
+// to 15 bytes) runs in process group pgrp, and reports whether one did.
+func waitInGroup(pgrp int, comm string, limit time.Duration) bool {
+	for end := time.Now().Add(limit); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+		for _, p := range stats {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				continue
+			}
+			// pid (comm) state ppid pgrp ...; comm may hold spaces.
+			lp, rp := bytes.IndexByte(data, '('), bytes.LastIndexByte(data, ')')
+			if lp < 0 || rp < lp {
+				continue
+			}
+			f := strings.Fields(string(data[rp+1:]))
+			if string(data[lp+1:rp]) == comm && len(f) > 2 && f[2] == strconv.Itoa(pgrp) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // certLinks lists the symbolic links in /etc/ssl/certs (one per root and

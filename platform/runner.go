@@ -102,7 +102,15 @@ func (e *Exec) Run(ctx context.Context, c Cmd) ([]byte, error) {
 	if c.Stdin != nil {
 		cmd.Stdin = bytes.NewReader(c.Stdin)
 	}
-	out, err := cmd.CombinedOutput()
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	given := shieldChild()
+	err = cmd.Start()
+	given()
+	if err == nil {
+		err = cmd.Wait()
+	}
+	out := buf.Bytes()
 	if err != nil {
 		trimmed := strings.TrimSpace(string(out))
 		if argv[0] == "sudo" && !e.Interactive && strings.Contains(trimmed, "password is required") {

@@ -1,0 +1,70 @@
+//go:build unix
+
+package platform
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestGuard: under a Guard, a Ctrl-C that reaches the command vouch runs
+// (here the command sends it to itself) does not stop it, and one that
+// reaches vouch is noted, once, instead of ending the process. Without a
+// Guard the command dies of it, as before.
+func TestGuard(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	// A child's SIGINT starts at its default only if this process's is
+	// not ignored (a background job of a script ignores it): a channel of
+	// the test's own has Go handle it, and a handled signal is default
+	// again in a child.
+	sink := make(chan os.Signal, 1)
+	signal.Notify(sink, syscall.SIGINT)
+	defer signal.Stop(sink)
+	e := &Exec{IsRoot: true}
+	selfInterrupt := Cmd{Argv: []string{"sh", "-c", "kill -INT $$; echo went on"}}
+	if out, err := e.Run(context.Background(), selfInterrupt); err == nil {
+		t.Fatalf("without a Guard, a command that interrupts itself = %q, nil; want it stopped by the signal", out)
+	}
+
+	calls := 0
+	interrupted, stop := Guard(func() { calls++ })
+	out, err := e.Run(context.Background(), selfInterrupt)
+	if err != nil || strings.TrimSpace(string(out)) != "went on" {
+		t.Errorf("under a Guard, a command that interrupts itself = %q, %v; want it to go on", out, err)
+	}
+	if interrupted() {
+		t.Errorf("the command's own signal reached vouch")
+	}
+	for range 2 {
+		if err := syscall.Kill(syscall.Getpid(), syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !interrupted() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !interrupted() {
+		t.Errorf("a Ctrl-C sent to vouch under a Guard was not noted")
+	}
+	// The command started after it is still kept from the signal.
+	if out, err := e.Run(context.Background(), selfInterrupt); err != nil {
+		t.Errorf("under a Guard, after a noted Ctrl-C, a command that interrupts itself = %q, %v; want it to go on", out, err)
+	}
+	stop()
+	signal.Notify(sink, syscall.SIGINT)
+	if calls != 1 {
+		t.Errorf("on was called %d times for two signals, want once", calls)
+	}
+	if out, err := e.Run(context.Background(), selfInterrupt); err == nil {
+		t.Errorf("after stop, a command that interrupts itself = %q, nil; want it stopped as before the Guard", out)
+	}
+}

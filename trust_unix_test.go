@@ -1,0 +1,82 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pavlo-v-chernykh/keystore-go/v4"
+)
+
+// TestInterruptFinishesTheStore: a Ctrl-C while the system store's refresh
+// runs lets that change finish, whole, and stops vouch before the next
+// store, saying which stay as they were and what finishes the job.
+func TestInterruptFinishesTheStore(t *testing.T) {
+	// Go must handle SIGINT for the Guard to take it, even where this
+	// process was started with it ignored (a background job of a script).
+	sink := make(chan os.Signal, 1)
+	signal.Notify(sink, syscall.SIGINT)
+	defer signal.Stop(sink)
+	d := newFakeDebian(t)
+	withFake(t, d)
+	// A JDK whose own keystore lacks the root: a store left to change.
+	// (No browser database: nss, not on this machine, goes unnamed.)
+	ks := keystore.New()
+	if err := ks.SetTrustedCertificateEntry("other", keystore.TrustedCertificateEntry{
+		CreationTime: time.Now(), Certificate: keystore.Certificate{Type: "X509", Content: newTestCA(t, time.Now()).Root.Raw},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var jks bytes.Buffer
+	if err := ks.Store(&jks, []byte("changeit")); err != nil {
+		t.Fatal(err)
+	}
+	for p, data := range map[string][]byte{
+		"/usr/lib/jvm/fake-jdk/bin/keytool":          []byte("#!/bin/sh\nexit 99\n"),
+		"/usr/lib/jvm/fake-jdk/lib/security/cacerts": jks.Bytes(),
+	} {
+		full := filepath.Join(d.root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, _, stderr := testApp(t, true)
+	ctrlC := func() {
+		syscall.Kill(syscall.Getpid(), syscall.SIGINT)
+		// As a refresh does, go on a while after the signal came.
+		time.Sleep(200 * time.Millisecond)
+		d.during = nil
+	}
+	for _, verb := range []string{"install", "uninstall"} {
+		d.during = ctrlC
+		stderr.Reset()
+		code := a.run([]string{verb})
+		for _, want := range []string{
+			"vouch: interrupted: finishing the change under way, then stopping",
+			"vouch: error: interrupted: stopped before java, which stay as they were",
+			"vouch: hint: vouch " + verb + "   (to finish)",
+		} {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("%s interrupted during the refresh said:\n%s\nwant %q", verb, stderr, want)
+			}
+		}
+		if code != exitFail {
+			t.Errorf("%s interrupted = exit %d, want 1", verb, code)
+		}
+		// The system store's change went through to its end.
+		anchors, _ := os.ReadDir(filepath.Join(d.root, debianAnchors))
+		if bundle, _ := os.ReadFile(filepath.Join(d.root, "/etc/ssl/certs/ca-certificates.crt")); (verb == "install") != (len(anchors) == 1 && len(bundle) > 0) {
+			t.Errorf("after the interrupted %s: %d anchor(s), a bundle of %d bytes; want the system store's change whole", verb, len(anchors), len(bundle))
+		}
+	}
+}
