@@ -264,8 +264,13 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 	// own commands would add the root a second time (keytool, then the
 	// refresh's Java hook).
 	refreshPending := false
+	// Run again, rotate would make yet another CA: it names install.
+	finish := rerun
+	if rerun == sameCommand {
+		finish = a.commandLine("vouch")
+	}
 	for i, s := range stores {
-		if a.halted(stores[i:], root, named) {
+		if a.halted(stores[i:], root, named, truststore.Trusted, finish) {
 			return exitFail, trusted
 		}
 		// A store that already trusts the root is not touched: no command,
@@ -474,15 +479,19 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // halted reports whether an interrupt came (see lockSystem) with stores
-// left to change; those, which stay as they are, are then named with the
-// command that finishes the job. Stores this machine lacks don't count.
-func (a *app) halted(left []truststore.Store, root truststore.Root, named bool) bool {
+// left that still need a change (want is the state they should end in);
+// those, which stay as they are, are then named with finish, the command
+// that finishes the job. Stores this machine lacks don't count, nor those
+// the system store's refresh took care of (Debian's Java hook).
+func (a *app) halted(left []truststore.Store, root truststore.Root, named bool, want truststore.State, finish string) bool {
 	if a.interrupted == nil || !a.interrupted() {
 		return false
 	}
 	var names []string
 	for _, s := range left {
-		if !skippable(s, s.Status(root), named) {
+		st := s.Status(root)
+		done := st.State == want || (want == truststore.NotTrusted && st.State == truststore.NotPresent)
+		if !done && !skippable(s, st, named) {
 			names = append(names, s.Name())
 		}
 	}
@@ -490,7 +499,7 @@ func (a *app) halted(left []truststore.Store, root truststore.Root, named bool) 
 		return false
 	}
 	a.errorf("interrupted: stopped before %s, which stay as they were", strings.Join(names, ", "))
-	a.hintf("%s   (to finish)", a.commandLine("vouch"))
+	a.hintf("%s   (to finish)", finish)
 	return true
 }
 
@@ -667,7 +676,7 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 		}
 	}
 	for i, s := range stores {
-		if a.halted(stores[i:], root, named) {
+		if a.halted(stores[i:], root, named, truststore.NotTrusted, a.commandLine("vouch")) {
 			return exitFail, left
 		}
 		changed, err := s.Uninstall(context.Background(), root, all)

@@ -4,6 +4,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/x509"
+	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pavlo-v-chernykh/keystore-go/v4"
+	"github.com/vouchdev/vouch/certs"
 )
 
 // TestInterruptFinishesTheStore: a Ctrl-C while the system store's refresh
@@ -26,30 +29,38 @@ func TestInterruptFinishesTheStore(t *testing.T) {
 	defer signal.Stop(sink)
 	d := newFakeDebian(t)
 	withFake(t, d)
-	// A JDK whose own keystore lacks the root: a store left to change.
-	// (No browser database: nss, not on this machine, goes unnamed.)
-	ks := keystore.New()
-	if err := ks.SetTrustedCertificateEntry("other", keystore.TrustedCertificateEntry{
-		CreationTime: time.Now(), Certificate: keystore.Certificate{Type: "X509", Content: newTestCA(t, time.Now()).Root.Raw},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	var jks bytes.Buffer
-	if err := ks.Store(&jks, []byte("changeit")); err != nil {
-		t.Fatal(err)
-	}
-	for p, data := range map[string][]byte{
-		"/usr/lib/jvm/fake-jdk/bin/keytool":          []byte("#!/bin/sh\nexit 99\n"),
-		"/usr/lib/jvm/fake-jdk/lib/security/cacerts": jks.Bytes(),
-	} {
-		full := filepath.Join(d.root, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+	// A JDK with its own keystore: a store left to change, as it lacks
+	// the root for install and holds it for uninstall. (No browser
+	// database: nss, not on this machine, goes unnamed.)
+	other := newTestCA(t, time.Now()).Root
+	cacerts := filepath.Join(d.root, "/usr/lib/jvm/fake-jdk/lib/security/cacerts")
+	writeJKS := func(cs ...*x509.Certificate) {
+		ks := keystore.New()
+		for i, c := range cs {
+			if err := ks.SetTrustedCertificateEntry(fmt.Sprint("e", i), keystore.TrustedCertificateEntry{
+				CreationTime: time.Now(), Certificate: keystore.Certificate{Type: "X509", Content: c.Raw},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var jks bytes.Buffer
+		if err := ks.Store(&jks, []byte("changeit")); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(full, data, 0o755); err != nil {
+		if err := os.WriteFile(cacerts, jks.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+	keytool := filepath.Join(d.root, "/usr/lib/jvm/fake-jdk/bin/keytool")
+	for _, dir := range []string{filepath.Dir(cacerts), filepath.Dir(keytool)} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(keytool, []byte("#!/bin/sh\nexit 99\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeJKS(other)
 	a, _, stderr := testApp(t, true)
 	ctrlC := func() {
 		syscall.Kill(syscall.Getpid(), syscall.SIGINT)
@@ -58,6 +69,9 @@ func TestInterruptFinishesTheStore(t *testing.T) {
 		d.during = nil
 	}
 	for _, verb := range []string{"install", "uninstall"} {
+		if verb == "uninstall" {
+			writeJKS(other, readRoot(t, a))
+		}
 		d.during = ctrlC
 		stderr.Reset()
 		code := a.run([]string{verb})
@@ -79,4 +93,14 @@ func TestInterruptFinishesTheStore(t *testing.T) {
 			t.Errorf("after the interrupted %s: %d anchor(s), a bundle of %d bytes; want the system store's change whole", verb, len(anchors), len(bundle))
 		}
 	}
+}
+
+// readRoot is the root of a's CA.
+func readRoot(t *testing.T, a *app) *x509.Certificate {
+	t.Helper()
+	cs, err := certs.ParseCertificates(mustReadFile(t, filepath.Join(a.getenv("VOUCH_CAROOT"), "rootCA.pem")))
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("rootCA.pem: %d certificates, %v", len(cs), err)
+	}
+	return cs[0]
 }
