@@ -270,7 +270,7 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 		finish = a.commandLine("vouch")
 	}
 	for i, s := range stores {
-		if a.halted(stores[i:], root, named, truststore.Trusted, finish) {
+		if a.halted(stores[i:], root, named, true, finish) {
 			return exitFail, trusted
 		}
 		// A store that already trusts the root is not touched: no command,
@@ -479,19 +479,20 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // halted reports whether an interrupt came (see lockSystem) with stores
-// left that still need a change (want is the state they should end in);
-// those, which stay as they are, are then named with finish, the command
-// that finishes the job. Stores this machine lacks don't count, nor those
-// the system store's refresh took care of (Debian's Java hook).
-func (a *app) halted(left []truststore.Store, root truststore.Root, named bool, want truststore.State, finish string) bool {
+// left that may still need a change; those, which stay as they are, are
+// then named with finish, the command that finishes the job. Stores this
+// machine lacks don't count, nor, for install (trusted), those already
+// trusting the root, as the system store's refresh can make them
+// (Debian's Java hook). For uninstall there is no such test: a store
+// that trusts the root no more may still have bytes to put back.
+func (a *app) halted(left []truststore.Store, root truststore.Root, named, trusted bool, finish string) bool {
 	if a.interrupted == nil || !a.interrupted() {
 		return false
 	}
 	var names []string
 	for _, s := range left {
 		st := s.Status(root)
-		done := st.State == want || (want == truststore.NotTrusted && st.State == truststore.NotPresent)
-		if !done && !skippable(s, st, named) {
+		if !(trusted && st.State == truststore.Trusted) && !skippable(s, st, named) {
 			names = append(names, s.Name())
 		}
 	}
@@ -676,7 +677,7 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 		}
 	}
 	for i, s := range stores {
-		if a.halted(stores[i:], root, named, truststore.NotTrusted, a.commandLine("vouch")) {
+		if a.halted(stores[i:], root, named, false, a.commandLine("vouch")) {
 			return exitFail, left
 		}
 		changed, err := s.Uninstall(context.Background(), root, all)

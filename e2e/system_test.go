@@ -601,13 +601,7 @@ func TestSystemBadStates(t *testing.T) {
 		t.Parallel()
 		nstest.Run(t, func(t *testing.T, env *nstest.Env) {
 			// The system store alone: the others would go on and change theirs.
-			h := &sysHost{home: env.Home, extra: []string{"TRUST_STORES=system"}}
-			before := snapshotStores(t, env)
-			javaBefore := debJavaEntries(t, h)
-			if res := h.vouch(t, "install"); res.exitCode != 0 {
-				t.Fatalf("install = exit %d, want 0", res.exitCode)
-			}
-			root := readOneCert(t, filepath.Join(env.Home, ".local", "share", "vouch", "rootCA.pem"))
+			h, before, javaBefore, root := installed(t, env, "system")
 			// /etc/ssl is nstest's tmpfs copy: shrink it to what it holds
 			// and two pages more, too little for the refresh's new bundle.
 			requireNstestMount(t, "/etc/ssl")
@@ -639,14 +633,8 @@ func TestSystemBadStates(t *testing.T) {
 	t.Run("Ctrl-C during the refresh", func(t *testing.T) {
 		t.Parallel()
 		nstest.Run(t, func(t *testing.T, env *nstest.Env) {
-			h := &sysHost{home: env.Home, extra: []string{"TRUST_STORES=system,java"}}
-			before := snapshotStores(t, env)
-			javaBefore := debJavaEntries(t, h)
 			links := len(certLinks(t))
-			if res := h.vouch(t, "install"); res.exitCode != 0 {
-				t.Fatalf("install = exit %d, want 0", res.exitCode)
-			}
-			root := readOneCert(t, filepath.Join(env.Home, ".local", "share", "vouch", "rootCA.pem"))
+			h, before, javaBefore, root := installed(t, env, "system,java")
 			// vouch must start with SIGINT at its default, as from a
 			// terminal, even where this test was started with it ignored:
 			// a signal Go handles is default again in a child.
@@ -1219,6 +1207,19 @@ func countInBundle(t *testing.T, c *x509.Certificate) int {
 		}
 	}
 	return n
+}
+
+// installed runs vouch install for stores (as TRUST_STORES) and gives its
+// host, the trust stores and Java's entries from before, and the root.
+func installed(t *testing.T, env *nstest.Env, stores string) (h *sysHost, before string, javaBefore map[string]string, root *x509.Certificate) {
+	t.Helper()
+	h = &sysHost{home: env.Home, extra: []string{"TRUST_STORES=" + stores}}
+	before = snapshotStores(t, env)
+	javaBefore = debJavaEntries(t, h)
+	if res := h.vouch(t, "install"); res.exitCode != 0 {
+		t.Fatalf("install = exit %d, want 0", res.exitCode)
+	}
+	return h, before, javaBefore, readOneCert(t, filepath.Join(env.Home, ".local", "share", "vouch", "rootCA.pem"))
 }
 
 // waitInGroup waits until a process named comm (as /proc shows it, cut
