@@ -323,7 +323,7 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 				}
 				continue
 			}
-			a.storeError(s.Name(), "install", err)
+			a.storeError(s.Name(), "install", finish, err)
 			code = exitFail
 			continue
 		}
@@ -528,8 +528,9 @@ func (a *app) lockSystemFolder() func() {
 }
 
 // storeError explains a failed store change; when root is needed and sudo
-// can't help, it prints the commands to paste into a root shell.
-func (a *app) storeError(store, verb string, err error) {
+// can't help, it prints the commands to paste into a root shell. finish is
+// the command that, run again, finishes the job.
+func (a *app) storeError(store, verb, finish string, err error) {
 	var nr *platform.NeedRootError
 	if errors.As(err, &nr) {
 		a.errorf("%s: can't %s: %v; run these as root:", store, verb, err)
@@ -554,7 +555,7 @@ func (a *app) storeError(store, verb string, err error) {
 		if strings.Contains(err.Error(), "No space left on device") {
 			why = "once the disk has room"
 		}
-		a.hintf("%s   (%s: the refresh stopped part way, and may have left the store's links and bundles incomplete until one runs to its end)", a.commandLine("vouch"), why)
+		a.hintf("%s   (%s: the refresh stopped part way, and may have left the store's links and bundles incomplete until one runs to its end)", finish, why)
 	}
 }
 
@@ -676,8 +677,9 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 			}
 		}
 	}
+	finish := a.commandLine("vouch")
 	for i, s := range stores {
-		if a.halted(stores[i:], root, named, false, a.commandLine("vouch")) {
+		if a.halted(stores[i:], root, named, false, finish) {
 			return exitFail, left
 		}
 		changed, err := s.Uninstall(context.Background(), root, all)
@@ -688,7 +690,7 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 				}
 				continue
 			}
-			a.storeError(s.Name(), "uninstall", err)
+			a.storeError(s.Name(), "uninstall", finish, err)
 			code = exitFail
 			continue
 		}

@@ -170,6 +170,14 @@ func TestRefreshFailsHint(t *testing.T) {
 			t.Errorf("uninstall with a refresh failing with %q said:\n%s\nwant a line starting %q", tt.output, stderr, want)
 		}
 	}
+	// rotate, run again, would make yet another CA: its hint is install.
+	stderr.Reset()
+	if code := a.run([]string{"rotate"}); code != exitFail {
+		t.Fatalf("rotate with a failing refresh = %d, want 1; stderr %s", code, stderr)
+	}
+	if want := "vouch: hint: vouch install   (once what the refresh's output names is fixed: the refresh stopped part way"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("rotate with a failing refresh said:\n%s\nwant a line starting %q", stderr, want)
+	}
 }
 
 func TestStatusJSONShape(t *testing.T) {
