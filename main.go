@@ -36,8 +36,10 @@ type app struct {
 	// carootFlag is --caroot as given, for hints (see vouchCmd).
 	carootFlag string
 	// interrupted reports a Ctrl-C (or hang-up) that came while the
-	// stores were being changed (see lockSystem); nil before then.
+	// stores were being changed, and stopGuard ends that watch (see
+	// guard); both nil before the first change.
 	interrupted func() bool
+	stopGuard   func()
 	// lookupUID finds the user sudo was run by; nil means user.LookupId.
 	lookupUID func(uid string) (*user.User, error)
 }

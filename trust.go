@@ -306,6 +306,7 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 			code = exitFail
 			continue
 		}
+		a.guard()
 		if s.Name() == "system" {
 			picked, others := a.reached(stores)
 			var ok bool
@@ -451,19 +452,32 @@ func (a *app) lockStores(dir string) (func(), bool) {
 	return func() { unlockSys(); unlock() }, true
 }
 
-// lockSystem takes the system store's lock (see lockSystemFolder) and
-// holds off the terminal's interrupts (platform.Guard) until the returned
-// function is called: a Ctrl-C then lets the change under way finish, and
-// installIn and uninstallFrom stop before the next store (see halted).
+// lockSystem takes the system store's lock (see lockSystemFolder) until
+// the returned function is called, which also ends a guard begun meanwhile.
 func (a *app) lockSystem() func() {
 	unlock := a.lockSystemFolder()
+	return func() {
+		if a.stopGuard != nil {
+			a.stopGuard()
+			a.stopGuard = nil
+		}
+		unlock()
+	}
+}
+
+// guard holds off the terminal's interrupts (platform.Guard) from the
+// first store change on, until the stores' lock is let go: a Ctrl-C then
+// lets the change under way finish, and installIn and uninstallFrom stop
+// before the next store (see halted). A no-op install never gets here.
+func (a *app) guard() {
+	if a.stopGuard != nil {
+		return
+	}
 	// The notice comes from the Guard's goroutine, amid this one's lines.
 	a.stderr = &lockedWriter{w: a.stderr}
-	interrupted, stop := platform.Guard(func() {
+	a.interrupted, a.stopGuard = platform.Guard(func() {
 		a.infof("interrupted: finishing the change under way, then stopping, so that no store is left half changed")
 	})
-	a.interrupted = interrupted
-	return func() { stop(); unlock() }
 }
 
 // lockedWriter lets two goroutines write whole lines to one writer.
@@ -678,6 +692,7 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 		}
 	}
 	finish := a.commandLine("vouch")
+	a.guard()
 	for i, s := range stores {
 		if a.halted(stores[i:], root, named, false, finish) {
 			return exitFail, left

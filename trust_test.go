@@ -89,12 +89,19 @@ func testApp(t *testing.T, isRoot bool) (*app, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	env := map[string]string{"VOUCH_CAROOT": filepath.Join(t.TempDir(), "ca")}
-	return &app{
+	a := &app{
 		stdout: &stdout, stderr: &stderr,
 		getenv: func(k string) string { return env[k] },
 		home:   t.TempDir(), goos: "linux", owner: "tester@host",
 		now: time.Now, isRoot: isRoot,
-	}, &stdout, &stderr
+	}
+	// A test that calls installIn without the lock leaves its guard on.
+	t.Cleanup(func() {
+		if a.stopGuard != nil {
+			a.stopGuard()
+		}
+	})
+	return a, &stdout, &stderr
 }
 
 func TestInstallStatusUninstall(t *testing.T) {
