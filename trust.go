@@ -559,6 +559,12 @@ func (a *app) storeError(store, verb, finish string, err error) {
 		a.hintf("run in an Administrator PowerShell: %s", ee.Command)
 		return
 	}
+	var pe *platform.PartialError
+	if errors.As(err, &pe) {
+		a.errorf("%s: can't %s: %v", store, verb, err)
+		a.hintf("sudo rm %s && sudo update-ca-certificates --fresh   (if no update-ca-certificates is running; then: %s)", pe.Path, finish)
+		return
+	}
 	a.errorf("%s: can't %s: %v", store, verb, err)
 	var re *platform.RefreshError
 	if errors.As(err, &re) {

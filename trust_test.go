@@ -187,6 +187,43 @@ func TestRefreshFailsHint(t *testing.T) {
 	}
 }
 
+// TestPartialBundle: Debian's update-ca-certificates appends the new
+// bundle to ca-certificates.crt.new without emptying it first, so one that
+// stopped part way makes the next refresh write roots twice (and keep any
+// taken out). vouch runs no refresh over it, changes nothing, and says how
+// to clear it; status names it too.
+func TestPartialBundle(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	partial := filepath.Join(d.root, "/etc/ssl/certs/ca-certificates.crt.new")
+	if err := os.WriteFile(partial, []byte("half a bundle"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, stdout, stderr := testApp(t, true)
+	if code := a.run([]string{"install", "--stores", "system"}); code != exitFail {
+		t.Fatalf("install over a partial bundle = %d, want 1; stderr %s", code, stderr)
+	}
+	for _, want := range []string{
+		"vouch: error: system: can't install: /etc/ssl/certs/ca-certificates.crt.new is left from an update-ca-certificates that stopped part way",
+		"vouch: hint: sudo rm /etc/ssl/certs/ca-certificates.crt.new && sudo update-ca-certificates --fresh   (if no update-ca-certificates is running; then: vouch install --stores system)",
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("install over a partial bundle said:\n%s\nwant %q", stderr, want)
+		}
+	}
+	if anchors, _ := os.ReadDir(filepath.Join(d.root, debianAnchors)); len(d.ran) != 0 || len(anchors) != 0 {
+		t.Errorf("install over a partial bundle ran %q and left %d anchor(s), want nothing done", d.ran, len(anchors))
+	}
+	if a.run([]string{"status", "--stores", "system"}); !strings.Contains(stdout.String(), "ca-certificates.crt.new is left from an update-ca-certificates that stopped part way") {
+		t.Errorf("status with a partial bundle = %q, want it named", stdout)
+	}
+	os.Remove(partial)
+	stderr.Reset()
+	if code := a.run([]string{"install", "--stores", "system"}); code != exitOK {
+		t.Errorf("install once it is gone = %d, want 0; stderr %s", code, stderr)
+	}
+}
+
 func TestStatusJSONShape(t *testing.T) {
 	d := newFakeDebian(t)
 	withFake(t, d)

@@ -688,6 +688,42 @@ func TestSystemBadStates(t *testing.T) {
 		})
 	})
 
+	t.Run("partial bundle left by a stopped refresh", func(t *testing.T) {
+		t.Parallel()
+		nstest.Run(t, func(t *testing.T, env *nstest.Env) {
+			h := &sysHost{home: env.Home, extra: []string{"TRUST_STORES=system"}}
+			n := len(systemBundle(t))
+			// What an update-ca-certificates stopped near its end leaves:
+			// the new bundle, not yet renamed. The next one appends to it.
+			partial := debBundle + ".new"
+			bundle, err := os.ReadFile(debBundle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(partial, bundle, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			before := snapshotStores(t, env)
+			res := h.vouch(t, "install")
+			hint := "vouch: hint: sudo rm " + partial + " && sudo update-ca-certificates --fresh   (if no update-ca-certificates is running; then: vouch install)"
+			if res.exitCode != 1 || !strings.Contains(res.stderr, partial+" is left from an update-ca-certificates that stopped part way") || !strings.Contains(res.stderr, hint) {
+				t.Errorf("install over %s = exit %d; want 1, the file named and %q", partial, res.exitCode, hint)
+			}
+			expectUnchanged(t, env, before)
+			// The hint's commands, then install: every root once.
+			if err := os.Remove(partial); err != nil {
+				t.Fatal(err)
+			}
+			mustRun(t, os.Environ(), debRefreshTool, "--fresh")
+			if res := h.vouch(t, "install"); res.exitCode != 0 {
+				t.Errorf("install after the hint's commands = exit %d, want 0", res.exitCode)
+			}
+			if got := len(systemBundle(t)); got != n+1 {
+				t.Errorf("the bundle holds %d certificates after install, want %d (the %d from before and the root)", got, n+1, n)
+			}
+		})
+	})
+
 	t.Run("keytool fails on a full disk", func(t *testing.T) {
 		t.Parallel()
 		nstest.Run(t, func(t *testing.T, env *nstest.Env) {

@@ -54,6 +54,13 @@ type Layout struct {
 	// what says the layout applies); install makes it, and uninstall
 	// leaves it, since it is the OS's own search path.
 	MakeAnchorDir bool
+	// Partial is the file the refresh writes the new bundle into before
+	// renaming it over Bundle. Debian's update-ca-certificates appends to
+	// it without emptying it first, and one stopped part way (killed, a
+	// power cut) leaves it behind: the next refresh then writes every root
+	// after the old ones, so the bundle holds roots twice, and keeps any
+	// that were taken out.
+	Partial string
 }
 
 // Layouts are tried in this order; the first whose anchor folder and tool
@@ -63,7 +70,7 @@ var Layouts = []Layout{
 	{Name: "fedora", Tool: "update-ca-trust", AnchorDir: "/etc/pki/ca-trust/source/anchors", Refresh: []string{"update-ca-trust", "extract"}, Bundle: "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"},
 	{Name: "opensuse", Tool: "update-ca-certificates", AnchorDir: "/etc/pki/trust/anchors", Refresh: []string{"update-ca-certificates"}, RefreshRemoved: []string{"update-ca-certificates", "--fresh"}, Bundle: "/var/lib/ca-certificates/ca-bundle.pem"},
 	{Name: "alpine", Tool: "update-ca-certificates", AnchorDir: "/usr/local/share/ca-certificates", Refresh: []string{"update-ca-certificates"}, Bundle: "/etc/ssl/certs/ca-certificates.crt", Requires: "/etc/alpine-release"},
-	{Name: "debian", Tool: "update-ca-certificates", AnchorDir: "/usr/local/share/ca-certificates", Refresh: []string{"update-ca-certificates"}, RefreshRemoved: []string{"update-ca-certificates", "--fresh"}, FreshHooks: []string{"/etc/ca-certificates/update.d/jks-keystore"}, Bundle: "/etc/ssl/certs/ca-certificates.crt"},
+	{Name: "debian", Tool: "update-ca-certificates", AnchorDir: "/usr/local/share/ca-certificates", Refresh: []string{"update-ca-certificates"}, RefreshRemoved: []string{"update-ca-certificates", "--fresh"}, FreshHooks: []string{"/etc/ca-certificates/update.d/jks-keystore"}, Bundle: "/etc/ssl/certs/ca-certificates.crt", Partial: "/etc/ssl/certs/ca-certificates.crt.new"},
 	{Name: "arch", Tool: "trust", AnchorDir: "/etc/ca-certificates/trust-source", Store: []string{"trust", "anchor", "--store"}, Remove: []string{"trust", "anchor", "--remove"}, Refresh: []string{"trust", "extract-compat"}, Bundle: "/etc/ssl/certs/ca-certificates.crt"},
 }
 
@@ -190,6 +197,8 @@ type SystemState struct {
 	// anchor, so removing one never loses another tool's trust.
 	Copies      []string
 	StaleCopies []string
+	// Partial is Layout.Partial when a refresh left it (see there).
+	Partial string
 	// Checked names the files read.
 	Checked []string
 	// Keychain is the macOS store's state (nil elsewhere).
@@ -206,6 +215,9 @@ func (s *LinuxSystem) State(root *x509.Certificate, keep ...*x509.Certificate) (
 		return SystemState{}, err
 	}
 	st := SystemState{Layout: l}
+	if l.Partial != "" && s.exists(l.Partial) {
+		st.Partial = l.Partial
+	}
 	own := filepath.Join(l.AnchorDir, AnchorName(root))
 	st.Checked = append(st.Checked, l.AnchorDir)
 	var staleCerts [][]byte
@@ -504,6 +516,14 @@ func (s *LinuxSystem) Apply(ctx context.Context, plan []Cmd, rootPEM []byte) (er
 		}
 	}
 	return nil
+}
+
+// PartialError: the refresh must not run over what one stopped part way
+// left (see Layout.Partial); nothing was changed.
+type PartialError struct{ Path string }
+
+func (e *PartialError) Error() string {
+	return fmt.Sprintf("%s is left from an update-ca-certificates that stopped part way (or one is running now): a refresh now would add every root to it again, and the bundle would hold roots twice, and keep any taken out; nothing was changed", e.Path)
 }
 
 // RefreshError is a failed step that rebuilds the store's generated files

@@ -75,6 +75,9 @@ func (s *System) Status(r Root) Status {
 	if len(stale) > 0 {
 		st.Reason += fmt.Sprintf("; %d stale anchor(s) from other vouch roots: %s", len(stale), strings.Join(stale, ", "))
 	}
+	if ss.Partial != "" {
+		st.Reason += fmt.Sprintf("; %s is left from an update-ca-certificates that stopped part way, and the next refresh would add to it (if none is running: sudo rm %s && sudo update-ca-certificates --fresh)", ss.Partial, ss.Partial)
+	}
 	return st
 }
 
@@ -92,6 +95,9 @@ func (s *System) Install(ctx context.Context, r Root) (bool, error) {
 	plan := s.Sys.InstallPlan(r.Cert, r.File, ss)
 	if len(plan) == 0 {
 		return false, nil
+	}
+	if ss.Partial != "" {
+		return false, &platform.PartialError{Path: ss.Partial}
 	}
 	return true, s.Sys.Apply(ctx, plan, r.PEM)
 }
@@ -114,6 +120,9 @@ func (s *System) Uninstall(ctx context.Context, r Root, all bool) (bool, error) 
 	plan := s.Sys.UninstallPlan(r.Cert, ss, all)
 	if len(plan) == 0 {
 		return false, nil
+	}
+	if ss.Partial != "" {
+		return false, &platform.PartialError{Path: ss.Partial}
 	}
 	return true, s.Sys.Apply(ctx, plan, r.PEM)
 }
