@@ -606,15 +606,7 @@ func ReplaceFile(path string, data []byte, like fs.FileInfo) error {
 // A program that rewrites a file in place (keytool) and fails part way
 // then damages only the copy. Cleanup removes the copy when a step fails.
 func EditCmds(path string, like fs.FileInfo, edit func(copy string) []Cmd) (cmds []Cmd, cleanup Cmd, ok bool) {
-	uid, gid, ok := fileOwner(like)
-	if !ok {
-		return nil, Cmd{}, false
-	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".vouch-edit")
-	cmds = []Cmd{{Argv: []string{"install", "-m", fmt.Sprintf("%04o", like.Mode().Perm()), "-o", fmt.Sprint(uid), "-g", fmt.Sprint(gid), path, tmp}, Root: true}}
-	cmds = append(cmds, edit(tmp)...)
-	cmds = append(cmds, Cmd{Argv: []string{"mv", "-f", tmp, path}, Root: true})
-	return cmds, Cmd{Argv: []string{"rm", "-f", tmp}, Root: true}, true
+	return viaCopy(path, path, like, ".vouch-edit", edit)
 }
 
 // RestoreCmds are the commands that put the file backup at path as root,
@@ -622,14 +614,23 @@ func EditCmds(path string, like fs.FileInfo, edit func(copy string) []Cmd) (cmds
 // with them, and mv(1) renames it over path. Cleanup removes the copy if
 // the rename fails.
 func RestoreCmds(backup, path string, like fs.FileInfo) (cmds []Cmd, cleanup Cmd, ok bool) {
+	return viaCopy(backup, path, like, ".vouch-restore", nil)
+}
+
+// viaCopy copies src beside path as root, with like's mode and owner, under
+// path's name with suffix; runs edit's commands on the copy (edit may be
+// nil); and renames the copy over path. ok is false where files have no
+// numeric owners.
+func viaCopy(src, path string, like fs.FileInfo, suffix string, edit func(copy string) []Cmd) (cmds []Cmd, cleanup Cmd, ok bool) {
 	uid, gid, ok := fileOwner(like)
 	if !ok {
 		return nil, Cmd{}, false
 	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".vouch-restore")
-	cmds = []Cmd{
-		{Argv: []string{"install", "-m", fmt.Sprintf("%04o", like.Mode().Perm()), "-o", fmt.Sprint(uid), "-g", fmt.Sprint(gid), backup, tmp}, Root: true},
-		{Argv: []string{"mv", "-f", tmp, path}, Root: true},
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+suffix)
+	cmds = []Cmd{{Argv: []string{"install", "-m", fmt.Sprintf("%04o", like.Mode().Perm()), "-o", fmt.Sprint(uid), "-g", fmt.Sprint(gid), src, tmp}, Root: true}}
+	if edit != nil {
+		cmds = append(cmds, edit(tmp)...)
 	}
+	cmds = append(cmds, Cmd{Argv: []string{"mv", "-f", tmp, path}, Root: true})
 	return cmds, Cmd{Argv: []string{"rm", "-f", tmp}, Root: true}, true
 }

@@ -1032,14 +1032,17 @@ func (j *Java) edit(ctx context.Context, path string, edits func(keystore string
 	if !ok || j.goos() == "windows" {
 		return j.runAll(ctx, edits(path))
 	}
-	if err := j.runAll(ctx, cmds); err != nil {
-		var nr *platform.NeedRootError
-		if !errors.As(err, &nr) {
-			j.Runner.Run(ctx, cleanup)
-		}
-		return err
+	return j.runAllOrClean(ctx, cmds, cleanup)
+}
+
+// runAllOrClean is runAll, then cleanup when a command failed, unless the
+// user is to run them as root (a NeedRootError): nothing ran then.
+func (j *Java) runAllOrClean(ctx context.Context, cmds []platform.Cmd, cleanup platform.Cmd) error {
+	err := j.runAll(ctx, cmds)
+	if nr := (*platform.NeedRootError)(nil); err != nil && !errors.As(err, &nr) {
+		j.Runner.Run(ctx, cleanup)
 	}
-	return nil
+	return err
 }
 
 // errKeystoreNoRestore: the copy can't be put back here; delete with keytool.
@@ -1066,11 +1069,7 @@ func (j *Java) restore(ctx context.Context, path, backup string) error {
 			// No install(1) and mv(1) to run as root here.
 			return errKeystoreNoRestore
 		}
-		if err := j.runAll(ctx, cmds); err != nil {
-			var nr *platform.NeedRootError
-			if !errors.As(err, &nr) {
-				j.Runner.Run(ctx, cleanup)
-			}
+		if err := j.runAllOrClean(ctx, cmds, cleanup); err != nil {
 			return fmt.Errorf("failed to put back %s: %w", path, err)
 		}
 	}
