@@ -559,15 +559,13 @@ func (a *app) storeError(store, verb, finish string, err error) {
 		a.hintf("run in an Administrator PowerShell: %s", ee.Command)
 		return
 	}
-	var pe *platform.PartialError
-	if errors.As(err, &pe) {
-		a.errorf("%s: can't %s: %v", store, verb, err)
-		a.hintf("sudo rm %s && sudo update-ca-certificates --fresh   (if no update-ca-certificates is running; then: %s)", pe.Path, finish)
-		return
-	}
 	a.errorf("%s: can't %s: %v", store, verb, err)
+	var pe *platform.PartialError
 	var re *platform.RefreshError
-	if errors.As(err, &re) {
+	switch {
+	case errors.As(err, &pe):
+		a.hintf("%s   (if no update-ca-certificates is running; then: %s)", pe.Fix(), finish)
+	case errors.As(err, &re):
 		// The anchors are back as they were, but the refresh may have
 		// stopped with the links and bundles half rebuilt: running the
 		// same command again, once the cause is gone, rebuilds them.

@@ -526,6 +526,11 @@ func (e *PartialError) Error() string {
 	return fmt.Sprintf("%s is left from an update-ca-certificates that stopped part way (or one is running now): a refresh now would add every root to it again, and the bundle would hold roots twice, and keep any taken out; nothing was changed", e.Path)
 }
 
+// Fix is what clears it, when no update-ca-certificates is running.
+func (e *PartialError) Fix() string {
+	return fmt.Sprintf("sudo rm %s && sudo update-ca-certificates --fresh", e.Path)
+}
+
 // RefreshError is a failed step that rebuilds the store's generated files
 // (the refresh, its hooks, or a tool that stores an anchor and rebuilds
 // them itself). Putting the anchors back does not undo what it did: on a

@@ -76,7 +76,7 @@ func (s *System) Status(r Root) Status {
 		st.Reason += fmt.Sprintf("; %d stale anchor(s) from other vouch roots: %s", len(stale), strings.Join(stale, ", "))
 	}
 	if ss.Partial != "" {
-		st.Reason += fmt.Sprintf("; %s is left from an update-ca-certificates that stopped part way, and the next refresh would add to it (if none is running: sudo rm %s && sudo update-ca-certificates --fresh)", ss.Partial, ss.Partial)
+		st.Reason += fmt.Sprintf("; %s is left from an update-ca-certificates that stopped part way, and the next refresh would add to it (if none is running: %s)", ss.Partial, (&platform.PartialError{Path: ss.Partial}).Fix())
 	}
 	return st
 }
@@ -92,14 +92,7 @@ func (s *System) Install(ctx context.Context, r Root) (bool, error) {
 	if ss.InBundle {
 		return false, nil
 	}
-	plan := s.Sys.InstallPlan(r.Cert, r.File, ss)
-	if len(plan) == 0 {
-		return false, nil
-	}
-	if ss.Partial != "" {
-		return false, &platform.PartialError{Path: ss.Partial}
-	}
-	return true, s.Sys.Apply(ctx, plan, r.PEM)
+	return s.apply(ctx, s.Sys.InstallPlan(r.Cert, r.File, ss), ss, r)
 }
 
 func (s *System) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
@@ -117,7 +110,12 @@ func (s *System) Uninstall(ctx context.Context, r Root, all bool) (bool, error) 
 			}
 		}
 	}
-	plan := s.Sys.UninstallPlan(r.Cert, ss, all)
+	return s.apply(ctx, s.Sys.UninstallPlan(r.Cert, ss, all), ss, r)
+}
+
+// apply carries out plan, if there is one, unless a refresh that stopped
+// part way left its bundle (see platform.Layout.Partial).
+func (s *System) apply(ctx context.Context, plan []platform.Cmd, ss platform.SystemState, r Root) (bool, error) {
 	if len(plan) == 0 {
 		return false, nil
 	}
