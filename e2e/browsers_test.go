@@ -48,11 +48,7 @@ import (
 const mkcertWant = "v1.4.4"
 
 func TestBrowsersJavaNode(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Chromium, Firefox, Java and Node around a real install; skipped with -short")
-	}
-	t.Parallel()
-	requireDebianStore(t)
+	debianStoreTest(t, "starts Chromium, Firefox, Java and Node around a real install")
 	requireTools(t, toolChromium, toolFirefox, toolCertutil, toolJava, toolJavac, toolKeytool, toolNode, toolStrace)
 	guardRealHome(t)
 	// Found here, before nstest replaces HOME: the cached mkcert lives in

@@ -20,11 +20,7 @@ import (
 // trusts the owner's server; after vouch untrust curl refuses it again and
 // the stores are as they began.
 func TestFriendTrustSystem(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs update-ca-certificates; skipped with -short")
-	}
-	t.Parallel()
-	requireDebianStore(t)
+	debianStoreTest(t, "runs update-ca-certificates")
 	requireTools(t, toolCurl)
 	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
 		ownerHome := filepath.Join(t.TempDir(), "alice")

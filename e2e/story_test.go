@@ -44,11 +44,7 @@ const (
 // the owner's issuing key NAME NOT PERMITTED (exit 4), which every client
 // rejects too.
 func TestOwnerFriendStory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs update-ca-certificates, Firefox and real clients; skipped with -short")
-	}
-	t.Parallel()
-	requireDebianStore(t)
+	debianStoreTest(t, "runs update-ca-certificates, Firefox and real clients")
 	requireTools(t, toolCurl, toolOpenSSL, toolPython, toolNode, toolJava, toolJavac, toolFirefox, toolCertutil)
 	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
 		base := t.TempDir()

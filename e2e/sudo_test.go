@@ -26,11 +26,7 @@ var toolSudo = tool{"sudo", "sudo"}
 // into a folder only root can write; the user's uninstall, through sudo
 // again, leaves every trust store byte-identical to before.
 func TestSystemThroughSudo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs sudo and update-ca-certificates; skipped with -short")
-	}
-	t.Parallel()
-	requireDebianStore(t)
+	debianStoreTest(t, "runs sudo and update-ca-certificates")
 	requireTools(t, toolSudo, toolCurl)
 	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
 		u := addSudoUser(t)

@@ -71,6 +71,18 @@ var (
 	toolSetsid   = tool{"setsid", "util-linux"}
 )
 
+// debianStoreTest starts a test that changes a Debian system store (in
+// its own namespace): skipped with -short (runs says what it runs), in
+// parallel with the others, and only where requireDebianStore holds.
+func debianStoreTest(t *testing.T, runs string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(runs + "; skipped with -short")
+	}
+	t.Parallel()
+	requireDebianStore(t)
+}
+
 // requireDebianStore skips the test (or fails it under VOUCH_E2E=1) unless
 // this machine keeps its system trust the Debian way, with the Java hook.
 func requireDebianStore(t *testing.T) {
@@ -101,11 +113,7 @@ func requireDebianStore(t *testing.T) {
 // copy it kept before), and a second install must run nothing and touch
 // nothing.
 func TestSystemLifecycle(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs update-ca-certificates and real clients; skipped with -short")
-	}
-	t.Parallel()
-	requireDebianStore(t)
+	debianStoreTest(t, "runs update-ca-certificates and real clients")
 	requireTools(t, toolCurl, toolOpenSSL, toolPython, toolNode, toolJava, toolJavac, toolStrace)
 	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
 		h := &sysHost{home: env.Home}
@@ -204,11 +212,7 @@ func TestSystemLifecycle(t *testing.T) {
 // and rebuilds the file on uninstall: the trust stores, cacerts included,
 // must still end byte-identical to before.
 func TestSystemStoreAlone(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs update-ca-certificates and its Java hook; skipped with -short")
-	}
-	t.Parallel()
-	requireDebianStore(t)
+	debianStoreTest(t, "runs update-ca-certificates and its Java hook")
 	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
 		h := &sysHost{home: env.Home}
 		caDir := filepath.Join(env.Home, "ca")
@@ -245,11 +249,7 @@ func TestSystemStoreAlone(t *testing.T) {
 // TestSystemConcurrentInstall starts 16 installs at once with no CA yet:
 // they must make exactly one CA and trust it exactly once.
 func TestSystemConcurrentInstall(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs update-ca-certificates; skipped with -short")
-	}
-	t.Parallel()
-	requireDebianStore(t)
+	debianStoreTest(t, "runs update-ca-certificates")
 	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
 		const n = 16
 		h := &sysHost{home: env.Home}
@@ -337,11 +337,7 @@ func TestSystemConcurrentInstall(t *testing.T) {
 // Debian's Java hook at once, and its dpkg run left ca-certificates-java
 // half-configured (apt then fails until dpkg --configure -a).
 func TestSystemConcurrentCAs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs update-ca-certificates; skipped with -short")
-	}
-	t.Parallel()
-	requireDebianStore(t)
+	debianStoreTest(t, "runs update-ca-certificates")
 	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
 		h := &sysHost{home: env.Home, extra: []string{"TRUST_STORES=system,java"}}
 		javaBefore := debJavaEntries(t, h)
@@ -419,11 +415,7 @@ func TestSystemConcurrentCAs(t *testing.T) {
 // TestSystemCIRecipe runs the README's "In a CI image" commands as root with
 // no terminal, then checks that installing again is a no-op.
 func TestSystemCIRecipe(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs update-ca-certificates; skipped with -short")
-	}
-	t.Parallel()
-	requireDebianStore(t)
+	debianStoreTest(t, "runs update-ca-certificates")
 	requireTools(t, toolSetsid, toolStrace)
 	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
 		// The image's /usr/local/bin and /opt live in HOME here: only the
@@ -509,11 +501,7 @@ func TestSystemCIRecipe(t *testing.T) {
 // TestSystemBadStates checks that install fails cleanly, changing no store,
 // when the store or the CA folder is in a state it can't work with.
 func TestSystemBadStates(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs update-ca-certificates; skipped with -short")
-	}
-	t.Parallel()
-	requireDebianStore(t)
+	debianStoreTest(t, "runs update-ca-certificates")
 	requireTools(t, toolMount)
 
 	t.Run("anchor folder read-only", func(t *testing.T) {
@@ -908,11 +896,7 @@ func TestSystemBadStates(t *testing.T) {
 // checks that B's status names A's anchor as stale, that B's uninstall
 // leaves it, and that B's uninstall --all-vouch-roots takes it out.
 func TestSystemStaleAnchor(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs update-ca-certificates; skipped with -short")
-	}
-	t.Parallel()
-	requireDebianStore(t)
+	debianStoreTest(t, "runs update-ca-certificates")
 	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
 		h := &sysHost{home: env.Home}
 		before := snapshotStores(t, env)
@@ -982,11 +966,7 @@ func TestSystemStaleAnchor(t *testing.T) {
 // certutil -D rewrites the database, so the copy from before the first
 // install is kept until it matches.
 func TestSystemRotateLifecycle(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs update-ca-certificates; skipped with -short")
-	}
-	t.Parallel()
-	requireDebianStore(t)
+	debianStoreTest(t, "runs update-ca-certificates")
 	for _, purgeAll := range []bool{false, true} {
 		name := map[bool]string{false: "retired CA first, as rotate says", true: "uninstall --purge alone"}[purgeAll]
 		t.Run(name, func(t *testing.T) {
@@ -1772,11 +1752,7 @@ func goProbeMain(args []string) int {
 // mkcert=vouch, mkcert -uninstall must take it out of every store, as
 // mkcert's own does; plain vouch uninstall leaves mkcert's entries.
 func TestSystemMkcertUninstall(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs update-ca-certificates; skipped with -short")
-	}
-	t.Parallel()
-	requireDebianStore(t)
+	debianStoreTest(t, "runs update-ca-certificates")
 	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
 		caroot := filepath.Join(env.Home, "mkcert")
 		h := &sysHost{home: env.Home, extra: []string{"CAROOT=" + caroot}}
