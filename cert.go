@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -200,7 +201,9 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	certPath := orDefault(f.certFile, "./"+base+".pem")
 	keyPath := orDefault(f.keyFile, "./"+base+"-key.pem")
 	// Checked before the CA is made, so this mistake leaves nothing behind.
-	if !f.pkcs12 && csr == nil && filepath.Clean(certPath) == filepath.Clean(keyPath) {
+	// Both into one stream (/dev/stdout, as mkcert allows) is a PEM with
+	// the chain then the key.
+	if !f.pkcs12 && csr == nil && filepath.Clean(certPath) == filepath.Clean(keyPath) && !certs.IsStream(certPath) {
 		a.errorf("the certificate and the key would both be written to %s; give them different files", certPath)
 		return exitFail
 	}
@@ -309,9 +312,9 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 			a.errorf("%v", err)
 			return exitFail
 		}
-		files = append(files, certs.File{Path: outputs[0], Data: p12, Mode: 0o600})
+		files = append(files, certs.File{Path: outputs[0], Data: p12, Mode: 0o600, Named: true})
 	case csr != nil:
-		files = append(files, certs.File{Path: certPath, Data: leaf.ChainPEM(), Mode: 0o644})
+		files = append(files, certs.File{Path: certPath, Data: leaf.ChainPEM(), Mode: 0o644, Named: true})
 	default:
 		key, err := leaf.KeyPEM()
 		if err != nil {
@@ -319,8 +322,8 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 			return exitFail
 		}
 		files = append(files,
-			certs.File{Path: certPath, Data: leaf.ChainPEM(), Mode: 0o644},
-			certs.File{Path: keyPath, Data: key, Mode: 0o600},
+			certs.File{Path: certPath, Data: leaf.ChainPEM(), Mode: 0o644, Named: true},
+			certs.File{Path: keyPath, Data: key, Mode: 0o600, Named: true},
 		)
 	}
 	if err := certs.WriteFiles(files...); err != nil {
@@ -338,8 +341,12 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	if f.pkcs12 {
 		a.infof("the PKCS#12 password is %q (mkcert's, and Java's default)", certs.PKCS12Password)
 	}
-	for _, file := range files {
-		fmt.Fprintln(a.stdout, file.Path)
+	// The list of files is data on stdout, unless a file went into a
+	// stream (/dev/stdout): then the certificate is the data.
+	if !slices.ContainsFunc(files, func(f certs.File) bool { return certs.IsStream(f.Path) }) {
+		for _, file := range files {
+			fmt.Fprintln(a.stdout, file.Path)
+		}
 	}
 	return exitOK
 }

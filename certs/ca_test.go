@@ -188,7 +188,7 @@ func mkcertCA(t testing.TB, dir string) *x509.Certificate {
 		t.Fatal(err)
 	}
 	keyPEM, _ := MarshalKey(key)
-	if err := WriteFiles(File{filepath.Join(dir, RootCertFile), CertPEM(der), 0o644}, File{filepath.Join(dir, RootKeyFile), keyPEM, 0o400}); err != nil {
+	if err := WriteFiles(File{Path: filepath.Join(dir, RootCertFile), Data: CertPEM(der), Mode: 0o644}, File{Path: filepath.Join(dir, RootKeyFile), Data: keyPEM, Mode: 0o400}); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := x509.ParseCertificate(der)

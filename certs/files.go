@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,34 +16,69 @@ type File struct {
 	Path string
 	Data []byte
 	Mode os.FileMode
+	// Named marks a file the user named (a certificate, a key, a .p12),
+	// written where they meant it to go: at the end of a symlink (as a
+	// symlink into a dotfiles or secrets folder means), into a device or a
+	// pipe as it is (--cert-file /dev/stdout; renaming over it would put a
+	// plain file in /dev), and over an existing file with that file's
+	// owner, group and mode, so a server that could read the old key reads
+	// the new one. A secret (Mode with no group or other bits) is still
+	// never left readable by every user.
+	Named bool
 }
 
 // WriteFiles writes every file to a temp file beside its target, syncs it,
 // and only when all were written renames them into place. A failure before
-// the renames leaves every existing file as it was.
+// the renames leaves every existing file as it was. A Named file that is a
+// device or a pipe is written into after the others are staged, and can't
+// be taken back.
 func WriteFiles(files ...File) error {
-	temps := make([]string, 0, len(files))
+	type staged struct{ tmp, path, named string }
+	var temps []staged
 	cleanup := func() {
 		for _, t := range temps {
-			os.Remove(t)
+			os.Remove(t.tmp)
 		}
 	}
+	type streamed struct {
+		File
+		like fs.FileInfo
+	}
+	var streams []streamed
 	for _, f := range files {
-		t, err := writeTemp(f)
+		out := output{path: f.Path}
+		if f.Named {
+			var err error
+			if out, err = outputOf(f.Path); err != nil {
+				cleanup()
+				return fmt.Errorf("failed to write %s: %w", f.Path, err)
+			}
+		}
+		if out.stream {
+			streams = append(streams, streamed{f, out.like})
+			continue
+		}
+		t, err := writeTemp(f, out)
 		if err != nil {
 			cleanup()
 			return err
 		}
-		temps = append(temps, t)
+		temps = append(temps, staged{t, out.path, f.Path})
+	}
+	for _, f := range streams {
+		if err := writeStream(f.File, f.like); err != nil {
+			cleanup()
+			return err
+		}
 	}
 	dirs := map[string]bool{}
-	for i, f := range files {
-		if err := os.Rename(temps[i], f.Path); err != nil {
+	for i, t := range temps {
+		if err := os.Rename(t.tmp, t.path); err != nil {
 			cleanup()
-			return fmt.Errorf("failed to write %s: %w", f.Path, err)
+			return fmt.Errorf("failed to write %s: %w", t.named, unwrapPath(err))
 		}
-		temps[i] = ""
-		dirs[filepath.Dir(f.Path)] = true
+		temps[i].tmp = ""
+		dirs[filepath.Dir(t.path)] = true
 	}
 	for d := range dirs {
 		syncDir(d)
@@ -50,14 +86,109 @@ func WriteFiles(files ...File) error {
 	return nil
 }
 
+// output is where a file's bytes go: path, after any symlinks; like, the
+// file there now; stream, whether that is a device or a pipe to write into
+// rather than a file to replace.
+type output struct {
+	path   string
+	like   fs.FileInfo
+	stream bool
+}
+
+func outputOf(path string) (output, error) {
+	fail := func(err error) (output, error) { return output{}, unwrapPath(err) }
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		to, err := danglingEnd(path)
+		if err != nil {
+			return fail(err)
+		}
+		return output{path: to}, nil
+	case err != nil:
+		return fail(err)
+	case st.IsDir():
+		return output{}, errors.New("it is a directory")
+	case !st.Mode().IsRegular():
+		return output{path: path, like: st, stream: true}, nil
+	}
+	to, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fail(err)
+	}
+	return output{path: to, like: st}, nil
+}
+
+// danglingEnd follows path's symlinks to the name at the end, which does
+// not exist yet; a path that is no symlink is its own end.
+func danglingEnd(path string) (string, error) {
+	for range 40 {
+		st, err := os.Lstat(path)
+		if err != nil || st.Mode()&fs.ModeSymlink == 0 {
+			return path, nil
+		}
+		to, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(to) {
+			to = filepath.Join(filepath.Dir(path), to)
+		}
+		path = to
+	}
+	return "", errors.New("too many levels of symbolic links")
+}
+
+// writeStream writes f into the device or pipe it names. When that is
+// vouch's own stdout or stderr, it writes there: opening /dev/stdout anew
+// fails for a socket (a service's log) and for a pipe another user made.
+func writeStream(f File, like fs.FileInfo) error {
+	var err error
+	for _, std := range []*os.File{os.Stdout, os.Stderr} {
+		if st, serr := std.Stat(); serr == nil && os.SameFile(st, like) {
+			_, err = std.Write(f.Data)
+			return wrapStream(f, err)
+		}
+	}
+	w, err := os.OpenFile(f.Path, os.O_WRONLY, 0)
+	if err != nil {
+		return wrapStream(f, err)
+	}
+	_, err = w.Write(f.Data)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return wrapStream(f, err)
+}
+
+func wrapStream(f File, err error) error {
+	if err != nil {
+		return fmt.Errorf("failed to write %s: %w", f.Path, unwrapPath(err))
+	}
+	return nil
+}
+
+// IsStream says whether path is a device or a pipe that a Named file is
+// written into (/dev/stdout), rather than a file.
+func IsStream(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && !st.IsDir() && !st.Mode().IsRegular()
+}
+
 // CanWrite checks that a file can be made in each path's folder, by making
 // and removing one, for a caller that must know before it changes
 // anything else (a CA made for a certificate that then can't be written).
+// Paths are the user's: a symlink is checked where it leads, and a device
+// or pipe is left to the write.
 func CanWrite(paths ...string) error {
 	seen := map[string]bool{}
 	for _, p := range paths {
-		dir := filepath.Dir(p)
-		if seen[dir] {
+		out, err := outputOf(p)
+		if err != nil {
+			return fmt.Errorf("can't write %s: %w", p, err)
+		}
+		dir := filepath.Dir(out.path)
+		if out.stream || seen[dir] {
 			continue
 		}
 		seen[dir] = true
@@ -71,12 +202,12 @@ func CanWrite(paths ...string) error {
 	return nil
 }
 
-func writeTemp(f File) (string, error) {
-	dir := filepath.Dir(f.Path)
-	if st, err := os.Stat(f.Path); err == nil && st.IsDir() {
+func writeTemp(f File, out output) (string, error) {
+	dir := filepath.Dir(out.path)
+	if st, err := os.Stat(out.path); err == nil && st.IsDir() {
 		return "", fmt.Errorf("failed to write %s: it is a directory", f.Path)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.Path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(out.path)+".tmp-*")
 	if err != nil {
 		return "", fmt.Errorf("failed to write %s: %w", f.Path, unwrapPath(err))
 	}
@@ -86,7 +217,13 @@ func writeTemp(f File) (string, error) {
 		os.Remove(name)
 		return "", fmt.Errorf("failed to write %s: %w", f.Path, unwrapPath(err))
 	}
-	if err := tmp.Chmod(f.Mode); err != nil {
+	mode := f.Mode
+	if out.like != nil {
+		if mode, err = keepOwner(tmp, f.Mode, out.like); err != nil {
+			return fail(err)
+		}
+	}
+	if err := tmp.Chmod(mode); err != nil {
 		return fail(err)
 	}
 	if _, err := tmp.Write(f.Data); err != nil {
@@ -102,12 +239,47 @@ func writeTemp(f File) (string, error) {
 	return name, nil
 }
 
-// unwrapPath drops the temp file's name from an error, so messages name the
-// file the user asked for.
+// keepOwner gives tmp the owner and group of like, the file it will
+// replace, as far as this user may, and returns the mode it is to have:
+// like's, less the other users' bits for a secret, and less the group's
+// too when the group could not be kept (the new group is not the one the
+// user chose to let in).
+func keepOwner(tmp *os.File, mode os.FileMode, like fs.FileInfo) (os.FileMode, error) {
+	secret := mode&0o077 == 0
+	keep := like.Mode().Perm()
+	if secret {
+		keep &^= 0o007
+	}
+	uid, gid, ok := ownerOf(like)
+	if !ok {
+		return keep, nil
+	}
+	mine, err := tmp.Stat()
+	if err != nil {
+		return 0, err
+	}
+	myUID, myGID, _ := ownerOf(mine)
+	if myUID == uid && myGID == gid {
+		return keep, nil
+	}
+	// Only root may give a file away; anyone may pass it to a group they
+	// are in.
+	if tmp.Chown(uid, gid) != nil && myGID != gid && tmp.Chown(-1, gid) != nil && secret {
+		keep &^= 0o070
+	}
+	return keep, nil
+}
+
+// unwrapPath drops the temp file's name (or a rename's two) from an
+// error, so messages name the file the user asked for.
 func unwrapPath(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
 	}
 	return err
 }

@@ -323,7 +323,7 @@ func TestWriteFilesAtomic(t *testing.T) {
 	a := filepath.Join(dir, "a.pem")
 	os.WriteFile(a, []byte("old"), 0o644)
 	// The second file's folder does not exist: nothing may change.
-	err := WriteFiles(File{a, []byte("new"), 0o644}, File{filepath.Join(dir, "missing", "b.pem"), []byte("x"), 0o600})
+	err := WriteFiles(File{Path: a, Data: []byte("new"), Mode: 0o644}, File{Path: filepath.Join(dir, "missing", "b.pem"), Data: []byte("x"), Mode: 0o600})
 	if err == nil {
 		t.Fatal("WriteFiles into a missing folder succeeded")
 	}
@@ -334,7 +334,7 @@ func TestWriteFilesAtomic(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("folder has %d entries after a failed write, want 1 (temp files left behind?)", len(entries))
 	}
-	if err := WriteFiles(File{a, []byte("new"), 0o600}); err != nil {
+	if err := WriteFiles(File{Path: a, Data: []byte("new"), Mode: 0o600}); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := os.Stat(a); st.Mode().Perm() != 0o600 {

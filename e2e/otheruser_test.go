@@ -20,40 +20,8 @@ import (
 // The folder is left as it was and nothing is written. It changes no trust
 // store, so it needs no namespace; it needs root to run vouch as nobody.
 func TestCAOfAnotherUser(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if strict() {
-			t.Fatal("VOUCH_E2E=1 and not root: can't run vouch as another user")
-		}
-		t.Skip("needs root, to run vouch as another user")
-	}
-	// Every folder on the way must be open to nobody, so no t.TempDir.
-	work, err := os.MkdirTemp("", "vouch-e2e-otheruser-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(work) })
-	bin := filepath.Join(work, "vouch")
-	out := filepath.Join(work, "out")
+	work, out, bin, env := nobodysFolder(t)
 	ca := filepath.Join(work, "ca")
-	data, err := os.ReadFile(vouchBin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{work, out} {
-		if err := os.Chmod(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Chown(out, 65534, 65534); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"HOME=" + out, "PATH=/usr/bin:/bin"}
 	if res, err := runCmd(context.Background(), env, "", time.Minute, bin, "--caroot", ca, "--cert-file", filepath.Join(work, "root.pem"), "--key-file", filepath.Join(work, "root-key.pem"), "localhost"); err != nil || res.exitCode != 0 {
 		t.Fatalf("vouch as root = %v, %v", res, err)
 	}
@@ -62,8 +30,6 @@ func TestCAOfAnotherUser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// As nobody (uid and gid 65534), in a working folder of its own.
-	nobody := &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}
 	res, err := runCmdAs(context.Background(), nobody, out, env, "", time.Minute, bin, "--caroot", ca, "localhost")
 	if err != nil {
 		t.Fatal(err)
@@ -84,5 +50,92 @@ func TestCAOfAnotherUser(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(out); len(left) != 0 {
 		t.Errorf("vouch wrote %d files in the working folder", len(left))
+	}
+}
+
+// nobody is uid and gid 65534, in no other group.
+var nobody = &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}
+
+// nobodysFolder makes a folder open to nobody (work, with a copy of vouch
+// in it) and in it a working folder of nobody's own (out), with the
+// environment to run vouch in. It needs root.
+func nobodysFolder(t *testing.T) (work, out, bin string, env []string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if strict() {
+			t.Fatal("VOUCH_E2E=1 and not root: can't run vouch as another user")
+		}
+		t.Skip("needs root, to run vouch as another user")
+	}
+	// Every folder on the way must be open to nobody, so no t.TempDir.
+	work, err := os.MkdirTemp("", "vouch-e2e-otheruser-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(work) })
+	bin = filepath.Join(work, "vouch")
+	out = filepath.Join(work, "out")
+	data, err := os.ReadFile(vouchBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{work, out} {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chown(out, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	return work, out, bin, []string{"HOME=" + out, "PATH=/usr/bin:/bin"}
+}
+
+// TestNamedFilesOfAnotherUser: a user who can't give a replaced key its
+// group gets a key only they can read, not one their own group may read;
+// and --cert-file /dev/stdout works when stdout is a pipe another user
+// made (here the test's, made as root), which opening /dev/stdout anew
+// can't.
+func TestNamedFilesOfAnotherUser(t *testing.T) {
+	_, out, bin, env := nobodysFolder(t)
+	ca := filepath.Join(out, "ca")
+	vouch := func(args ...string) result {
+		t.Helper()
+		res, err := runCmdAs(context.Background(), nobody, out, env, "", time.Minute, bin, append([]string{"--caroot", ca}, args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.exitCode != 0 {
+			t.Fatalf("as uid 65534: vouch %s: exit %d\n%s", strings.Join(args, " "), res.exitCode, res.stderr)
+		}
+		return res
+	}
+	vouch("localhost")
+	key := filepath.Join(out, "localhost-key.pem")
+	if err := os.Chown(key, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(key, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	vouch("localhost")
+	st, err := os.Stat(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, gid := st.Sys().(*syscall.Stat_t).Uid, st.Sys().(*syscall.Stat_t).Gid
+	t.Logf("a key 0:1 -rw-r----- replaced as uid 65534: now %d:%d %v", uid, gid, st.Mode().Perm())
+	if uid != 65534 || gid != 65534 || st.Mode().Perm() != 0o600 {
+		t.Errorf("want 65534:65534 -rw-------: the group that could read the old key was not kept, so no group may read the new one")
+	}
+
+	res := vouch("--cert-file", "/dev/stdout", "--key-file", "k.pem", "localhost")
+	if n := strings.Count(res.stdout, "-----BEGIN CERTIFICATE-----"); n != 2 || strings.Contains(res.stdout, "k.pem") {
+		t.Errorf("stdout through /dev/stdout = %q, want the chain (2 certificates) and no list of paths", res.stdout)
 	}
 }

@@ -1,0 +1,81 @@
+//go:build unix
+
+package certs
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+func TestWriteFilesNamedKeepsGroup(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a file another owner and group")
+	}
+	p := filepath.Join(t.TempDir(), "k.pem")
+	if err := os.WriteFile(p, []byte("old"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(p, 65534, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFiles(File{Path: p, Data: []byte("new"), Mode: 0o600, Named: true}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid, gid, _ := ownerOf(st); uid != 65534 || gid != 1 || st.Mode().Perm() != 0o640 {
+		t.Errorf("the new key is %d:%d %v, want 65534:1 -rw-r-----, as the one it replaced", uid, gid, st.Mode().Perm())
+	}
+}
+
+func TestWriteFilesStream(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "out")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Held open for reading and writing, so the writer's open doesn't wait
+	// and what it wrote can be read back without blocking.
+	// Raw reads: os.File would wait for data that never comes.
+	r, err := syscall.Open(fifo, syscall.O_RDWR|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(r)
+	read := func() string {
+		buf := make([]byte, 64)
+		n, err := syscall.Read(r, buf)
+		if err != nil && !errors.Is(err, syscall.EAGAIN) {
+			t.Fatal(err)
+		}
+		return string(buf[:max(n, 0)])
+	}
+
+	// A file that can't be staged stops everything before the stream.
+	err = WriteFiles(File{Path: fifo, Data: []byte("chain;"), Mode: 0o644, Named: true}, File{Path: filepath.Join(dir, "missing", "k.pem"), Data: []byte("key"), Mode: 0o600, Named: true})
+	if err == nil {
+		t.Fatal("WriteFiles into a missing folder succeeded")
+	}
+	if got := read(); got != "" {
+		t.Errorf("the stream got %q from a write that failed", got)
+	}
+
+	if err := WriteFiles(File{Path: fifo, Data: []byte("chain;"), Mode: 0o644, Named: true}, File{Path: fifo, Data: []byte("key"), Mode: 0o600, Named: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); got != "chain;key" {
+		t.Errorf("the stream got %q, want the chain then the key", got)
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&fs.ModeNamedPipe == 0 {
+		t.Errorf("the pipe was replaced by a file")
+	}
+	if !IsStream(fifo) || IsStream(dir) || IsStream(filepath.Join(dir, "none")) {
+		t.Errorf("IsStream is wrong about the pipe, the folder or a missing file")
+	}
+}
