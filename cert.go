@@ -276,6 +276,11 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		}
 		return exitFail
 	}
+	if end := caEnd(ca); !a.now().Before(end) {
+		a.errorf("the CA in %s expired on %s: it can issue no more certificates", dir, day(end))
+		a.rotateHint(ca)
+		return exitFail
+	}
 	a.warnRisky(ca)
 	if !ca.Unconstrained() && hasURI(names) {
 		a.warnf("Chromium and Firefox can't check URI names against name constraints, so they reject this certificate; Go, OpenSSL, curl, Python, Node and Java accept it")
@@ -338,6 +343,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	if leaf.Capped {
 		a.warnf("that is sooner than asked: a certificate can't outlive its CA")
 	}
+	a.warnExpiry(ca)
 	if f.pkcs12 {
 		a.infof("the PKCS#12 password is %q (mkcert's, and Java's default)", certs.PKCS12Password)
 	}

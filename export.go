@@ -31,10 +31,6 @@ import (
 // root may vouch for, and the command (or, for people without vouch, the
 // clicks) that trusts it.
 
-// rotateWithin is how close to its expiry a root makes export suggest
-// vouch rotate: friends who trust it now would soon need a new one.
-const rotateWithin = 90 * 24 * time.Hour
-
 type exportFlags struct {
 	caroot string
 	out    string
@@ -222,7 +218,7 @@ func (a *app) cmdExport(f *exportFlags, args []string) int {
 	root := ca.Root
 	if !now.Before(root.NotAfter) {
 		a.errorf("the root in %s expired on %s; nobody can trust it any more", dir, root.NotAfter.UTC().Format(time.DateOnly))
-		a.hintf("%s", a.vouchCmd("rotate"))
+		a.rotateHint(ca)
 		return exitFail
 	}
 
@@ -262,7 +258,7 @@ func (a *app) cmdExport(f *exportFlags, args []string) int {
 	}
 	if left := root.NotAfter.Sub(now); left < rotateWithin {
 		a.warnf("this root expires on %s, in %d days: whoever trusts it now will need a new one soon", root.NotAfter.UTC().Format(time.DateOnly), int(left.Hours()/24))
-		a.hintf("%s", a.vouchCmd("rotate"))
+		a.rotateHint(ca)
 	}
 
 	write, err := a.exportPlan(files, f.force)

@@ -254,7 +254,7 @@ func TestExportWarnsAndRefuses(t *testing.T) {
 			t.Fatalf("export = %d; stderr %s", code, stderr)
 		}
 		if !strings.Contains(stderr.String(), "vouch: warning: this root expires on "+ca.Root.NotAfter.UTC().Format(time.DateOnly)+", in 30 days") ||
-			!strings.Contains(stderr.String(), "vouch: hint: vouch rotate\n") {
+			!strings.Contains(stderr.String(), "vouch: hint: vouch rotate   (a new CA, trusted wherever this one is)\n") {
 			t.Errorf("stderr = %s", stderr)
 		}
 		if !strings.Contains(stdout.String(), "(in 30 days)") {

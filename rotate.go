@@ -87,6 +87,46 @@ func (a *app) cmdRotate(caroot, storeList string) int {
 	return code
 }
 
+// rotateWithin is how close to its end a CA makes vouch suggest vouch
+// rotate: every certificate it issued, and every friend's trust in it,
+// end with it.
+const rotateWithin = 90 * 24 * time.Hour
+
+// caEnd is when the CA can vouch for nothing any more: the earlier end of
+// its root and its issuer (one and the same in an mkcert CA).
+func caEnd(ca *certs.CA) time.Time {
+	if ca.Issuer.NotAfter.Before(ca.Root.NotAfter) {
+		return ca.Issuer.NotAfter
+	}
+	return ca.Root.NotAfter
+}
+
+// rotateHint gives the command that puts a new CA in ca's place.
+func (a *app) rotateHint(ca *certs.CA) {
+	if ca.Adopted {
+		a.hintf("vouch --caroot NEW_FOLDER install   (a new vouch CA, limited to local names; vouch rotates only CAs it made)")
+		return
+	}
+	a.hintf("%s   (a new CA, trusted wherever this one is)", a.vouchCmd("rotate"))
+}
+
+// warnExpiry warns, with the command that replaces it, when the CA has
+// ended or ends within rotateWithin: the certificates it issued stop
+// working then, and nothing on the way says why but a date.
+func (a *app) warnExpiry(ca *certs.CA) {
+	end := caEnd(ca)
+	left := end.Sub(a.now())
+	switch {
+	case left <= 0:
+		a.warnf("this CA expired on %s: clients reject every certificate it issued, and it can issue no more", day(end))
+	case left < rotateWithin:
+		a.warnf("this CA expires on %s, in %d days: every certificate it issued stops working then", day(end), days(left))
+	default:
+		return
+	}
+	a.rotateHint(ca)
+}
+
 // trustRotated trusts the new root where the old one is trusted, so that
 // rotating changes no store the user kept the old root out of; stores named
 // with --stores (or TRUST_STORES) get it whatever held the old one.

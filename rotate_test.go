@@ -354,3 +354,69 @@ func wantSaid(t *testing.T, out *bytes.Buffer, what string, wants ...string) {
 		}
 	}
 }
+
+// TestExpiryWarnings: a CA near its end, or past it, says so with the
+// command that replaces it, wherever it is used; a CA past its end issues
+// nothing.
+func TestExpiryWarnings(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, stdout, stderr := testApp(t, true)
+	ca := exportCA(t, a, "a.test")
+	end := ca.Issuer.NotAfter
+	dir := a.getenv("VOUCH_CAROOT")
+	hint := "vouch: hint: vouch rotate   (a new CA, trusted wherever this one is)\n"
+	out := t.TempDir()
+	cert := []string{"cert", "--cert-file", filepath.Join(out, "c.pem"), "--key-file", filepath.Join(out, "k.pem"), "a.test"}
+	cases := []struct {
+		name     string
+		before   time.Duration // now, before the CA's end
+		args     []string
+		code     int
+		warnings []string // nil: none about the end
+	}{
+		{"cert, 91 days before", 91 * 24 * time.Hour, cert, exitOK, nil},
+		{"cert, 30 days before", 30 * 24 * time.Hour, cert, exitOK, []string{"vouch: warning: this CA expires on " + day(end) + ", in 30 days: every certificate it issued stops working then\n" + hint}},
+		{"cert, after", -time.Hour, cert, exitFail, []string{"vouch: error: the CA in " + dir + " expired on " + day(end) + ": it can issue no more certificates\n" + hint}},
+		{"install, after", -time.Hour, []string{"install"}, exitOK, []string{"vouch: warning: this CA expired on " + day(end) + ": clients reject every certificate it issued, and it can issue no more\n" + hint}},
+		{"status, 30 days before", 30 * 24 * time.Hour, []string{"status"}, exitOK, []string{"in 30 days: every certificate it issued stops working then\n" + hint}},
+		{"status, 91 days before", 91 * 24 * time.Hour, []string{"status"}, exitOK, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a.now = func() time.Time { return end.Add(-c.before) }
+			stdout.Reset()
+			stderr.Reset()
+			os.Remove(filepath.Join(out, "c.pem"))
+			if code := a.run(c.args); code != c.code {
+				t.Fatalf("vouch %s = %d, want %d; stderr %s", strings.Join(c.args, " "), code, c.code, stderr)
+			}
+			for _, w := range c.warnings {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if c.warnings == nil && strings.Contains(stderr.String(), "rotate") {
+				t.Errorf("a warning about the CA's end, %v before it:\n%s", c.before, stderr)
+			}
+			if _, err := os.Stat(filepath.Join(out, "c.pem")); (err == nil) != (c.code == exitOK && c.args[0] == "cert") {
+				t.Errorf("c.pem: %v, after exit %d", err, c.code)
+			}
+		})
+	}
+
+	// An mkcert CA can't be rotated: the hint is a new vouch CA instead.
+	mk := filepath.Join(t.TempDir(), "mkcert")
+	if err := os.Mkdir(mk, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	mkcertFolder(t, mk)
+	a.now = func() time.Time { return time.Now().AddDate(10, 0, 1) }
+	stderr.Reset()
+	if code := a.run(append([]string{"--caroot", mk}, cert...)); code != exitFail {
+		t.Fatalf("cert with an expired mkcert CA = %d; stderr %s", code, stderr)
+	}
+	if !strings.Contains(stderr.String(), "vouch: hint: vouch --caroot NEW_FOLDER install   (a new vouch CA, limited to local names; vouch rotates only CAs it made)\n") {
+		t.Errorf("stderr = %s", stderr)
+	}
+}

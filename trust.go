@@ -232,6 +232,7 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 		return exitFail
 	}
 	a.warnRisky(ca)
+	a.warnExpiry(ca)
 	root := a.keeping(rootOf(ca))
 
 	unlock, ok := a.lockStores(dir)
@@ -820,6 +821,7 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 	if noCA {
 		a.infof("there is no CA of your own in %s (vouch install makes one); the roots you trusted for others follow", dir)
 	} else {
+		a.warnExpiry(ca)
 		root := a.keeping(rootOf(ca))
 		res.CA = describeCA(ca)
 		for _, s := range stores {
