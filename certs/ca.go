@@ -273,7 +273,12 @@ func makeCAFolder(dir string, parents bool) error {
 	} else {
 		err = os.Mkdir(dir, 0o700)
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("can't create the CA folder %s: %s does not exist", dir, filepath.Dir(dir))
+			err = fmt.Errorf("can't create the CA folder %s: %s does not exist", dir, filepath.Dir(dir))
+			if strings.HasPrefix(dir, "~") {
+				// VOUCH_CAROOT="~/ca", or a Dockerfile's ENV.
+				err = fmt.Errorf("%w (a ~ stands for your home folder only where a shell expands it, unquoted at the start of a word: give the whole path)", err)
+			}
+			return err
 		}
 	}
 	if errors.Is(err, fs.ErrExist) {

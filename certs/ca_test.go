@@ -328,6 +328,7 @@ func TestCARoot(t *testing.T) {
 		{"CAROOT", "", Env{Getenv: env("CAROOT", "/c"), GOOS: "linux", Home: "/h"}, "/c", true},
 		{"linux default", "", Env{Getenv: env(), GOOS: "linux", Home: "/h"}, "/h/.local/share/vouch", false},
 		{"XDG_DATA_HOME", "", Env{Getenv: env("XDG_DATA_HOME", "/x"), GOOS: "linux", Home: "/h"}, "/x/vouch", false},
+		{"a relative XDG_DATA_HOME is ignored", "", Env{Getenv: env("XDG_DATA_HOME", "x"), GOOS: "linux", Home: "/h"}, "/h/.local/share/vouch", false},
 		{"darwin", "", Env{Getenv: env(), GOOS: "darwin", Home: "/h"}, "/h/Library/Application Support/vouch", false},
 		{"windows", "", Env{Getenv: env("LocalAppData", "/l"), GOOS: "windows", Home: "/h"}, "/l/vouch", false},
 	}
@@ -337,8 +338,10 @@ func TestCARoot(t *testing.T) {
 			t.Errorf("%s: CARoot = %q, %v, %v; want %q, %v", tt.name, got, explicit, err, tt.want, tt.explicit)
 		}
 	}
-	if _, _, err := CARoot("", Env{Getenv: env(), GOOS: "linux"}); err == nil {
-		t.Errorf("CARoot with no home: no error")
+	for _, e := range []Env{{Getenv: env(), GOOS: "linux"}, {Getenv: env("LocalAppData", `AppData\Local`), GOOS: "windows"}} {
+		if _, _, err := CARoot("", e); err == nil {
+			t.Errorf("CARoot with no home on %s: no error", e.GOOS)
+		}
 	}
 }
 

@@ -25,16 +25,24 @@ func CARoot(flag string, env Env) (dir string, explicit bool, err error) {
 			return filepath.Clean(d), true, nil
 		}
 	}
+	// A relative base would make a new CA in every folder vouch runs in;
+	// the XDG spec says to ignore one.
+	abs := func(v string) string {
+		if d := env.Getenv(v); filepath.IsAbs(d) {
+			return d
+		}
+		return ""
+	}
 	var base string
 	switch env.GOOS {
 	case "windows":
-		base = env.Getenv("LocalAppData")
+		base = abs("LocalAppData")
 	case "darwin":
 		if env.Home != "" {
 			base = filepath.Join(env.Home, "Library", "Application Support")
 		}
 	default:
-		base = env.Getenv("XDG_DATA_HOME")
+		base = abs("XDG_DATA_HOME")
 		if base == "" && env.Home != "" {
 			base = filepath.Join(env.Home, ".local", "share")
 		}
