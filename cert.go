@@ -344,6 +344,9 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		a.warnf("that is sooner than asked: a certificate can't outlive its CA")
 	}
 	a.warnExpiry(ca)
+	if hosts, ok := urlHosts(names); ok && csr == nil && !f.client {
+		a.hintf("a server's certificate names its host, not a URL (a URI name is for client identities): %s", a.vouchCmd(hosts...))
+	}
 	if f.pkcs12 {
 		a.infof("the PKCS#12 password is %q (mkcert's, and Java's default)", certs.PKCS12Password)
 	}
@@ -432,6 +435,36 @@ func hasURI(names []certs.Name) bool {
 		}
 	}
 	return false
+}
+
+// urlHosts is names with each web URL (http, https, ws, wss) whose host
+// is not named too replaced by that host, and whether there was one: a
+// URL pasted where its host was meant gives a certificate no browser
+// matches to the server.
+func urlHosts(names []certs.Name) ([]string, bool) {
+	named := map[string]bool{}
+	for _, n := range names {
+		if n.Kind == certs.DNS || n.Kind == certs.IP {
+			named[n.String()] = true
+		}
+	}
+	var out []string
+	found := false
+	for _, n := range names {
+		s := n.String()
+		if n.Kind == certs.URI {
+			switch n.URI.Scheme {
+			case "http", "https", "ws", "wss":
+				h := n.URI.Hostname()
+				if named[h] {
+					continue
+				}
+				named[h], found, s = true, true, h
+			}
+		}
+		out = append(out, s)
+	}
+	return out, found
 }
 
 // cantWrite is an output error that another folder would avoid.

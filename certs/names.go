@@ -93,6 +93,9 @@ func ParseName(s string) (Name, error) {
 	if strings.Contains(s, "@") {
 		return parseEmail(s)
 	}
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return Name{}, fmt.Errorf("%q is a range of addresses; a certificate names single ones, like %s (a range is for --permit, when a CA is made)", s, p.Addr().Next())
+	}
 	if strings.Contains(s, "/") {
 		return Name{}, fmt.Errorf("%q looks like a URI without a scheme; write it in full, like https://%s", s, strings.TrimPrefix(s, "//"))
 	}
@@ -152,6 +155,11 @@ func parseDNS(s string, wildcard bool) (string, error) {
 				return "", fmt.Errorf("%q is not a valid host name: %q is not allowed", s, string(c))
 			}
 		}
+	}
+	if last := ascii[strings.LastIndexByte(ascii, '.')+1:]; strings.Trim(last, "0123456789") == "" {
+		// 192.168.1.300, or 2130706433, which some clients read as an
+		// IPv4 address: no host name ends in a number.
+		return "", fmt.Errorf("%q is not a valid IP address, and a host name can't end in a number", s)
 	}
 	if prefix != "" && !strings.Contains(ascii, ".") {
 		// "*.test" would cover a whole top-level domain; browsers refuse
