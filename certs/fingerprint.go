@@ -122,6 +122,9 @@ func ParseFingerprint(s string) (FP, error) {
 	for i, w := range fields {
 		b, ok := wordIndex()[w]
 		if !ok {
+			if near, ok := nearestWord(w); ok {
+				return f, fmt.Errorf("%q (word %d) is not one of vouch's fingerprint words; did you mean %q?", w, i+1, near)
+			}
 			return f, fmt.Errorf("%q (word %d) is not one of vouch's fingerprint words; expected 64 hex digits or %d words", w, i+1, FingerprintSize)
 		}
 		if i < FingerprintSize {
@@ -189,4 +192,47 @@ var fingerprintWords = [256]string{
 	"thimble", "thunder", "tiger", "tomato", "tractor", "trumpet", "tulip", "tunnel",
 	"turtle", "velvet", "violin", "volcano", "waffle", "wagon", "walnut", "walrus",
 	"weasel", "whistle", "willow", "window", "wizard", "yogurt", "zebra", "zipper",
+}
+
+// nearestWord is the one fingerprint word within two typed letters of w
+// (one left out, added, changed or two swapped), if exactly one is
+// closest: a suggestion to retype, never a correction, since the whole
+// fingerprint is still compared.
+func nearestWord(w string) (string, bool) {
+	best, bestD, ties := "", 3, 0
+	for cand := range wordIndex() {
+		switch d := typoDistance(w, cand); {
+		case d < bestD:
+			best, bestD, ties = cand, d, 1
+		case d == bestD:
+			ties++
+		}
+	}
+	return best, bestD <= 2 && ties == 1
+}
+
+// typoDistance counts the edits between a and b: letters left out,
+// added or changed, and two neighbours swapped.
+func typoDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }

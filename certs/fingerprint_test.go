@@ -3,6 +3,7 @@ package certs
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -89,6 +90,11 @@ func TestParseFingerprintErrors(t *testing.T) {
 		{strings.Join(words[:31], " ") + " banana", `"banana" (word 32)`},
 		{"12 34 zz", `"zz"`},
 		{"!!!", "not a fingerprint"},
+		// A typo in a word is met with the word it most likely was.
+		{strings.Join(words[:31], " ") + " " + words[0][1:], fmt.Sprintf("(word 32) is not one of vouch's fingerprint words; did you mean %q?", words[0])},
+		{words[0][1:2] + words[0][:1] + words[0][2:], fmt.Sprintf("did you mean %q?", words[0])},
+		{words[0] + "s", fmt.Sprintf("did you mean %q?", words[0])},
+		{"zzzzzzzz", `"zzzzzzzz" (word 1) is not one of vouch's fingerprint words; expected 64 hex digits or 32 words`},
 	} {
 		_, err := ParseFingerprint(c.in)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -106,5 +112,41 @@ func TestFingerprintOfMatchesHex(t *testing.T) {
 	var g FP
 	if f.Equal(g) {
 		t.Fatal("different fingerprints compare equal")
+	}
+}
+
+// TestNearestWordNeverAnother: a word with one letter left out or two
+// swapped is met with that word or with nothing (rocket, socket and
+// pocket are one letter apart, so "ocket" gets no suggestion), never with
+// another word.
+func TestNearestWordNeverAnother(t *testing.T) {
+	suggested := 0
+	for w := range wordIndex() {
+		var typos []string
+		for i := range w {
+			typos = append(typos, w[:i]+w[i+1:])
+			if i+1 < len(w) && w[i] != w[i+1] {
+				typos = append(typos, w[:i]+w[i+1:i+2]+w[i:i+1]+w[i+2:])
+			}
+		}
+		for _, typo := range typos {
+			if _, isWord := wordIndex()[typo]; isWord {
+				continue
+			}
+			near, ok := nearestWord(typo)
+			if ok && near != w {
+				t.Errorf("%q, a typo of %q, is met with %q", typo, w, near)
+			}
+			if ok {
+				suggested++
+			}
+		}
+	}
+	t.Logf("%d typos met with their word", suggested)
+	if suggested == 0 {
+		t.Error("no typo was met with its word")
+	}
+	if d := typoDistance("hazle", "hazel"); d != 1 {
+		t.Errorf("a swap counts %d, want 1", d)
 	}
 }
