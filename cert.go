@@ -58,6 +58,9 @@ Files, as mkcert names them: NAME.pem (the certificate, then the CA's
 intermediate), NAME-key.pem, or NAME.p12 with --pkcs12 (password
 "changeit"). NAME is the first host, "+N" for N more, "-client" for client
 certificates, "_wildcard" for "*". The paths written are printed on stdout.
+A file that is there already keeps its owner, group and mode (a key never
+stays readable by every user), a symlink is written through, and a device
+or pipe is written into: --cert-file /dev/stdout prints the chain.
 --chain-with-root adds the root after the intermediate, so friends can take
 it from the server (off by default: clients never trust a root a server
 sends, so it only costs bytes in every handshake).`,
