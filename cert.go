@@ -60,7 +60,8 @@ intermediate), NAME-key.pem, or NAME.p12 with --pkcs12 (password
 certificates, "_wildcard" for "*". The paths written are printed on stdout.
 A file that is there already keeps its owner, group and mode (a key never
 stays readable by every user), a symlink is written through, and a device
-or pipe is written into: --cert-file /dev/stdout prints the chain.
+or pipe is written into: --cert-file /dev/stdout (or -) prints the chain.
+--csr - reads the request from stdin.
 --chain-with-root adds the root after the intermediate, so friends can take
 it from the server (off by default: clients never trust a root a server
 sends, so it only costs bytes in every handshake).`,
@@ -382,12 +383,17 @@ func permitFlags(permit []string) string {
 // KB, and the wrong file (or /dev/zero) must not fill the memory.
 const maxCSR = 1 << 20
 
+// readCSR reads the request from path, or from stdin when path is "-".
 func readCSR(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	var f io.Reader = os.Stdin
+	if path != "-" {
+		file, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer file.Close()
+		f = file
 	}
-	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxCSR+1))
 	if err != nil {
 		return nil, err

@@ -19,8 +19,8 @@ type File struct {
 	// Named marks a file the user named (a certificate, a key, a .p12),
 	// written where they meant it to go: at the end of a symlink (as a
 	// symlink into a dotfiles or secrets folder means), into a device or a
-	// pipe as it is (--cert-file /dev/stdout; renaming over it would put a
-	// plain file in /dev), and over an existing file with that file's
+	// pipe as it is (--cert-file /dev/stdout, or "-" for stdout; renaming
+	// over it would put a plain file in /dev), and over an existing file with that file's
 	// owner, group and mode, so a server that could read the old key reads
 	// the new one. A secret (Mode with no group or other bits) is still
 	// never left readable by every user.
@@ -96,6 +96,9 @@ type output struct {
 }
 
 func outputOf(path string) (output, error) {
+	if path == "-" {
+		return output{path: path, stream: true}, nil
+	}
 	fail := func(err error) (output, error) { return output{}, unwrapPath(err) }
 	st, err := os.Stat(path)
 	switch {
@@ -143,6 +146,10 @@ func danglingEnd(path string) (string, error) {
 // vouch's own stdout or stderr, it writes there: opening /dev/stdout anew
 // fails for a socket (a service's log) and for a pipe another user made.
 func writeStream(f File, like fs.FileInfo) error {
+	if f.Path == "-" {
+		_, err := os.Stdout.Write(f.Data)
+		return wrapStream(f, err)
+	}
 	var err error
 	for _, std := range []*os.File{os.Stdout, os.Stderr} {
 		if st, serr := std.Stat(); serr == nil && os.SameFile(st, like) {
@@ -169,8 +176,11 @@ func wrapStream(f File, err error) error {
 }
 
 // IsStream says whether path is a device or a pipe that a Named file is
-// written into (/dev/stdout), rather than a file.
+// written into (/dev/stdout, or - for stdout), rather than a file.
 func IsStream(path string) bool {
+	if path == "-" {
+		return true
+	}
 	st, err := os.Stat(path)
 	return err == nil && !st.IsDir() && !st.Mode().IsRegular()
 }
