@@ -289,7 +289,7 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 			a.infof("%s: trusted now, by the system store's refresh (%s)", s.Name(), st.Reason)
 			trusted++
 			continue
-		case st.State == truststore.Trusted:
+		case st.State == truststore.Trusted && !st.Fragile:
 			a.infof("%s: already trusted, nothing to do (%s)", s.Name(), st.Reason)
 			trusted++
 			continue

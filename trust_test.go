@@ -352,3 +352,31 @@ func TestInstallWithoutCertutil(t *testing.T) {
 		t.Errorf("the database changed: %q", data)
 	}
 }
+
+// TestInstallPutsAnchorBack: with vouch's anchor deleted by hand and the
+// bundle not refreshed since, the root is trusted only until the next
+// refresh; install does not call that "already trusted" but puts the
+// anchor back.
+func TestInstallPutsAnchorBack(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	if code := a.run([]string{"install", "--stores", "system"}); code != exitOK {
+		t.Fatalf("install = %d: %s", code, stderr)
+	}
+	anchors, _ := filepath.Glob(filepath.Join(d.root, debianAnchors, "vouch-*.crt"))
+	if len(anchors) != 1 {
+		t.Fatalf("anchors after install: %q", anchors)
+	}
+	if err := os.Remove(anchors[0]); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	d.ran = nil
+	if code := a.run([]string{"install", "--stores", "system"}); code != exitOK {
+		t.Fatalf("install = %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(anchors[0]); err != nil || !strings.Contains(stderr.String(), "vouch: system: trusted now (anchored in ") || len(d.ran) == 0 {
+		t.Errorf("install with the anchor gone: %v, ran %q, stderr %s", err, d.ran, stderr)
+	}
+}

@@ -52,10 +52,12 @@ func (s *System) Status(r Root) Status {
 		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s through %s, which mkcert -install wrote, so only vouch uninstall --mkcert (or mkcert -uninstall) removes it", ss.Layout.Bundle, strings.Join(ss.Others, ", "))
 	case ss.InBundle && len(ss.Others) > 0:
 		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s through %s, which vouch did not write, so vouch uninstall will not remove it", ss.Layout.Bundle, strings.Join(ss.Others, ", "))
-	case ss.InBundle && ss.Layout.Remove == nil:
+	case orphaned(ss):
 		// No file in the anchor folders holds it: an anchor went without
-		// a refresh after it, and uninstall's refresh drops it.
-		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s, though no anchor file holds it any more (one was removed without %s after it), so vouch uninstall refreshes the bundle", ss.Layout.Bundle, strings.Join(ss.Layout.Refresh, " "))
+		// a refresh after it, and the next refresh (uninstall's, or
+		// apt's) drops it.
+		st.State, st.Fragile = Trusted, true
+		st.Reason = fmt.Sprintf("present in %s only until it is next rebuilt: no anchor file holds it any more (one was removed without %s after it); vouch install puts the anchor back, vouch uninstall refreshes the bundle", ss.Layout.Bundle, strings.Join(ss.Layout.Refresh, " "))
 	case ss.InBundle:
 		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s, but not through vouch's anchor, so vouch uninstall will not remove it", ss.Layout.Bundle)
 	case ss.Anchor != "":
@@ -89,10 +91,16 @@ func (s *System) Install(ctx context.Context, r Root) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if ss.InBundle {
+	if ss.InBundle && !orphaned(ss) {
 		return false, nil
 	}
 	return s.apply(ctx, s.Sys.InstallPlan(r.Cert, r.File, ss), ss, r)
+}
+
+// orphaned is a root in the bundle that no file in the anchor folders
+// holds (where anchors are files): the bundle's next rebuild drops it.
+func orphaned(ss platform.SystemState) bool {
+	return ss.InBundle && ss.Anchor == "" && len(ss.Others) == 0 && ss.Layout.Remove == nil
 }
 
 func (s *System) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {

@@ -76,6 +76,10 @@ type Status struct {
 	Where   string   `json:"where,omitempty"`
 	Checked []string `json:"checked,omitempty"`
 	Stale   []string `json:"stale,omitempty"`
+	// Fragile is a Trusted that lasts only until the store is next
+	// rebuilt (the system store's bundle still holds a root whose anchor
+	// was deleted): Install has work left. The reason says so in words.
+	Fragile bool `json:"-"`
 }
 
 // Store is one trust store. Status never changes anything; Install and

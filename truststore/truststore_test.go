@@ -142,22 +142,37 @@ func TestSystemInstallUninstall(t *testing.T) {
 }
 
 // TestSystemStaleBundle: vouch's anchor deleted by hand with no refresh
-// after it. The bundle still trusts the root; status says so, and that
-// uninstall's refresh drops it, which it then does.
+// after it. The bundle still trusts the root, until it is next rebuilt;
+// status says so, install puts the anchor back so that the trust lasts,
+// and uninstall's refresh drops it.
 func TestSystemStaleBundle(t *testing.T) {
 	d := newDistro(t)
 	s := &System{Sys: &platform.LinuxSystem{Root: d.root, Runner: d, IsRoot: true}}
 	r := testRoot(t)
 	ctx := context.Background()
+	anchor := filepath.Join(d.root, "/usr/local/share/ca-certificates", platform.AnchorName(r.Cert))
 	if _, err := s.Install(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Remove(filepath.Join(d.root, "/usr/local/share/ca-certificates", platform.AnchorName(r.Cert))); err != nil {
+	if err := os.Remove(anchor); err != nil {
 		t.Fatal(err)
 	}
-	want := "present in /etc/ssl/certs/ca-certificates.crt, though no anchor file holds it any more (one was removed without update-ca-certificates after it), so vouch uninstall refreshes the bundle"
-	if st := s.Status(r); st.State != Trusted || st.Reason != want {
-		t.Errorf("Status with the anchor gone = %+v,\nwant trusted, %q", st, want)
+	want := "present in /etc/ssl/certs/ca-certificates.crt only until it is next rebuilt: no anchor file holds it any more (one was removed without update-ca-certificates after it); vouch install puts the anchor back, vouch uninstall refreshes the bundle"
+	if st := s.Status(r); st.State != Trusted || !st.Fragile || st.Reason != want {
+		t.Errorf("Status with the anchor gone = %+v,\nwant trusted, fragile, %q", st, want)
+	}
+	d.ran = nil
+	if changed, err := s.Install(ctx, r); err != nil || !changed || !slices.Equal(d.ran, []string{"/usr/sbin/update-ca-certificates"}) {
+		t.Errorf("Install = %v, %v, ran %q; want the anchor put back and a refresh", changed, err, d.ran)
+	}
+	if _, err := os.Stat(anchor); err != nil {
+		t.Errorf("Install did not put the anchor back: %v", err)
+	}
+	if st := s.Status(r); st.State != Trusted || st.Fragile || !strings.HasPrefix(st.Reason, "anchored in ") {
+		t.Errorf("Status after install = %+v, want anchored", st)
+	}
+	if err := os.Remove(anchor); err != nil {
+		t.Fatal(err)
 	}
 	d.ran = nil
 	if changed, err := s.Uninstall(ctx, r, false); err != nil || !changed || !slices.Equal(d.ran, []string{"/usr/sbin/update-ca-certificates --fresh"}) {
