@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -206,8 +207,9 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	keyPath := orDefault(f.keyFile, "./"+base+"-key.pem")
 	// Checked before the CA is made, so this mistake leaves nothing behind.
 	// Both into one stream (/dev/stdout, as mkcert allows) is a PEM with
-	// the chain then the key.
-	if !f.pkcs12 && csr == nil && filepath.Clean(certPath) == filepath.Clean(keyPath) && !certs.IsStream(certPath) {
+	// the chain then the key; into one file (or a symlink to the other),
+	// the key would replace the chain.
+	if !f.pkcs12 && csr == nil && certs.SameFile(certPath, keyPath) {
 		a.errorf("the certificate and the key would both be written to %s; give them different files", certPath)
 		return exitFail
 	}
@@ -335,12 +337,16 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 			certs.File{Path: keyPath, Data: key, Mode: 0o600, Named: true},
 		)
 	}
-	if err := certs.WriteFiles(files...); err != nil {
+	unkept, err := certs.WriteNamed(files...)
+	if err != nil {
 		a.errorf("%v", err)
 		if cantWrite(err) {
 			a.writeHint(f, base)
 		}
 		return exitFail
+	}
+	for _, u := range unkept {
+		a.warnUnkept(u)
 	}
 
 	a.infof("certificate for %s, valid until %s", strings.Join(certs.LeafNames(leaf.Cert), ", "), leaf.Cert.NotAfter.Local().Format("2 January 2006"))
@@ -349,14 +355,14 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	}
 	a.warnExpiry(ca)
 	if hosts, ok := urlHosts(names); ok && csr == nil && !f.client {
-		a.hintf("a server's certificate names its host, not a URL (a URI name is for client identities): %s", a.vouchCmd(hosts...))
+		a.hintf("a server's certificate names its host, not a URL (a URI name is for client identities): %s", a.vouchCmd(append([]string{"cert"}, hosts...)...))
 	}
 	if f.pkcs12 {
 		a.infof("the PKCS#12 password is %q (mkcert's, and Java's default)", certs.PKCS12Password)
 	}
-	// The list of files is data on stdout, unless a file went into a
-	// stream (/dev/stdout): then the certificate is the data.
-	if !slices.ContainsFunc(files, func(f certs.File) bool { return certs.IsStream(f.Path) }) {
+	// The list of files is data on stdout, unless a file went there: then
+	// the certificate is the data.
+	if !slices.ContainsFunc(files, func(f certs.File) bool { return certs.ToStdout(f.Path) }) {
 		for _, file := range files {
 			fmt.Fprintln(a.stdout, file.Path)
 		}
@@ -444,6 +450,20 @@ func hasURI(names []certs.Name) bool {
 		}
 	}
 	return false
+}
+
+// warnUnkept says that a file vouch replaced had an owner and group it
+// could not give the new one, and how to give them back.
+func (a *app) warnUnkept(u certs.Unkept) {
+	owner, group := strconv.Itoa(u.UID), strconv.Itoa(u.GID)
+	if usr, err := user.LookupId(owner); err == nil {
+		owner = usr.Username
+	}
+	if grp, err := user.LookupGroupId(group); err == nil {
+		group = grp.Name
+	}
+	a.warnf("%s belonged to %s:%s (mode %04o); only root can give the new one that owner and group, so it is yours now, and a server that read it as %s can't", u.Path, owner, group, u.Mode, owner+":"+group)
+	a.hintf("%s && %s", platform.Cmd{Argv: []string{"sudo", "chown", owner + ":" + group, u.Path}}, platform.Cmd{Argv: []string{"sudo", "chmod", fmt.Sprintf("%04o", u.Mode), u.Path}})
 }
 
 // urlHosts is names with each web URL (http, https, ws, wss) whose host

@@ -677,7 +677,7 @@ func (a *app) changeWarning(res *checkJSON, t checkTarget, last *record.Seen, bo
 		res.Details = append(res.Details, fmt.Sprintf("the root you trusted for %s expired on %s, so a new root is expected: an expected rotation, still to be confirmed by fingerprint", label, day(old.NotAfter)))
 	case left <= rotationWindow:
 		res.Rotation = "expected"
-		res.Details = append(res.Details, fmt.Sprintf("the root you trusted for %s expires on %s (in %d days): this looks like an expected rotation, still to be confirmed by fingerprint", label, day(old.NotAfter), days(left)))
+		res.Details = append(res.Details, fmt.Sprintf("the root you trusted for %s expires on %s (%s): this looks like an expected rotation, still to be confirmed by fingerprint", label, day(old.NotAfter), inDays(left)))
 	default:
 		res.Rotation = "suspicious"
 		res.Details = append(res.Details, fmt.Sprintf("the root you trusted for %s is good until %s (%d more days): nothing needed replacing, so this change is SUSPICIOUS", label, day(old.NotAfter), days(left)))
@@ -881,6 +881,19 @@ func (a *app) remember(stateDir string, t checkTarget, leaf *x509.Certificate, r
 }
 
 func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+// inDays is how soon d from now is, in words: "in 30 days", "in 1 day",
+// "within a day" (never "in 0 days").
+func inDays(d time.Duration) string {
+	switch n := days(d); {
+	case d < 24*time.Hour:
+		return "within a day"
+	case n == 1:
+		return "in 1 day"
+	default:
+		return fmt.Sprintf("in %d days", n)
+	}
+}
 
 func days(d time.Duration) int {
 	if d < 0 {

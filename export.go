@@ -257,7 +257,7 @@ func (a *app) cmdExport(f *exportFlags, args []string) int {
 		a.hintf("vouch --caroot NEW_FOLDER install --only --permit YOUR.SERVER.NAME   (a CA limited to the names you serve)")
 	}
 	if left := root.NotAfter.Sub(now); left < rotateWithin {
-		a.warnf("this root expires on %s, in %d days: whoever trusts it now will need a new one soon", root.NotAfter.UTC().Format(time.DateOnly), int(left.Hours()/24))
+		a.warnf("this root expires on %s, %s: whoever trusts it now will need a new one soon", day(root.NotAfter), inDays(left))
 		a.rotateHint(ca)
 	}
 
@@ -382,7 +382,7 @@ func (a *app) printExport(r exportJSON, now time.Time) {
 	fmt.Fprintf(w, "    %s /\n", strings.Join(groups[:4], " / "))
 	fmt.Fprintf(w, "    %s\n", strings.Join(groups[4:], " / "))
 	fmt.Fprintf(w, "It may vouch for   %s\n", r.MayVouchFor)
-	fmt.Fprintf(w, "It expires         %s (in %d days)\n", r.NotAfter.Format(time.DateOnly), int(r.NotAfter.Sub(now).Hours()/24))
+	fmt.Fprintf(w, "It expires         %s (%s)\n", day(r.NotAfter), inDays(r.NotAfter.Sub(now)))
 	fmt.Fprintf(w, "Your friend runs\n    %s\n", r.Command)
 	fmt.Fprintf(w, "Invitation         %s\n", r.Invitation.Text)
 	fmt.Fprintf(w, "                   %s\n", r.Invitation.HTML)

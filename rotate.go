@@ -120,7 +120,7 @@ func (a *app) warnExpiry(ca *certs.CA) {
 	case left <= 0:
 		a.warnf("this CA expired on %s: clients reject every certificate it issued, and it can issue no more", day(end))
 	case left < rotateWithin:
-		a.warnf("this CA expires on %s, in %d days: every certificate it issued stops working then", day(end), days(left))
+		a.warnf("this CA expires on %s, %s: every certificate it issued stops working then", day(end), inDays(left))
 	default:
 		return
 	}

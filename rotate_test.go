@@ -377,6 +377,7 @@ func TestExpiryWarnings(t *testing.T) {
 	}{
 		{"cert, 91 days before", 91 * 24 * time.Hour, cert, exitOK, nil},
 		{"cert, 30 days before", 30 * 24 * time.Hour, cert, exitOK, []string{"vouch: warning: this CA expires on " + day(end) + ", in 30 days: every certificate it issued stops working then\n" + hint}},
+		{"cert, 2 hours before", 2 * time.Hour, cert, exitOK, []string{"vouch: warning: this CA expires on " + day(end) + ", within a day: every certificate it issued stops working then\n" + hint}},
 		{"cert, after", -time.Hour, cert, exitFail, []string{"vouch: error: the CA in " + dir + " expired on " + day(end) + ": it can issue no more certificates\n" + hint}},
 		{"install, after", -time.Hour, []string{"install"}, exitOK, []string{"vouch: warning: this CA expired on " + day(end) + ": clients reject every certificate it issued, and it can issue no more\n" + hint}},
 		{"status, 30 days before", 30 * 24 * time.Hour, []string{"status"}, exitOK, []string{"in 30 days: every certificate it issued stops working then\n" + hint}},

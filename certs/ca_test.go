@@ -330,7 +330,8 @@ func TestCARoot(t *testing.T) {
 		{"XDG_DATA_HOME", "", Env{Getenv: env("XDG_DATA_HOME", "/x"), GOOS: "linux", Home: "/h"}, "/x/vouch", false},
 		{"a relative XDG_DATA_HOME is ignored", "", Env{Getenv: env("XDG_DATA_HOME", "x"), GOOS: "linux", Home: "/h"}, "/h/.local/share/vouch", false},
 		{"darwin", "", Env{Getenv: env(), GOOS: "darwin", Home: "/h"}, "/h/Library/Application Support/vouch", false},
-		{"windows", "", Env{Getenv: env("LocalAppData", "/l"), GOOS: "windows", Home: "/h"}, "/l/vouch", false},
+		{"windows", "", Env{Getenv: env("LocalAppData", `C:\Users\me\AppData\Local`), GOOS: "windows", Home: `C:\Users\me`}, filepath.Join(`C:\Users\me\AppData\Local`, "vouch"), false},
+		{"windows, a relative LocalAppData", "", Env{Getenv: env("LocalAppData", `AppData\Local`), GOOS: "windows", Home: `C:\Users\me`}, filepath.Join(`C:\Users\me`, "AppData", "Local", "vouch"), false},
 	}
 	for _, tt := range tests {
 		got, explicit, err := CARoot(tt.flag, tt.env)

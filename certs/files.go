@@ -29,10 +29,57 @@ type File struct {
 
 // WriteFiles writes every file to a temp file beside its target, syncs it,
 // and only when all were written renames them into place. A failure before
-// the renames leaves every existing file as it was. A Named file that is a
-// device or a pipe is written into after the others are staged, and can't
-// be taken back.
+// the renames leaves every existing file as it was. Named files that are
+// streams (a device, a pipe, vouch's own stdout) are written first, once
+// every other file's folder has taken a test file, so that no temp file is
+// left waiting on a pipe nobody reads; what went into a stream can't be
+// taken back if a file fails after it (a full disk).
 func WriteFiles(files ...File) error {
+	_, err := WriteNamed(files...)
+	return err
+}
+
+// Unkept is a file that replaced one whose owner and group this user could
+// not give it (only root can give a file away): what the old one had, for
+// a warning that says how to put it back.
+type Unkept struct {
+	Path     string
+	UID, GID int
+	Mode     os.FileMode
+}
+
+// WriteNamed is WriteFiles, and also reports each replaced file whose
+// owner and group could not be kept.
+func WriteNamed(files ...File) ([]Unkept, error) {
+	outs := make([]output, len(files))
+	streams := false
+	for i, f := range files {
+		outs[i] = output{path: f.Path}
+		if f.Named {
+			var err error
+			if outs[i], err = outputOf(f.Path); err != nil {
+				return nil, fmt.Errorf("failed to write %s: %w", f.Path, err)
+			}
+		}
+		streams = streams || outs[i].stream
+	}
+	if streams {
+		for i, f := range files {
+			if !outs[i].stream {
+				if err := tryDir(filepath.Dir(outs[i].path)); err != nil {
+					return nil, fmt.Errorf("failed to write %s: %w", f.Path, err)
+				}
+			}
+		}
+		for i, f := range files {
+			if outs[i].stream {
+				if err := writeStream(f, outs[i].like); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+
 	type staged struct{ tmp, path, named string }
 	var temps []staged
 	cleanup := func() {
@@ -40,42 +87,26 @@ func WriteFiles(files ...File) error {
 			os.Remove(t.tmp)
 		}
 	}
-	type streamed struct {
-		File
-		like fs.FileInfo
-	}
-	var streams []streamed
-	for _, f := range files {
-		out := output{path: f.Path}
-		if f.Named {
-			var err error
-			if out, err = outputOf(f.Path); err != nil {
-				cleanup()
-				return fmt.Errorf("failed to write %s: %w", f.Path, err)
-			}
-		}
-		if out.stream {
-			streams = append(streams, streamed{f, out.like})
+	var unkept []Unkept
+	for i, f := range files {
+		if outs[i].stream {
 			continue
 		}
-		t, err := writeTemp(f, out)
+		t, lost, err := writeTemp(f, outs[i])
 		if err != nil {
 			cleanup()
-			return err
+			return nil, err
 		}
-		temps = append(temps, staged{t, out.path, f.Path})
-	}
-	for _, f := range streams {
-		if err := writeStream(f.File, f.like); err != nil {
-			cleanup()
-			return err
+		if lost != nil {
+			unkept = append(unkept, *lost)
 		}
+		temps = append(temps, staged{t, outs[i].path, f.Path})
 	}
 	dirs := map[string]bool{}
 	for i, t := range temps {
 		if err := os.Rename(t.tmp, t.path); err != nil {
 			cleanup()
-			return fmt.Errorf("failed to write %s: %w", t.named, unwrapPath(err))
+			return nil, fmt.Errorf("failed to write %s: %w", t.named, unwrapPath(err))
 		}
 		temps[i].tmp = ""
 		dirs[filepath.Dir(t.path)] = true
@@ -83,12 +114,23 @@ func WriteFiles(files ...File) error {
 	for d := range dirs {
 		syncDir(d)
 	}
+	return unkept, nil
+}
+
+// tryDir checks that a file can be made in dir, by making and removing one.
+func tryDir(dir string) error {
+	tmp, err := os.CreateTemp(dir, ".vouch-check-*")
+	if err != nil {
+		return unwrapPath(err)
+	}
+	tmp.Close()
+	os.Remove(tmp.Name())
 	return nil
 }
 
 // output is where a file's bytes go: path, after any symlinks; like, the
-// file there now; stream, whether that is a device or a pipe to write into
-// rather than a file to replace.
+// file there now; stream, whether that is a device, a pipe or vouch's own
+// stdout or stderr to write into rather than a file to replace.
 type output struct {
 	path   string
 	like   fs.FileInfo
@@ -112,7 +154,9 @@ func outputOf(path string) (output, error) {
 		return fail(err)
 	case st.IsDir():
 		return output{}, errors.New("it is a directory")
-	case !st.Mode().IsRegular():
+	case !st.Mode().IsRegular() || stdFile(st) != nil:
+		// /dev/stdout on a shell's > or >> is a regular file, which
+		// replacing would cut off from the shell (and lose what >> kept).
 		return output{path: path, like: st, stream: true}, nil
 	}
 	to, err := filepath.EvalSymlinks(path)
@@ -120,6 +164,16 @@ func outputOf(path string) (output, error) {
 		return fail(err)
 	}
 	return output{path: to, like: st}, nil
+}
+
+// stdFile is vouch's stdout or stderr if st is that file.
+func stdFile(st fs.FileInfo) *os.File {
+	for _, std := range []*os.File{os.Stdout, os.Stderr} {
+		if sst, err := std.Stat(); err == nil && os.SameFile(sst, st) {
+			return std
+		}
+	}
+	return nil
 }
 
 // danglingEnd follows path's symlinks to the name at the end, which does
@@ -135,7 +189,13 @@ func danglingEnd(path string) (string, error) {
 			return "", err
 		}
 		if !filepath.IsAbs(to) {
-			to = filepath.Join(filepath.Dir(path), to)
+			// Relative to the folder the link is really in: a ".." in it
+			// climbs from there, not from the name of a symlinked folder.
+			dir := filepath.Dir(path)
+			if real, err := filepath.EvalSymlinks(dir); err == nil {
+				dir = real
+			}
+			to = filepath.Join(dir, to)
 		}
 		path = to
 	}
@@ -144,27 +204,24 @@ func danglingEnd(path string) (string, error) {
 
 // writeStream writes f into the device or pipe it names. When that is
 // vouch's own stdout or stderr, it writes there: opening /dev/stdout anew
-// fails for a socket (a service's log) and for a pipe another user made.
+// fails for a socket (a service's log) and for a pipe another user made,
+// and would start a shell's >> file over.
 func writeStream(f File, like fs.FileInfo) error {
-	if f.Path == "-" {
-		_, err := os.Stdout.Write(f.Data)
-		return wrapStream(f, err)
-	}
-	var err error
-	for _, std := range []*os.File{os.Stdout, os.Stderr} {
-		if st, serr := std.Stat(); serr == nil && os.SameFile(st, like) {
-			_, err = std.Write(f.Data)
+	w := os.Stdout
+	if f.Path != "-" {
+		if w = stdFile(like); w == nil {
+			file, err := os.OpenFile(f.Path, os.O_WRONLY, 0)
+			if err != nil {
+				return wrapStream(f, err)
+			}
+			_, err = file.Write(f.Data)
+			if cerr := file.Close(); err == nil {
+				err = cerr
+			}
 			return wrapStream(f, err)
 		}
 	}
-	w, err := os.OpenFile(f.Path, os.O_WRONLY, 0)
-	if err != nil {
-		return wrapStream(f, err)
-	}
-	_, err = w.Write(f.Data)
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
+	_, err := w.Write(f.Data)
 	return wrapStream(f, err)
 }
 
@@ -175,21 +232,45 @@ func wrapStream(f File, err error) error {
 	return nil
 }
 
-// IsStream says whether path is a device or a pipe that a Named file is
-// written into (/dev/stdout, or - for stdout), rather than a file.
+// IsStream says whether path is a stream that a Named file is written
+// into (a device, a pipe, vouch's own stdout, or - for stdout), rather
+// than a file to replace.
 func IsStream(path string) bool {
+	out, err := outputOf(path)
+	return err == nil && out.stream
+}
+
+// ToStdout says whether a Named file at path goes to vouch's own stdout.
+func ToStdout(path string) bool {
 	if path == "-" {
 		return true
 	}
 	st, err := os.Stat(path)
-	return err == nil && !st.IsDir() && !st.Mode().IsRegular()
+	return err == nil && stdFile(st) == os.Stdout
+}
+
+// SameFile says whether two Named paths would be written to the same file
+// (one a symlink to the other, say), where the second would replace the
+// first. Two streams never are: both go in, one after the other.
+func SameFile(a, b string) bool {
+	oa, erra := outputOf(a)
+	ob, errb := outputOf(b)
+	if erra != nil || errb != nil {
+		return filepath.Clean(a) == filepath.Clean(b)
+	}
+	if oa.stream || ob.stream {
+		return false
+	}
+	absA, erra := filepath.Abs(oa.path)
+	absB, errb := filepath.Abs(ob.path)
+	return erra == nil && errb == nil && absA == absB
 }
 
 // CanWrite checks that a file can be made in each path's folder, by making
 // and removing one, for a caller that must know before it changes
 // anything else (a CA made for a certificate that then can't be written).
-// Paths are the user's: a symlink is checked where it leads, and a device
-// or pipe is left to the write.
+// Paths are the user's: a symlink is checked where it leads, and a stream
+// is left to the write.
 func CanWrite(paths ...string) error {
 	seen := map[string]bool{}
 	for _, p := range paths {
@@ -202,35 +283,36 @@ func CanWrite(paths ...string) error {
 			continue
 		}
 		seen[dir] = true
-		tmp, err := os.CreateTemp(dir, ".vouch-check-*")
-		if err != nil {
-			return fmt.Errorf("can't write %s: %w", p, unwrapPath(err))
+		if err := tryDir(dir); err != nil {
+			return fmt.Errorf("can't write %s: %w", p, err)
 		}
-		tmp.Close()
-		os.Remove(tmp.Name())
 	}
 	return nil
 }
 
-func writeTemp(f File, out output) (string, error) {
+func writeTemp(f File, out output) (string, *Unkept, error) {
 	dir := filepath.Dir(out.path)
 	if st, err := os.Stat(out.path); err == nil && st.IsDir() {
-		return "", fmt.Errorf("failed to write %s: it is a directory", f.Path)
+		return "", nil, fmt.Errorf("failed to write %s: it is a directory", f.Path)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(out.path)+".tmp-*")
 	if err != nil {
-		return "", fmt.Errorf("failed to write %s: %w", f.Path, unwrapPath(err))
+		return "", nil, fmt.Errorf("failed to write %s: %w", f.Path, unwrapPath(err))
 	}
 	name := tmp.Name()
-	fail := func(err error) (string, error) {
+	fail := func(err error) (string, *Unkept, error) {
 		tmp.Close()
 		os.Remove(name)
-		return "", fmt.Errorf("failed to write %s: %w", f.Path, unwrapPath(err))
+		return "", nil, fmt.Errorf("failed to write %s: %w", f.Path, unwrapPath(err))
 	}
 	mode := f.Mode
+	var lost *Unkept
 	if out.like != nil {
-		if mode, err = keepOwner(tmp, f.Mode, out.like); err != nil {
+		if mode, lost, err = keepOwner(tmp, f.Mode, out.like); err != nil {
 			return fail(err)
+		}
+		if lost != nil {
+			lost.Path = f.Path
 		}
 	}
 	if err := tmp.Chmod(mode); err != nil {
@@ -244,17 +326,19 @@ func writeTemp(f File, out output) (string, error) {
 	}
 	if err := tmp.Close(); err != nil {
 		os.Remove(name)
-		return "", fmt.Errorf("failed to write %s: %w", f.Path, err)
+		return "", nil, fmt.Errorf("failed to write %s: %w", f.Path, err)
 	}
-	return name, nil
+	return name, lost, nil
 }
 
 // keepOwner gives tmp the owner and group of like, the file it will
 // replace, as far as this user may, and returns the mode it is to have:
 // like's, less the other users' bits for a secret, and less the group's
 // too when the group could not be kept (the new group is not the one the
-// user chose to let in).
-func keepOwner(tmp *os.File, mode os.FileMode, like fs.FileInfo) (os.FileMode, error) {
+// user chose to let in). What could not be kept is returned, for a
+// warning: a server that read the old file as its owner or group can't
+// read the new one.
+func keepOwner(tmp *os.File, mode os.FileMode, like fs.FileInfo) (os.FileMode, *Unkept, error) {
 	secret := mode&0o077 == 0
 	keep := like.Mode().Perm()
 	if secret {
@@ -262,22 +346,26 @@ func keepOwner(tmp *os.File, mode os.FileMode, like fs.FileInfo) (os.FileMode, e
 	}
 	uid, gid, ok := ownerOf(like)
 	if !ok {
-		return keep, nil
+		return keep, nil, nil
 	}
 	mine, err := tmp.Stat()
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	myUID, myGID, _ := ownerOf(mine)
 	if myUID == uid && myGID == gid {
-		return keep, nil
+		return keep, nil, nil
 	}
 	// Only root may give a file away; anyone may pass it to a group they
 	// are in.
-	if tmp.Chown(uid, gid) != nil && myGID != gid && tmp.Chown(-1, gid) != nil && secret {
+	if tmp.Chown(uid, gid) == nil {
+		return keep, nil, nil
+	}
+	groupKept := myGID == gid || tmp.Chown(-1, gid) == nil
+	if !groupKept && secret {
 		keep &^= 0o070
 	}
-	return keep, nil
+	return keep, &Unkept{UID: uid, GID: gid, Mode: like.Mode().Perm()}, nil
 }
 
 // unwrapPath drops the temp file's name (or a rename's two) from an

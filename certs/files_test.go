@@ -90,3 +90,27 @@ func TestWriteFilesNamedKeepsMode(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteFilesDanglingThroughFolderLink: a dangling link's relative
+// target is read from the folder the link really is in, not from the name
+// of a symlinked folder on the way to it.
+func TestWriteFilesDanglingThroughFolderLink(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"a", "real/sub", "real/out"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("../real/sub", filepath.Join(dir, "a", "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../out/c.pem", filepath.Join(dir, "real", "sub", "c.pem")); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFiles(File{Path: filepath.Join(dir, "a", "link", "c.pem"), Data: []byte("new"), Mode: 0o644, Named: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "real", "out", "c.pem")); err != nil || string(got) != "new" {
+		t.Errorf("real/out/c.pem = %q, %v; want the new file there", got, err)
+	}
+}

@@ -94,7 +94,11 @@ func ParseName(s string) (Name, error) {
 		return parseEmail(s)
 	}
 	if p, err := netip.ParsePrefix(s); err == nil {
-		return Name{}, fmt.Errorf("%q is a range of addresses; a certificate names single ones, like %s (a range is for --permit, when a CA is made)", s, p.Addr().Next())
+		one := p.Masked().Addr().Next()
+		if !one.IsValid() || !p.Contains(one) {
+			one = p.Addr()
+		}
+		return Name{}, fmt.Errorf("%q is a range of addresses; a certificate names single ones, like %s (a range is for --permit, when a CA is made)", s, one)
 	}
 	if strings.Contains(s, "/") {
 		return Name{}, fmt.Errorf("%q looks like a URI without a scheme; write it in full, like https://%s", s, strings.TrimPrefix(s, "//"))
@@ -156,9 +160,13 @@ func parseDNS(s string, wildcard bool) (string, error) {
 			}
 		}
 	}
-	if last := ascii[strings.LastIndexByte(ascii, '.')+1:]; strings.Trim(last, "0123456789") == "" {
-		// 192.168.1.300, or 2130706433, which some clients read as an
-		// IPv4 address: no host name ends in a number.
+	if _, err := netip.ParseAddr(ascii); err == nil {
+		// An email's or URI's host that is an address (a@10.0.0.1).
+		return "", fmt.Errorf("%q is an IP address, not a host name", s)
+	}
+	if last := ascii[strings.LastIndexByte(ascii, '.')+1:]; isNumber(last) {
+		// 192.168.1.300, or 2130706433 and app.0x1, which URL parsers
+		// read as IPv4 numbers: no host name ends in a number.
 		return "", fmt.Errorf("%q is not a valid IP address, and a host name can't end in a number", s)
 	}
 	if prefix != "" && !strings.Contains(ascii, ".") {
@@ -167,6 +175,15 @@ func parseDNS(s string, wildcard bool) (string, error) {
 		return "", fmt.Errorf("%q: a wildcard needs at least two labels after it (*.app.test)", s)
 	}
 	return prefix + ascii, nil
+}
+
+// isNumber is a label that WHATWG URL parsers take for a number: decimal
+// digits, or 0x and hex digits.
+func isNumber(label string) bool {
+	if rest, ok := strings.CutPrefix(label, "0x"); ok {
+		return strings.Trim(rest, "0123456789abcdef") == ""
+	}
+	return label != "" && strings.Trim(label, "0123456789") == ""
 }
 
 func parseEmail(s string) (Name, error) {

@@ -123,7 +123,15 @@ func TestNamedFilesOfAnotherUser(t *testing.T) {
 	if err := os.Chmod(key, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	vouch("localhost")
+	res := vouch("localhost")
+	for _, want := range []string{
+		"vouch: warning: ./localhost-key.pem belonged to root:daemon (mode 0640); only root can give the new one that owner and group, so it is yours now, and a server that read it as root:daemon can't\n",
+		"vouch: hint: sudo chown root:daemon ./localhost-key.pem && sudo chmod 0640 ./localhost-key.pem\n",
+	} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
+		}
+	}
 	st, err := os.Stat(key)
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +142,7 @@ func TestNamedFilesOfAnotherUser(t *testing.T) {
 		t.Errorf("want 65534:65534 -rw-------: the group that could read the old key was not kept, so no group may read the new one")
 	}
 
-	res := vouch("--cert-file", "/dev/stdout", "--key-file", "k.pem", "localhost")
+	res = vouch("--cert-file", "/dev/stdout", "--key-file", "k.pem", "localhost")
 	if n := strings.Count(res.stdout, "-----BEGIN CERTIFICATE-----"); n != 2 || strings.Contains(res.stdout, "k.pem") {
 		t.Errorf("stdout through /dev/stdout = %q, want the chain (2 certificates) and no list of paths", res.stdout)
 	}
