@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/vouchdev/vouch/internal/fsinfo"
 )
 
 // File names inside the CA folder. rootCA.pem and rootCA-key.pem are
@@ -296,7 +298,7 @@ func makeCAFolder(dir string, parents bool) error {
 func lockFolder(dir string) (func(), error) {
 	f, err := os.OpenFile(filepath.Join(dir, lockFileName), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("can't write in the CA folder %s: %w", dir, unwrapPath(err))
+		return nil, fmt.Errorf("can't write in the CA folder %s: %w", dir, fsinfo.Bare(err))
 	}
 	if err := lockFile(f); err != nil {
 		f.Close()

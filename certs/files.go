@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/vouchdev/vouch/internal/fsinfo"
 )
 
 // File is one output file: where it goes, what it holds, its permissions.
@@ -106,7 +108,7 @@ func WriteNamed(files ...File) ([]Unkept, error) {
 	for i, t := range temps {
 		if err := os.Rename(t.tmp, t.path); err != nil {
 			cleanup()
-			return nil, fmt.Errorf("failed to write %s: %w", t.named, unwrapPath(err))
+			return nil, fmt.Errorf("failed to write %s: %w", t.named, fsinfo.Bare(err))
 		}
 		temps[i].tmp = ""
 		dirs[filepath.Dir(t.path)] = true
@@ -121,7 +123,7 @@ func WriteNamed(files ...File) ([]Unkept, error) {
 func tryDir(dir string) error {
 	tmp, err := os.CreateTemp(dir, ".vouch-check-*")
 	if err != nil {
-		return unwrapPath(err)
+		return fsinfo.Bare(err)
 	}
 	tmp.Close()
 	os.Remove(tmp.Name())
@@ -141,7 +143,7 @@ func outputOf(path string) (output, error) {
 	if path == "-" {
 		return output{path: path, stream: true}, nil
 	}
-	fail := func(err error) (output, error) { return output{}, unwrapPath(err) }
+	fail := func(err error) (output, error) { return output{}, fsinfo.Bare(err) }
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -227,7 +229,7 @@ func writeStream(f File, like fs.FileInfo) error {
 
 func wrapStream(f File, err error) error {
 	if err != nil {
-		return fmt.Errorf("failed to write %s: %w", f.Path, unwrapPath(err))
+		return fmt.Errorf("failed to write %s: %w", f.Path, fsinfo.Bare(err))
 	}
 	return nil
 }
@@ -297,13 +299,13 @@ func writeTemp(f File, out output) (string, *Unkept, error) {
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(out.path)+".tmp-*")
 	if err != nil {
-		return "", nil, fmt.Errorf("failed to write %s: %w", f.Path, unwrapPath(err))
+		return "", nil, fmt.Errorf("failed to write %s: %w", f.Path, fsinfo.Bare(err))
 	}
 	name := tmp.Name()
 	fail := func(err error) (string, *Unkept, error) {
 		tmp.Close()
 		os.Remove(name)
-		return "", nil, fmt.Errorf("failed to write %s: %w", f.Path, unwrapPath(err))
+		return "", nil, fmt.Errorf("failed to write %s: %w", f.Path, fsinfo.Bare(err))
 	}
 	mode := f.Mode
 	var lost *Unkept
@@ -344,7 +346,7 @@ func keepOwner(tmp *os.File, mode os.FileMode, like fs.FileInfo) (os.FileMode, *
 	if secret {
 		keep &^= 0o007
 	}
-	uid, gid, ok := ownerOf(like)
+	uid, gid, ok := fsinfo.Owner(like)
 	if !ok {
 		return keep, nil, nil
 	}
@@ -352,7 +354,7 @@ func keepOwner(tmp *os.File, mode os.FileMode, like fs.FileInfo) (os.FileMode, *
 	if err != nil {
 		return 0, nil, err
 	}
-	myUID, myGID, _ := ownerOf(mine)
+	myUID, myGID, _ := fsinfo.Owner(mine)
 	if myUID == uid && myGID == gid {
 		return keep, nil, nil
 	}
@@ -366,20 +368,6 @@ func keepOwner(tmp *os.File, mode os.FileMode, like fs.FileInfo) (os.FileMode, *
 		keep &^= 0o070
 	}
 	return keep, &Unkept{UID: uid, GID: gid, Mode: like.Mode().Perm()}, nil
-}
-
-// unwrapPath drops the temp file's name (or a rename's two) from an
-// error, so messages name the file the user asked for.
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
 }
 
 func syncDir(dir string) {

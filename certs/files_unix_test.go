@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/vouchdev/vouch/internal/fsinfo"
 )
 
 func TestWriteFilesNamedKeepsGroup(t *testing.T) {
@@ -29,7 +31,7 @@ func TestWriteFilesNamedKeepsGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if uid, gid, _ := ownerOf(st); uid != 65534 || gid != 1 || st.Mode().Perm() != 0o640 {
+	if uid, gid, _ := fsinfo.Owner(st); uid != 65534 || gid != 1 || st.Mode().Perm() != 0o640 {
 		t.Errorf("the new key is %d:%d %v, want 65534:1 -rw-r-----, as the one it replaced", uid, gid, st.Mode().Perm())
 	}
 }

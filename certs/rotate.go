@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/vouchdev/vouch/internal/fsinfo"
 )
 
 // RetiredDir is the folder inside the CA folder where Rotate keeps each
@@ -75,7 +77,7 @@ func Rotate(dir string, opts CreateOptions) (old, fresh *CA, retired string, err
 
 	staging, err := os.MkdirTemp(dir, ".rotate-")
 	if err != nil {
-		return old, nil, "", fmt.Errorf("can't write in the CA folder %s: %w", dir, unwrapPath(err))
+		return old, nil, "", fmt.Errorf("can't write in the CA folder %s: %w", dir, fsinfo.Bare(err))
 	}
 	defer os.RemoveAll(staging)
 	fresh, err = Create(staging, opts)
@@ -115,7 +117,7 @@ func Rotate(dir string, opts CreateOptions) (old, fresh *CA, retired string, err
 func retire(dir string, ca *CA, now time.Time) (string, error) {
 	parent := filepath.Join(dir, RetiredDir)
 	if err := os.MkdirAll(parent, 0o700); err != nil {
-		return "", fmt.Errorf("can't make %s: %w", parent, unwrapPath(err))
+		return "", fmt.Errorf("can't make %s: %w", parent, fsinfo.Bare(err))
 	}
 	name := now.UTC().Format(time.DateOnly) + "-" + ca.Fingerprint()[:16]
 	final := filepath.Join(parent, name)
@@ -124,7 +126,7 @@ func retire(dir string, ca *CA, now time.Time) (string, error) {
 	}
 	tmp, err := os.MkdirTemp(parent, "."+name+".tmp-")
 	if err != nil {
-		return "", fmt.Errorf("can't write in %s: %w", parent, unwrapPath(err))
+		return "", fmt.Errorf("can't write in %s: %w", parent, fsinfo.Bare(err))
 	}
 	var files []File
 	for _, f := range caFiles {

@@ -2,11 +2,12 @@ package platform
 
 import (
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/vouchdev/vouch/internal/fsinfo"
 )
 
 func sha256Sum(b []byte) []byte {
@@ -53,7 +54,7 @@ func (s *StagedFile) Name() string { return s.tmp }
 func (s *StagedFile) Commit() error {
 	if err := os.Rename(s.tmp, s.path); err != nil {
 		os.Remove(s.tmp)
-		return fmt.Errorf("failed to write %s: %w", s.path, bare(err))
+		return fmt.Errorf("failed to write %s: %w", s.path, fsinfo.Bare(err))
 	}
 	return nil
 }
@@ -64,7 +65,7 @@ func (s *StagedFile) Abort() { os.Remove(s.tmp) }
 func stage(path string, data []byte, mode os.FileMode, owner fs.FileInfo) (*StagedFile, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".vouch-*")
 	if err != nil {
-		return nil, fmt.Errorf("failed to write %s: %w", path, bare(err))
+		return nil, fmt.Errorf("failed to write %s: %w", path, fsinfo.Bare(err))
 	}
 	name := tmp.Name()
 	_, err = tmp.Write(data)
@@ -72,10 +73,10 @@ func stage(path string, data []byte, mode os.FileMode, owner fs.FileInfo) (*Stag
 		err = tmp.Chmod(mode)
 	}
 	if owner != nil && err == nil {
-		if uid, gid, ok := fileOwner(owner); ok {
+		if uid, gid, ok := fsinfo.Owner(owner); ok {
 			if mine, serr := tmp.Stat(); serr != nil {
 				err = serr
-			} else if u, g, _ := fileOwner(mine); u != uid || g != gid {
+			} else if u, g, _ := fsinfo.Owner(mine); u != uid || g != gid {
 				err = tmp.Chown(uid, gid)
 			}
 		}
@@ -88,22 +89,7 @@ func stage(path string, data []byte, mode os.FileMode, owner fs.FileInfo) (*Stag
 	}
 	if err != nil {
 		os.Remove(name)
-		return nil, fmt.Errorf("failed to write %s: %w", path, bare(err))
+		return nil, fmt.Errorf("failed to write %s: %w", path, fsinfo.Bare(err))
 	}
 	return &StagedFile{tmp: name, path: path}, nil
-}
-
-// bare is err without the temp file's name that os put in it, so that
-// messages name only the file the user knows (failed to write X: no space
-// left on device).
-func bare(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
 }

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+
+	"github.com/vouchdev/vouch/internal/fsinfo"
 )
 
 // JavaSearch is everything FindJava looks at: a file-system root, a home
@@ -622,7 +624,7 @@ func RestoreCmds(backup, path string, like fs.FileInfo) (cmds []Cmd, cleanup Cmd
 // nil); and renames the copy over path. ok is false where files have no
 // numeric owners.
 func viaCopy(src, path string, like fs.FileInfo, suffix string, edit func(copy string) []Cmd) (cmds []Cmd, cleanup Cmd, ok bool) {
-	uid, gid, ok := fileOwner(like)
+	uid, gid, ok := fsinfo.Owner(like)
 	if !ok {
 		return nil, Cmd{}, false
 	}

@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/vouchdev/vouch/internal/fsinfo"
 )
 
 // Env is what a body run by Run gets.
@@ -194,4 +196,12 @@ func skipOrFatal(t *testing.T, reason string) {
 		t.Fatal(reason + " (VOUCH_E2E=1 makes this a failure)")
 	}
 	t.Skip(reason)
+}
+
+// fileOwner is "uid:gid", or "-" where files have no numeric owner.
+func fileOwner(info fs.FileInfo) string {
+	if uid, gid, ok := fsinfo.Owner(info); ok {
+		return fmt.Sprintf("%d:%d", uid, gid)
+	}
+	return "-"
 }
