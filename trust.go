@@ -83,6 +83,9 @@ func (a *app) selectStores(flag string) ([]truststore.Store, bool, error) {
 		list = a.getenv("TRUST_STORES")
 	}
 	stores, err := truststore.Select(list, a.stores())
+	if err != nil && flag == "" {
+		err = fmt.Errorf("TRUST_STORES=%s: %w", list, err)
+	}
 	return stores, strings.TrimSpace(list) != "", err
 }
 

@@ -314,7 +314,7 @@ func TestStoresSelection(t *testing.T) {
 	stderr.Reset()
 	env := map[string]string{"VOUCH_CAROOT": a.getenv("VOUCH_CAROOT"), "TRUST_STORES": "bogus"}
 	a.getenv = func(k string) string { return env[k] }
-	if code := a.run([]string{"status"}); code != exitUsage || !strings.Contains(stderr.String(), `unknown store "bogus"`) {
+	if code := a.run([]string{"status"}); code != exitUsage || !strings.Contains(stderr.String(), `vouch: error: TRUST_STORES=bogus: unknown store "bogus"`) {
 		t.Errorf("TRUST_STORES=bogus status = %d, %q", code, stderr)
 	}
 }

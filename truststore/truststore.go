@@ -124,7 +124,7 @@ func Select(list string, available []Store) ([]Store, error) {
 	var out []Store
 	seen := map[string]bool{}
 	for _, name := range strings.Split(list, ",") {
-		name = strings.TrimSpace(name)
+		name = strings.ToLower(strings.TrimSpace(name))
 		if name == "" || seen[name] {
 			continue
 		}
@@ -137,6 +137,9 @@ func Select(list string, available []Store) ([]Store, error) {
 		}
 		if found == nil {
 			if !known(name) {
+				if meant, ok := storeOf[name]; ok {
+					return nil, fmt.Errorf("unknown store %q: did you mean %s? (known: %s)", name, meant, strings.Join(Names, ", "))
+				}
 				return nil, fmt.Errorf("unknown store %q (known: %s)", name, strings.Join(Names, ", "))
 			}
 			return nil, fmt.Errorf("the %s store is not supported in this build of vouch", name)
@@ -148,6 +151,14 @@ func Select(list string, available []Store) ([]Store, error) {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return order(out[i].Name()) < order(out[j].Name()) })
 	return out, nil
+}
+
+// storeOf is the store that holds the roots of what users name instead.
+var storeOf = map[string]string{
+	"firefox": "nss", "chrome": "nss", "chromium": "nss", "browser": "nss", "browsers": "nss",
+	"brave": "nss", "librewolf": "nss", "nssdb": "nss", "certutil": "nss",
+	"jdk": "java", "jre": "java", "keytool": "java", "cacerts": "java",
+	"os": "system", "linux": "system", "macos": "system", "keychain": "system", "ca-certificates": "system",
 }
 
 func known(name string) bool {

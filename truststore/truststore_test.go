@@ -38,7 +38,10 @@ func TestSelect(t *testing.T) {
 		{"nss,system", "system,nss", ""},
 		{" system , system ", "system", ""},
 		{"java", "", "not supported"},
-		{"macos,system", "", `unknown store "macos"`},
+		{"macos,system", "", `unknown store "macos": did you mean system?`},
+		{"System,NSS", "system,nss", ""},
+		{"firefox", "", `unknown store "firefox": did you mean nss? (known: system, nss, java, windows)`},
+		{"banana", "", `unknown store "banana" (known: system, nss, java, windows)`},
 		{",", "", "no stores"},
 	}
 	for _, tt := range tests {
