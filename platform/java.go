@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -135,6 +136,29 @@ func (s JavaSearch) addHome(home, from string, seenHome map[string]bool, stores 
 			k.Homes = append(k.Homes, jh)
 		}
 	}
+}
+
+// UnusedJavaHome says why $JAVA_HOME, when it is set, added no keystore to
+// found (what FindJava returned): a typo in it, or a JDK since removed,
+// would otherwise leave the user believing that JDK trusts the root. ""
+// when it is unset or was used.
+func (s JavaSearch) UnusedJavaHome(found []JavaKeystore) string {
+	v := s.getenv("JAVA_HOME")
+	if v == "" {
+		return ""
+	}
+	for _, k := range found {
+		if slices.ContainsFunc(k.Homes, func(h JavaHome) bool { return h.From == "$JAVA_HOME" }) {
+			return ""
+		}
+	}
+	why := "which holds no lib/security/cacerts"
+	if st, err := os.Stat(s.host(v)); err != nil {
+		why = "which does not exist"
+	} else if !st.IsDir() {
+		why = "which is not a folder"
+	}
+	return fmt.Sprintf("$JAVA_HOME is %s, %s, so no Java there was checked", v, why)
 }
 
 // JavaNoStore is a JDK or JRE whose cacerts is missing: a link to nowhere

@@ -459,3 +459,39 @@ func TestReplaceFile(t *testing.T) {
 		t.Errorf("ReplaceFile left %d files, want 1", len(entries))
 	}
 }
+
+// TestUnusedJavaHome: a $JAVA_HOME that added no keystore (a typo, a JDK
+// since removed, a folder with no trust store) is named with the reason;
+// one that was used, or none set, is not.
+func TestUnusedJavaHome(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("fake trees use POSIX paths")
+	}
+	root := javaTree(t,
+		"/usr/lib/jvm/fine/bin/java",
+		"/usr/lib/jvm/fine/lib/security/cacerts",
+		"/opt/empty/README",
+		"/opt/file",
+	)
+	for _, c := range []struct{ javaHome, want string }{
+		{"", ""},
+		{"/usr/lib/jvm/fine", ""},
+		{"/usr/lib/jvm/fnie", "$JAVA_HOME is /usr/lib/jvm/fnie, which does not exist, so no Java there was checked"},
+		{"/opt/empty", "$JAVA_HOME is /opt/empty, which holds no lib/security/cacerts, so no Java there was checked"},
+		{"/opt/file", "$JAVA_HOME is /opt/file, which is not a folder, so no Java there was checked"},
+	} {
+		s := JavaSearch{Root: root, GOOS: "linux", Getenv: func(k string) string {
+			if k == "JAVA_HOME" {
+				return c.javaHome
+			}
+			return ""
+		}}
+		found := FindJava(s)
+		if len(found) != 1 {
+			t.Fatalf("JAVA_HOME=%q: found %d keystores, want 1", c.javaHome, len(found))
+		}
+		if got := s.UnusedJavaHome(found); got != c.want {
+			t.Errorf("JAVA_HOME=%q: UnusedJavaHome = %q, want %q", c.javaHome, got, c.want)
+		}
+	}
+}

@@ -427,6 +427,9 @@ func (j *Java) Status(r Root) Status {
 	if len(st.Stale) > 0 {
 		st.Reason += fmt.Sprintf("; %d alias(es) of other vouch roots: %s", len(st.Stale), strings.Join(st.Stale, ", "))
 	}
+	if why := j.Search.UnusedJavaHome(stores); why != "" {
+		st.Reason += "; " + why
+	}
 	return st
 }
 
