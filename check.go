@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -70,7 +71,7 @@ Exit codes:
   0  trusted: chains to a root you trusted with vouch trust, or to the system's roots (your own CA once installed)
   1  can't connect, or no TLS there
   2  usage error
-  3  NOT TRUSTED: the chain reaches no root you trust (a different root, or your own CA before vouch install)
+  3  NOT TRUSTED: the chain reaches no root you trust (a different root, your own CA before vouch install, or its leaf sent without the intermediate)
   4  the name is outside what the trusted root may vouch for, or not in the certificate
   5  expired (or not yet valid): the certificate, its issuer or the root
   6  self-signed: the server's certificate vouches for itself`,
@@ -414,6 +415,13 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book,
 			if ownVerdict(res, own, path, verify, t.Host, now) {
 				return res
 			}
+		} else if missingIssuer(leaf, inter, own) {
+			fp := certs.FingerprintOf(own.Root)
+			res.Root = &checkRootJSON{FingerprintSHA256: fp.Hex(), Subject: own.Root.Subject.String(), NotAfter: own.Root.NotAfter.UTC(), Source: sourceOwnCA}
+			res.Result, res.ExitCode = resultNotTrusted, exitNotTrusted
+			res.Summary = fmt.Sprintf("INCOMPLETE CHAIN: this server sends its certificate without the intermediate of your own CA (%s, fingerprint %s), so no client can reach the root, whatever it trusts", own.Dir, fp.Voice())
+			res.Details = append(res.Details, "serve the whole certificate file vouch wrote, the certificate then the intermediate (nginx's ssl_certificate, Apache's SSLCertificateFile, Caddy and Go take it as it is; openssl s_server needs -cert_chain FILE too)")
+			return res
 		}
 		// A server still on a certificate from before vouch rotate.
 		for _, old := range certs.Retired(own.Dir) {
@@ -484,6 +492,17 @@ func (a *app) ownCA(flag string) *certs.CA {
 		return ca
 	}
 	return nil
+}
+
+// missingIssuer says whether leaf was signed by own's intermediate and the
+// server left that intermediate out: a server configured with the leaf
+// alone, which clients can't chain to the root (vouch's leaves name no
+// place to fetch the intermediate from).
+func missingIssuer(leaf *x509.Certificate, inter []*x509.Certificate, own *certs.CA) bool {
+	if own.Adopted || leaf.CheckSignatureFrom(own.Issuer) != nil {
+		return false
+	}
+	return !slices.ContainsFunc(inter, func(c *x509.Certificate) bool { return bytes.Equal(c.Raw, own.Issuer.Raw) })
 }
 
 // ownVerdict judges a chain that reaches the user's own CA by signatures

@@ -459,6 +459,14 @@ func TestCheckOwnCA(t *testing.T) {
 		t.Errorf("check --json = %s (%v); want not_trusted, root.source \"your CA\" with its fingerprint", f.stdout, err)
 	}
 
+	// A server that sends its certificate alone, without the intermediate
+	// (openssl s_server without -cert_chain): no client can chain it.
+	leafOnly := issue(t, own, false, "127.0.0.1")
+	leafOnly.Certificate = leafOnly.Certificate[:1]
+	srv.serve(leafOnly)
+	wantCheck(t, f, f.check(target), exitNotTrusted, `^INCOMPLETE CHAIN: this server sends its certificate without the intermediate of `+regexp.QuoteMeta("your own CA ("+own.Dir+", fingerprint "+voice(own)+")")+`, so no client can reach the root, whatever it trusts\n  serve the whole certificate file vouch wrote`)
+	srv.serve(issue(t, own, false, "127.0.0.1"))
+
 	// After vouch install the system's roots hold it.
 	testOnlySystemRoots.AddCert(own.Root)
 	wantCheck(t, f, f.check(target), exitOK, `^TRUSTED BY THIS MACHINE: the chain reaches `+ownCA+`, which the system store trusts\n`)
