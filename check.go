@@ -71,7 +71,7 @@ Exit codes:
   0  trusted: chains to a root you trusted with vouch trust, or to the system's roots (your own CA once installed)
   1  can't connect, or no TLS there
   2  usage error
-  3  NOT TRUSTED: the chain reaches no root you trust (a different root, your own CA before vouch install, or its leaf sent without the intermediate)
+  3  NOT TRUSTED: the chain reaches no root you trust (a different root, or your own CA before vouch install); or INCOMPLETE CHAIN: a leaf of your own CA sent without its intermediate
   4  the name is outside what the trusted root may vouch for, or not in the certificate
   5  expired (or not yet valid): the certificate, its issuer or the root
   6  self-signed: the server's certificate vouches for itself`,
@@ -184,6 +184,7 @@ const (
 	resultTrusted       = "trusted"
 	resultPublic        = "public"
 	resultNotTrusted    = "not_trusted"
+	resultIncomplete    = "incomplete_chain"
 	resultNotPermitted  = "name_not_permitted"
 	resultNameMismatch  = "name_mismatch"
 	resultExpired       = "expired"
@@ -418,7 +419,7 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book,
 		} else if missingIssuer(leaf, inter, own) {
 			fp := certs.FingerprintOf(own.Root)
 			res.Root = &checkRootJSON{FingerprintSHA256: fp.Hex(), Subject: own.Root.Subject.String(), NotAfter: own.Root.NotAfter.UTC(), Source: sourceOwnCA}
-			res.Result, res.ExitCode = resultNotTrusted, exitNotTrusted
+			res.Result, res.ExitCode = resultIncomplete, exitNotTrusted
 			res.Summary = fmt.Sprintf("INCOMPLETE CHAIN: this server sends its certificate without the intermediate of your own CA (%s, fingerprint %s), so no client can reach the root, whatever it trusts", own.Dir, fp.Voice())
 			res.Details = append(res.Details, "serve the whole certificate file vouch wrote, the certificate then the intermediate (nginx's ssl_certificate, Apache's SSLCertificateFile, Caddy and Go take it as it is; openssl s_server needs -cert_chain FILE too)")
 			return res

@@ -465,6 +465,13 @@ func TestCheckOwnCA(t *testing.T) {
 	leafOnly.Certificate = leafOnly.Certificate[:1]
 	srv.serve(leafOnly)
 	wantCheck(t, f, f.check(target), exitNotTrusted, `^INCOMPLETE CHAIN: this server sends its certificate without the intermediate of `+regexp.QuoteMeta("your own CA ("+own.Dir+", fingerprint "+voice(own)+")")+`, so no client can reach the root, whatever it trusts\n  serve the whole certificate file vouch wrote`)
+	if got := f.stderr.String(); got != "" {
+		t.Errorf("stderr %q, want no hint: vouch install does not mend the chain", got)
+	}
+	f.check(target, "--json")
+	if err := json.Unmarshal(f.stdout.Bytes(), &res); err != nil || res.Result != "incomplete_chain" || res.ExitCode != exitNotTrusted {
+		t.Errorf("check --json = %s (%v); want incomplete_chain, exit 3", f.stdout, err)
+	}
 	srv.serve(issue(t, own, false, "127.0.0.1"))
 
 	// After vouch install the system's roots hold it.
