@@ -416,12 +416,7 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book,
 			if ownVerdict(res, own, path, verify, t.Host, now) {
 				return res
 			}
-		} else if missingIssuer(leaf, inter, own) {
-			fp := certs.FingerprintOf(own.Root)
-			res.Root = &checkRootJSON{FingerprintSHA256: fp.Hex(), Subject: own.Root.Subject.String(), NotAfter: own.Root.NotAfter.UTC(), Source: sourceOwnCA}
-			res.Result, res.ExitCode = resultIncomplete, exitNotTrusted
-			res.Summary = fmt.Sprintf("INCOMPLETE CHAIN: this server sends its certificate without the intermediate of your own CA (%s, fingerprint %s), so no client can reach the root, whatever it trusts", own.Dir, fp.Voice())
-			res.Details = append(res.Details, "serve the whole certificate file vouch wrote, the certificate then the intermediate (nginx's ssl_certificate, Apache's SSLCertificateFile, Caddy and Go take it as it is; openssl s_server needs -cert_chain FILE too)")
+		} else if !own.Adopted && incompleteVerdict(res, leaf, inter, own.Issuer, own.Root, fmt.Sprintf("your own CA (%s, fingerprint %s)", own.Dir, certs.FingerprintOf(own.Root).Voice()), sourceOwnCA, t.Host, now) {
 			return res
 		}
 		// A server still on a certificate from before vouch rotate.
@@ -431,6 +426,9 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book,
 					return res
 				}
 				break
+			}
+			if old.Issuer != nil && incompleteVerdict(res, leaf, inter, old.Issuer, old.Root, fmt.Sprintf("your old CA (retired on %s to %s)", old.On, old.Dir), sourceRetiredCA, t.Host, now) {
+				return res
 			}
 		}
 	}
@@ -495,15 +493,32 @@ func (a *app) ownCA(flag string) *certs.CA {
 	return nil
 }
 
-// missingIssuer says whether leaf was signed by own's intermediate and the
-// server left that intermediate out: a server configured with the leaf
-// alone, which clients can't chain to the root (vouch's leaves name no
-// place to fetch the intermediate from).
-func missingIssuer(leaf *x509.Certificate, inter []*x509.Certificate, own *certs.CA) bool {
-	if own.Adopted || leaf.CheckSignatureFrom(own.Issuer) != nil {
+// incompleteVerdict judges a leaf that issuer (the intermediate of one of
+// the user's CAs, named where) signed, sent without that intermediate: the
+// server's configuration names the leaf alone, or a chain file from
+// another CA (the one vouch rotate retired has the same name), so clients
+// can't reach the root; vouch's leaves name no place to fetch the
+// intermediate from. It reports false for a leaf issuer did not sign.
+func incompleteVerdict(res *checkJSON, leaf *x509.Certificate, inter []*x509.Certificate, issuer, root *x509.Certificate, where, source, host string, now time.Time) bool {
+	if leaf.CheckSignatureFrom(issuer) != nil {
 		return false
 	}
-	return !slices.ContainsFunc(inter, func(c *x509.Certificate) bool { return bytes.Equal(c.Raw, own.Issuer.Raw) })
+	fp := certs.FingerprintOf(root)
+	res.Root = &checkRootJSON{FingerprintSHA256: fp.Hex(), Subject: root.Subject.String(), NotAfter: root.NotAfter.UTC(), Source: source}
+	res.Result, res.ExitCode = resultIncomplete, exitNotTrusted
+	sent := "without the intermediate of " + where
+	if slices.ContainsFunc(inter, func(c *x509.Certificate) bool { return bytes.Equal(c.RawSubject, issuer.RawSubject) }) {
+		sent = "with an intermediate that has the right name but is not the one of " + where + " that signed it (a chain file from before vouch rotate?)"
+	}
+	res.Summary = fmt.Sprintf("INCOMPLETE CHAIN: this server sends its certificate %s, so clients can't reach the root (only a browser that kept the right intermediate from elsewhere might)", sent)
+	res.Details = append(res.Details, "serve the whole certificate file vouch wrote, the certificate then the intermediate (nginx's ssl_certificate, Apache's SSLCertificateFile, Caddy and Go take it as it is; openssl s_server needs -cert_chain FILE too)")
+	// What the user meets once the chain is mended.
+	if now.After(leaf.NotAfter) {
+		res.Details = append(res.Details, "the certificate itself also expired, on "+day(leaf.NotAfter)+": issue a new one with vouch")
+	} else if host != "" && leaf.VerifyHostname(host) != nil {
+		res.Details = append(res.Details, fmt.Sprintf("the certificate is also for %s, not %s", strings.Join(certs.LeafNames(leaf), ", "), host))
+	}
+	return true
 }
 
 // ownVerdict judges a chain that reaches the user's own CA by signatures

@@ -464,7 +464,7 @@ func TestCheckOwnCA(t *testing.T) {
 	leafOnly := issue(t, own, false, "127.0.0.1")
 	leafOnly.Certificate = leafOnly.Certificate[:1]
 	srv.serve(leafOnly)
-	wantCheck(t, f, f.check(target), exitNotTrusted, `^INCOMPLETE CHAIN: this server sends its certificate without the intermediate of `+regexp.QuoteMeta("your own CA ("+own.Dir+", fingerprint "+voice(own)+")")+`, so no client can reach the root, whatever it trusts\n  serve the whole certificate file vouch wrote`)
+	wantCheck(t, f, f.check(target), exitNotTrusted, `^INCOMPLETE CHAIN: this server sends its certificate without the intermediate of `+regexp.QuoteMeta("your own CA ("+own.Dir+", fingerprint "+voice(own)+")")+`, so clients can't reach the root \(only a browser that kept the right intermediate from elsewhere might\)\n  serve the whole certificate file vouch wrote`)
 	if got := f.stderr.String(); got != "" {
 		t.Errorf("stderr %q, want no hint: vouch install does not mend the chain", got)
 	}
@@ -538,6 +538,18 @@ func TestCheckRetiredCA(t *testing.T) {
 	// The new CA's certificate is the user's own CA's, as before rotate.
 	srv.serve(issue(t, fresh, false, "127.0.0.1"))
 	wantCheck(t, f, f.check(target), exitNotTrusted, `^NOT TRUSTED BY THIS MACHINE YET: the chain reaches your own CA \(`+regexp.QuoteMeta(dir+", fingerprint "+voice(fresh)))
+
+	// Sent without their intermediates: the old CA's leaf alone, and the
+	// new CA's leaf with the old chain file (both intermediates have the
+	// same name).
+	alone := issue(t, old, false, "127.0.0.1")
+	alone.Certificate = alone.Certificate[:1]
+	srv.serve(alone)
+	wantCheck(t, f, f.check(target), exitNotTrusted, `^INCOMPLETE CHAIN: this server sends its certificate without the intermediate of `+regexp.QuoteMeta("your old CA (retired on "+now.UTC().Format(time.DateOnly)+" to "+retired+")"))
+	stale := issue(t, fresh, false, "wiki.test")
+	stale.Certificate[1] = old.Issuer.Raw
+	srv.serve(stale)
+	wantCheck(t, f, f.check(target), exitNotTrusted, `^INCOMPLETE CHAIN: this server sends its certificate with an intermediate that has the right name but is not the one of your own CA \(.*\n  serve the whole certificate file vouch wrote.*\n  the certificate is also for wiki\.test, not 127\.0\.0\.1`)
 }
 
 func TestCheckCantConnect(t *testing.T) {

@@ -82,9 +82,9 @@ func (a *app) selectStores(flag string) ([]truststore.Store, bool, error) {
 	if list == "" {
 		list = a.getenv("TRUST_STORES")
 	}
-	stores, err := truststore.Select(list, a.stores())
+	stores, err := truststore.Select(list, a.goos, a.stores())
 	if err != nil && flag == "" {
-		err = fmt.Errorf("TRUST_STORES=%s: %w", list, err)
+		err = fmt.Errorf("TRUST_STORES=%q: %w", list, err)
 	}
 	return stores, strings.TrimSpace(list) != "", err
 }

@@ -298,7 +298,7 @@ func TestStoresSelection(t *testing.T) {
 	d := newFakeDebian(t)
 	withFake(t, d)
 	a, _, stderr := testApp(t, true)
-	if code := a.run([]string{"install", "--stores", "macos"}); code != exitUsage || !strings.Contains(stderr.String(), `unknown store "macos"`) {
+	if code := a.run([]string{"install", "--stores", "macos"}); code != exitUsage || !strings.Contains(stderr.String(), `vouch: error: unknown store "macos"`) {
 		t.Errorf("install --stores macos = %d, %q", code, stderr)
 	}
 	// Named, a store that is not on this machine is an error; by default it
@@ -314,7 +314,7 @@ func TestStoresSelection(t *testing.T) {
 	stderr.Reset()
 	env := map[string]string{"VOUCH_CAROOT": a.getenv("VOUCH_CAROOT"), "TRUST_STORES": "bogus"}
 	a.getenv = func(k string) string { return env[k] }
-	if code := a.run([]string{"status"}); code != exitUsage || !strings.Contains(stderr.String(), `vouch: error: TRUST_STORES=bogus: unknown store "bogus"`) {
+	if code := a.run([]string{"status"}); code != exitUsage || !strings.Contains(stderr.String(), `vouch: error: TRUST_STORES="bogus": unknown store "bogus"`) {
 		t.Errorf("TRUST_STORES=bogus status = %d, %q", code, stderr)
 	}
 }
@@ -360,7 +360,7 @@ func TestInstallWithoutCertutil(t *testing.T) {
 func TestInstallPutsAnchorBack(t *testing.T) {
 	d := newFakeDebian(t)
 	withFake(t, d)
-	a, _, stderr := testApp(t, true)
+	a, stdout, stderr := testApp(t, true)
 	if code := a.run([]string{"install", "--stores", "system"}); code != exitOK {
 		t.Fatalf("install = %d: %s", code, stderr)
 	}
@@ -370,6 +370,10 @@ func TestInstallPutsAnchorBack(t *testing.T) {
 	}
 	if err := os.Remove(anchors[0]); err != nil {
 		t.Fatal(err)
+	}
+	stdout.Reset()
+	if code := a.run([]string{"status", "--json", "--stores", "system"}); code != exitOK || !strings.Contains(stdout.String(), `"fragile": true`) {
+		t.Errorf("status --json with the anchor gone = %d, want fragile: true:\n%s", code, stdout)
 	}
 	stderr.Reset()
 	d.ran = nil

@@ -265,6 +265,8 @@ func keyTypeOf(ca *CA) KeyType {
 type RetiredCA struct {
 	Dir  string
 	Root *x509.Certificate
+	// Issuer is its intermediate, nil when the copy has none to read.
+	Issuer *x509.Certificate
 	// On is the day it was retired (YYYY-MM-DD, from its folder's name).
 	On string
 }
@@ -297,7 +299,12 @@ func Retired(dir string) []RetiredCA {
 		if err != nil {
 			continue
 		}
-		out = append(out, RetiredCA{Dir: sub, Root: root, On: day})
+		ca := RetiredCA{Dir: sub, Root: root, On: day}
+		issuerPath := filepath.Join(sub, IssuerCertFile)
+		if data, err := os.ReadFile(issuerPath); err == nil {
+			ca.Issuer, _ = parseOneCert(data, issuerPath)
+		}
+		out = append(out, ca)
 	}
 	return out
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 
@@ -139,26 +138,61 @@ func (s JavaSearch) addHome(home, from string, seenHome map[string]bool, stores 
 }
 
 // UnusedJavaHome says why $JAVA_HOME, when it is set, added no keystore to
-// found (what FindJava returned): a typo in it, or a JDK since removed,
-// would otherwise leave the user believing that JDK trusts the root. ""
-// when it is unset or was used.
+// found (what FindJava returned): a typo in it, a JDK since removed, or a
+// folder inside or above a JDK would otherwise leave the user believing
+// the JDK they meant was the one checked. "" when it is unset or was used.
 func (s JavaSearch) UnusedJavaHome(found []JavaKeystore) string {
 	v := s.getenv("JAVA_HOME")
 	if v == "" {
 		return ""
 	}
+	jh, jerr := s.resolve(s.host(v))
 	for _, k := range found {
-		if slices.ContainsFunc(k.Homes, func(h JavaHome) bool { return h.From == "$JAVA_HOME" }) {
-			return ""
+		for _, h := range k.Homes {
+			if h.From == "$JAVA_HOME" {
+				return ""
+			}
+			home, err := s.resolve(h.Dir)
+			switch {
+			case err != nil || jerr != nil:
+			case within(jh, home):
+				return fmt.Sprintf("$JAVA_HOME is %s, inside the Java at %s, which was checked; JAVA_HOME is meant to be that folder", v, s.machine(h.Dir))
+			case within(home, jh):
+				return fmt.Sprintf("$JAVA_HOME is %s, a folder above the Java at %s, which was checked; JAVA_HOME is meant to be one Java's own folder", v, s.machine(h.Dir))
+			}
 		}
 	}
 	why := "which holds no lib/security/cacerts"
-	if st, err := os.Stat(s.host(v)); err != nil {
+	st, err := s.stat(s.host(v))
+	switch {
+	case err != nil:
 		why = "which does not exist"
-	} else if !st.IsDir() {
+	case !st.IsDir():
 		why = "which is not a folder"
+	default:
+		if m, ok := s.noStore(s.host(v), "$JAVA_HOME", map[string]bool{}); ok && m.Target != "" {
+			why = fmt.Sprintf("whose %s leads to %s, which is missing", s.machine(m.Path), m.Target)
+		}
 	}
 	return fmt.Sprintf("$JAVA_HOME is %s, %s, so no Java there was checked", v, why)
+}
+
+// within says whether path is dir or lies below it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// machine is the host path p as the machine names it (p without a test's
+// Root).
+func (s JavaSearch) machine(p string) string {
+	if s.Root == "" || s.Root == "/" {
+		return p
+	}
+	if rel, err := filepath.Rel(s.Root, p); err == nil {
+		return "/" + filepath.ToSlash(rel)
+	}
+	return p
 }
 
 // JavaNoStore is a JDK or JRE whose cacerts is missing: a link to nowhere

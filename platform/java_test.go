@@ -472,10 +472,18 @@ func TestUnusedJavaHome(t *testing.T) {
 		"/usr/lib/jvm/fine/lib/security/cacerts",
 		"/opt/empty/README",
 		"/opt/file",
+		"/opt/link -> /opt/empty",
+		"/opt/broken/bin/java",
+		"/opt/broken/lib/security/cacerts -> /etc/ssl/certs/java/cacerts",
 	)
 	for _, c := range []struct{ javaHome, want string }{
 		{"", ""},
 		{"/usr/lib/jvm/fine", ""},
+		{"/usr/lib/jvm/fine/", ""},
+		{"/usr/lib/jvm/fine/bin", "$JAVA_HOME is /usr/lib/jvm/fine/bin, inside the Java at /usr/lib/jvm/fine, which was checked; JAVA_HOME is meant to be that folder"},
+		{"/usr/lib/jvm", "$JAVA_HOME is /usr/lib/jvm, a folder above the Java at /usr/lib/jvm/fine, which was checked; JAVA_HOME is meant to be one Java's own folder"},
+		{"/opt/link", "$JAVA_HOME is /opt/link, which holds no lib/security/cacerts, so no Java there was checked"},
+		{"/opt/broken", "$JAVA_HOME is /opt/broken, whose /opt/broken/lib/security/cacerts leads to /etc/ssl/certs/java/cacerts, which is missing, so no Java there was checked"},
 		{"/usr/lib/jvm/fnie", "$JAVA_HOME is /usr/lib/jvm/fnie, which does not exist, so no Java there was checked"},
 		{"/opt/empty", "$JAVA_HOME is /opt/empty, which holds no lib/security/cacerts, so no Java there was checked"},
 		{"/opt/file", "$JAVA_HOME is /opt/file, which is not a folder, so no Java there was checked"},

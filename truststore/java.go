@@ -90,7 +90,11 @@ func (j *Java) notFound() error {
 	if missing := platform.FindJavaWithoutStore(j.Search); len(missing) > 0 {
 		return noStoreError(missing)
 	}
-	return fmt.Errorf("no Java found: looked in %s", strings.Join(platform.JavaLookedIn(j.Search), ", "))
+	err := fmt.Errorf("no Java found: looked in %s", strings.Join(platform.JavaLookedIn(j.Search), ", "))
+	if why := j.Search.UnusedJavaHome(nil); why != "" {
+		err = fmt.Errorf("%w; %s", err, why)
+	}
+	return err
 }
 
 // noStoreError says that Java is there but has no trust store, and what

@@ -1148,3 +1148,26 @@ func TestJavaMkcertAliases(t *testing.T) {
 		t.Errorf("Status after Uninstall with Mkcert = %+v, want not trusted", st)
 	}
 }
+
+// TestJavaStatusNamesUnusedJavaHome: a $JAVA_HOME that added no keystore
+// is named in the reason, with Java found elsewhere and with none found.
+func TestJavaStatusNamesUnusedJavaHome(t *testing.T) {
+	root := javaRoot(t, "vouch root javahome")
+	f := newFakeJava(t)
+	env := func(k string) string {
+		if k == "JAVA_HOME" {
+			return "/opt/jdk-21-typo"
+		}
+		return ""
+	}
+	j := f.store(&javaRec{}, t.TempDir())
+	j.Search.Getenv = env
+	want := "$JAVA_HOME is /opt/jdk-21-typo, which does not exist, so no Java there was checked"
+	if st := j.Status(root); st.State != NotPresent || !strings.HasSuffix(st.Reason, "; "+want) {
+		t.Errorf("Status with no Java = %+v, want not present, ending %q", st, want)
+	}
+	f.jdk(t, "/usr/lib/jvm/jdk", jksBytes(t), "fake")
+	if st := j.Status(root); st.State != NotTrusted || !strings.HasSuffix(st.Reason, "; "+want) {
+		t.Errorf("Status with a JDK elsewhere = %+v, want not trusted, ending %q", st, want)
+	}
+}

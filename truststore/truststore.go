@@ -79,7 +79,7 @@ type Status struct {
 	// Fragile is a Trusted that lasts only until the store is next
 	// rebuilt (the system store's bundle still holds a root whose anchor
 	// was deleted): Install has work left. The reason says so in words.
-	Fragile bool `json:"-"`
+	Fragile bool `json:"fragile,omitempty"`
 }
 
 // Store is one trust store. Status never changes anything; Install and
@@ -116,8 +116,9 @@ var Names = []string{"system", "nss", "java", "windows"}
 
 // Select picks the stores named in list (comma-separated, as mkcert's
 // TRUST_STORES), or all available ones when list is empty. Naming a store
-// that is not available is an error; leaving it out is not.
-func Select(list string, available []Store) ([]Store, error) {
+// that is not available is an error; leaving it out is not. goos says
+// which store a browser's name belongs to, for the error.
+func Select(list, goos string, available []Store) ([]Store, error) {
 	if strings.TrimSpace(list) == "" {
 		return available, nil
 	}
@@ -137,7 +138,7 @@ func Select(list string, available []Store) ([]Store, error) {
 		}
 		if found == nil {
 			if !known(name) {
-				if meant, ok := storeOf[name]; ok {
+				if meant, ok := storeOf(name, goos); ok {
 					return nil, fmt.Errorf("unknown store %q: did you mean %s? (known: %s)", name, meant, strings.Join(Names, ", "))
 				}
 				return nil, fmt.Errorf("unknown store %q (known: %s)", name, strings.Join(Names, ", "))
@@ -153,12 +154,24 @@ func Select(list string, available []Store) ([]Store, error) {
 	return out, nil
 }
 
-// storeOf is the store that holds the roots of what users name instead.
-var storeOf = map[string]string{
-	"firefox": "nss", "chrome": "nss", "chromium": "nss", "browser": "nss", "browsers": "nss",
-	"brave": "nss", "librewolf": "nss", "nssdb": "nss", "certutil": "nss",
-	"jdk": "java", "jre": "java", "keytool": "java", "cacerts": "java",
-	"os": "system", "linux": "system", "macos": "system", "keychain": "system", "ca-certificates": "system",
+// storeOf is the store on goos that holds the roots of what users name
+// instead of a store: Firefox keeps its own NSS database everywhere, while
+// Chromium's kin read NSS on Linux and the system's store elsewhere.
+func storeOf(name, goos string) (string, bool) {
+	switch name {
+	case "firefox", "librewolf", "nssdb", "certutil":
+		return "nss", true
+	case "chrome", "chromium", "brave", "edge", "vivaldi", "opera", "browser", "browsers":
+		if goos == "linux" {
+			return "nss", true
+		}
+		return "system", true
+	case "jdk", "jre", "keytool", "cacerts":
+		return "java", true
+	case "os", "linux", "macos", "keychain", "ca-certificates":
+		return "system", true
+	}
+	return "", false
 }
 
 func known(name string) bool {

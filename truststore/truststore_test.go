@@ -42,10 +42,14 @@ func TestSelect(t *testing.T) {
 		{"System,NSS", "system,nss", ""},
 		{"firefox", "", `unknown store "firefox": did you mean nss? (known: system, nss, java, windows)`},
 		{"banana", "", `unknown store "banana" (known: system, nss, java, windows)`},
+		{"Edge", "", `unknown store "edge": did you mean nss?`},
 		{",", "", "no stores"},
 	}
+	if _, err := Select("chrome", "darwin", avail); err == nil || !strings.Contains(err.Error(), "did you mean system?") {
+		t.Errorf("Select(chrome) on macOS = %v, want the system store suggested", err)
+	}
 	for _, tt := range tests {
-		got, err := Select(tt.list, avail)
+		got, err := Select(tt.list, "linux", avail)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("Select(%q) error = %v, want %q", tt.list, err, tt.wantErr)
