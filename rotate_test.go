@@ -20,12 +20,7 @@ import (
 )
 
 func TestRotate(t *testing.T) {
-	d := newFakeDebian(t)
-	withFake(t, d)
-	a, stdout, stderr := testApp(t, true)
-	if code := a.run([]string{"install", "--permit", "photos.alice.org"}); code != exitOK {
-		t.Fatalf("install = %d: %s", code, stderr)
-	}
+	d, a, stdout, stderr := installedApp(t, "--permit", "photos.alice.org")
 	dir, first, err := a.loadCA("")
 	if err != nil {
 		t.Fatal(err)
@@ -232,12 +227,7 @@ func mkcertFolder(t *testing.T, dir string) {
 // trusted, go first, so that none is left with no folder to uninstall it
 // from.
 func TestUninstallPurgeRetired(t *testing.T) {
-	d := newFakeDebian(t)
-	withFake(t, d)
-	a, _, stderr := testApp(t, true)
-	if code := a.run([]string{"install"}); code != exitOK {
-		t.Fatalf("install = %d: %s", code, stderr)
-	}
+	d, a, _, stderr := installedApp(t)
 	for i := 0; i < 2; i++ {
 		if code := a.run([]string{"rotate"}); code != exitOK {
 			t.Fatalf("rotate = %d: %s", code, stderr)

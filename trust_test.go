@@ -104,6 +104,19 @@ func testApp(t *testing.T, isRoot bool) (*app, *bytes.Buffer, *bytes.Buffer) {
 	return a, &stdout, &stderr
 }
 
+// installedApp is a root app on a fake Debian after vouch install args: the
+// start of every test about what comes after an install.
+func installedApp(t *testing.T, args ...string) (*fakeDebian, *app, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, stdout, stderr := testApp(t, true)
+	if code := a.run(append([]string{"install"}, args...)); code != exitOK {
+		t.Fatalf("install %s = %d: %s", strings.Join(args, " "), code, stderr)
+	}
+	return d, a, stdout, stderr
+}
+
 func TestInstallStatusUninstall(t *testing.T) {
 	d := newFakeDebian(t)
 	withFake(t, d)
@@ -157,12 +170,7 @@ func TestInstallStatusUninstall(t *testing.T) {
 // back does not mend; the hint is the same command again, with the cause
 // in words.
 func TestRefreshFailsHint(t *testing.T) {
-	d := newFakeDebian(t)
-	withFake(t, d)
-	a, _, stderr := testApp(t, true)
-	if code := a.run([]string{"install", "--stores", "system"}); code != exitOK {
-		t.Fatalf("install = %d; stderr %s", code, stderr)
-	}
+	d, a, _, stderr := installedApp(t, "--stores", "system")
 	for _, tt := range []struct{ output, why string }{
 		{"sed: couldn't flush stdout: No space left on device", "once the disk has room"},
 		{"E: something else", "once what the refresh's output names is fixed"},
@@ -225,12 +233,7 @@ func TestPartialBundle(t *testing.T) {
 }
 
 func TestStatusJSONShape(t *testing.T) {
-	d := newFakeDebian(t)
-	withFake(t, d)
-	a, stdout, stderr := testApp(t, true)
-	if code := a.run([]string{"install"}); code != exitOK {
-		t.Fatalf("install = %d; stderr %s", code, stderr)
-	}
+	_, a, stdout, stderr := installedApp(t)
 	stdout.Reset()
 	if code := a.run([]string{"status", "--json"}); code != exitOK {
 		t.Fatalf("status --json = %d; stderr %s", code, stderr)
@@ -358,12 +361,7 @@ func TestInstallWithoutCertutil(t *testing.T) {
 // refresh; install does not call that "already trusted" but puts the
 // anchor back.
 func TestInstallPutsAnchorBack(t *testing.T) {
-	d := newFakeDebian(t)
-	withFake(t, d)
-	a, stdout, stderr := testApp(t, true)
-	if code := a.run([]string{"install", "--stores", "system"}); code != exitOK {
-		t.Fatalf("install = %d: %s", code, stderr)
-	}
+	d, a, stdout, stderr := installedApp(t, "--stores", "system")
 	anchors, _ := filepath.Glob(filepath.Join(d.root, debianAnchors, "vouch-*.crt"))
 	if len(anchors) != 1 {
 		t.Fatalf("anchors after install: %q", anchors)
