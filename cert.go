@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -337,7 +336,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 			certs.File{Path: keyPath, Data: key, Mode: 0o600, Named: true},
 		)
 	}
-	unkept, err := certs.WriteNamed(files...)
+	unkept, toStdout, err := certs.WriteNamed(files...)
 	if err != nil {
 		a.errorf("%v", err)
 		if cantWrite(err) {
@@ -362,7 +361,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	}
 	// The list of files is data on stdout, unless a file went there: then
 	// the certificate is the data.
-	if !slices.ContainsFunc(files, func(f certs.File) bool { return certs.ToStdout(f.Path) }) {
+	if !toStdout {
 		for _, file := range files {
 			fmt.Fprintln(a.stdout, file.Path)
 		}

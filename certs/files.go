@@ -37,7 +37,7 @@ type File struct {
 // left waiting on a pipe nobody reads; what went into a stream can't be
 // taken back if a file fails after it (a full disk).
 func WriteFiles(files ...File) error {
-	_, err := WriteNamed(files...)
+	_, _, err := WriteNamed(files...)
 	return err
 }
 
@@ -51,32 +51,35 @@ type Unkept struct {
 }
 
 // WriteNamed is WriteFiles, and also reports each replaced file whose
-// owner and group could not be kept.
-func WriteNamed(files ...File) ([]Unkept, error) {
+// owner and group could not be kept, and whether a file went to vouch's own
+// stdout (then that is the data there).
+func WriteNamed(files ...File) (unkept []Unkept, toStdout bool, err error) {
 	outs := make([]output, len(files))
 	streams := false
 	for i, f := range files {
 		outs[i] = output{path: f.Path}
 		if f.Named {
-			var err error
 			if outs[i], err = outputOf(f.Path); err != nil {
-				return nil, fmt.Errorf("failed to write %s: %w", f.Path, err)
+				return nil, false, fmt.Errorf("failed to write %s: %w", f.Path, err)
 			}
+		} else if st, err := os.Stat(f.Path); err == nil && st.IsDir() {
+			return nil, false, fmt.Errorf("failed to write %s: it is a directory", f.Path)
 		}
 		streams = streams || outs[i].stream
+		toStdout = toStdout || outs[i].std == os.Stdout
 	}
 	if streams {
 		for i, f := range files {
 			if !outs[i].stream {
 				if err := tryDir(filepath.Dir(outs[i].path)); err != nil {
-					return nil, fmt.Errorf("failed to write %s: %w", f.Path, err)
+					return nil, false, fmt.Errorf("failed to write %s: %w", f.Path, err)
 				}
 			}
 		}
 		for i, f := range files {
 			if outs[i].stream {
-				if err := writeStream(f, outs[i].like); err != nil {
-					return nil, err
+				if err := writeStream(f, outs[i].std); err != nil {
+					return nil, false, err
 				}
 			}
 		}
@@ -89,7 +92,6 @@ func WriteNamed(files ...File) ([]Unkept, error) {
 			os.Remove(t.tmp)
 		}
 	}
-	var unkept []Unkept
 	for i, f := range files {
 		if outs[i].stream {
 			continue
@@ -97,7 +99,7 @@ func WriteNamed(files ...File) ([]Unkept, error) {
 		t, lost, err := writeTemp(f, outs[i])
 		if err != nil {
 			cleanup()
-			return nil, err
+			return nil, false, err
 		}
 		if lost != nil {
 			unkept = append(unkept, *lost)
@@ -108,7 +110,7 @@ func WriteNamed(files ...File) ([]Unkept, error) {
 	for i, t := range temps {
 		if err := os.Rename(t.tmp, t.path); err != nil {
 			cleanup()
-			return nil, fmt.Errorf("failed to write %s: %w", t.named, fsinfo.Bare(err))
+			return nil, false, fmt.Errorf("failed to write %s: %w", t.named, fsinfo.Bare(err))
 		}
 		temps[i].tmp = ""
 		dirs[filepath.Dir(t.path)] = true
@@ -116,7 +118,7 @@ func WriteNamed(files ...File) ([]Unkept, error) {
 	for d := range dirs {
 		syncDir(d)
 	}
-	return unkept, nil
+	return unkept, toStdout, nil
 }
 
 // tryDir checks that a file can be made in dir, by making and removing one.
@@ -132,16 +134,18 @@ func tryDir(dir string) error {
 
 // output is where a file's bytes go: path, after any symlinks; like, the
 // file there now; stream, whether that is a device, a pipe or vouch's own
-// stdout or stderr to write into rather than a file to replace.
+// stdout or stderr to write into rather than a file to replace; std, which
+// of those two it is, if either.
 type output struct {
 	path   string
 	like   fs.FileInfo
 	stream bool
+	std    *os.File
 }
 
 func outputOf(path string) (output, error) {
 	if path == "-" {
-		return output{path: path, stream: true}, nil
+		return output{path: path, stream: true, std: os.Stdout}, nil
 	}
 	fail := func(err error) (output, error) { return output{}, fsinfo.Bare(err) }
 	st, err := os.Stat(path)
@@ -156,10 +160,11 @@ func outputOf(path string) (output, error) {
 		return fail(err)
 	case st.IsDir():
 		return output{}, errors.New("it is a directory")
-	case !st.Mode().IsRegular() || stdFile(st) != nil:
-		// /dev/stdout on a shell's > or >> is a regular file, which
-		// replacing would cut off from the shell (and lose what >> kept).
-		return output{path: path, like: st, stream: true}, nil
+	}
+	// /dev/stdout on a shell's > or >> is a regular file, which replacing
+	// would cut off from the shell (and lose what >> kept).
+	if std := stdFile(st); std != nil || !st.Mode().IsRegular() {
+		return output{path: path, like: st, stream: true, std: std}, nil
 	}
 	to, err := filepath.EvalSymlinks(path)
 	if err != nil {
@@ -208,22 +213,19 @@ func danglingEnd(path string) (string, error) {
 // vouch's own stdout or stderr, it writes there: opening /dev/stdout anew
 // fails for a socket (a service's log) and for a pipe another user made,
 // and would start a shell's >> file over.
-func writeStream(f File, like fs.FileInfo) error {
-	w := os.Stdout
-	if f.Path != "-" {
-		if w = stdFile(like); w == nil {
-			file, err := os.OpenFile(f.Path, os.O_WRONLY, 0)
-			if err != nil {
-				return wrapStream(f, err)
-			}
-			_, err = file.Write(f.Data)
-			if cerr := file.Close(); err == nil {
-				err = cerr
-			}
-			return wrapStream(f, err)
-		}
+func writeStream(f File, std *os.File) error {
+	if std != nil {
+		_, err := std.Write(f.Data)
+		return wrapStream(f, err)
 	}
-	_, err := w.Write(f.Data)
+	file, err := os.OpenFile(f.Path, os.O_WRONLY, 0)
+	if err != nil {
+		return wrapStream(f, err)
+	}
+	_, err = file.Write(f.Data)
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
 	return wrapStream(f, err)
 }
 
@@ -232,23 +234,6 @@ func wrapStream(f File, err error) error {
 		return fmt.Errorf("failed to write %s: %w", f.Path, fsinfo.Bare(err))
 	}
 	return nil
-}
-
-// IsStream says whether path is a stream that a Named file is written
-// into (a device, a pipe, vouch's own stdout, or - for stdout), rather
-// than a file to replace.
-func IsStream(path string) bool {
-	out, err := outputOf(path)
-	return err == nil && out.stream
-}
-
-// ToStdout says whether a Named file at path goes to vouch's own stdout.
-func ToStdout(path string) bool {
-	if path == "-" {
-		return true
-	}
-	st, err := os.Stat(path)
-	return err == nil && stdFile(st) == os.Stdout
 }
 
 // SameFile says whether two Named paths would be written to the same file
@@ -294,9 +279,6 @@ func CanWrite(paths ...string) error {
 
 func writeTemp(f File, out output) (string, *Unkept, error) {
 	dir := filepath.Dir(out.path)
-	if st, err := os.Stat(out.path); err == nil && st.IsDir() {
-		return "", nil, fmt.Errorf("failed to write %s: it is a directory", f.Path)
-	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(out.path)+".tmp-*")
 	if err != nil {
 		return "", nil, fmt.Errorf("failed to write %s: %w", f.Path, fsinfo.Bare(err))

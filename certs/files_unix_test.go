@@ -77,7 +77,8 @@ func TestWriteFilesStream(t *testing.T) {
 	if st, err := os.Lstat(fifo); err != nil || st.Mode()&fs.ModeNamedPipe == 0 {
 		t.Errorf("the pipe was replaced by a file")
 	}
-	if !IsStream(fifo) || IsStream(dir) || IsStream(filepath.Join(dir, "none")) {
-		t.Errorf("IsStream is wrong about the pipe, the folder or a missing file")
+	isStream := func(p string) bool { out, err := outputOf(p); return err == nil && out.stream }
+	if !isStream(fifo) || isStream(dir) || isStream(filepath.Join(dir, "none")) {
+		t.Errorf("outputOf is wrong about the pipe, the folder or a missing file")
 	}
 }
