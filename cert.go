@@ -281,7 +281,8 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		}
 		return exitFail
 	}
-	if end := caEnd(ca); !a.now().Before(end) {
+	// Before the warnings below, which an expired CA makes moot.
+	if end := ca.End(); !a.now().Before(end) {
 		a.errorf("the CA in %s expired on %s: it can issue no more certificates", dir, day(end))
 		a.rotateHint(ca)
 		return exitFail

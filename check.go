@@ -32,11 +32,6 @@ const (
 	exitSelfSigned = 6 // the server's certificate vouches for itself
 )
 
-// rotationWindow: a root this close to its expiry (or past it) is expected
-// to be replaced, so a new root is "an expected rotation" rather than
-// "suspicious". Either way the friend must compare fingerprints.
-const rotationWindow = 90 * 24 * time.Hour
-
 // Test-only seams.
 var (
 	// testOnlyDialAddr maps the address check connects to, so tests can
@@ -710,7 +705,10 @@ func (a *app) changeWarning(res *checkJSON, t checkTarget, last *record.Seen, bo
 	case left <= 0:
 		res.Rotation = "expected"
 		res.Details = append(res.Details, fmt.Sprintf("the root you trusted for %s expired on %s, so a new root is expected: an expected rotation, still to be confirmed by fingerprint", label, day(old.NotAfter)))
-	case left <= rotationWindow:
+	case left <= rotateWithin:
+		// A root this close to its expiry (or past it) is expected to be
+		// replaced: "an expected rotation" rather than "suspicious".
+		// Either way the friend must compare fingerprints.
 		res.Rotation = "expected"
 		res.Details = append(res.Details, fmt.Sprintf("the root you trusted for %s expires on %s (%s): this looks like an expected rotation, still to be confirmed by fingerprint", label, day(old.NotAfter), inDays(left)))
 	default:

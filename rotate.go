@@ -92,15 +92,6 @@ func (a *app) cmdRotate(caroot, storeList string) int {
 // end with it.
 const rotateWithin = 90 * 24 * time.Hour
 
-// caEnd is when the CA can vouch for nothing any more: the earlier end of
-// its root and its issuer (one and the same in an mkcert CA).
-func caEnd(ca *certs.CA) time.Time {
-	if ca.Issuer.NotAfter.Before(ca.Root.NotAfter) {
-		return ca.Issuer.NotAfter
-	}
-	return ca.Root.NotAfter
-}
-
 // rotateHint gives the command that puts a new CA in ca's place.
 func (a *app) rotateHint(ca *certs.CA) {
 	if ca.Adopted {
@@ -114,7 +105,7 @@ func (a *app) rotateHint(ca *certs.CA) {
 // ended or ends within rotateWithin: the certificates it issued stop
 // working then, and nothing on the way says why but a date.
 func (a *app) warnExpiry(ca *certs.CA) {
-	end := caEnd(ca)
+	end := ca.End()
 	left := end.Sub(a.now())
 	switch {
 	case left <= 0:

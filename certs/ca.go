@@ -63,6 +63,15 @@ func (ca *CA) Fingerprint() string { return Fingerprint(ca.Root) }
 // Unconstrained reports whether a leaked issuing key could sign for any name.
 func (ca *CA) Unconstrained() bool { return ca.Constraints == nil }
 
+// End is when the CA can vouch for nothing any more: the earlier end of its
+// root and its issuer (one and the same in an mkcert CA).
+func (ca *CA) End() time.Time {
+	if ca.Issuer.NotAfter.Before(ca.Root.NotAfter) {
+		return ca.Issuer.NotAfter
+	}
+	return ca.Root.NotAfter
+}
+
 // CreateOptions shape a new CA. Zero values mean the defaults, except
 // Constraints: nil makes an unconstrained CA, so callers pass
 // DefaultConstraints() unless the user opted out.

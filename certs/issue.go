@@ -153,8 +153,8 @@ func (ca *CA) Issue(req LeafRequest) (*Leaf, error) {
 	if validity < MinLeafValidity {
 		return nil, fmt.Errorf("validity %v is shorter than an hour", validity)
 	}
-	if !now.Before(ca.Issuer.NotAfter) {
-		return nil, fmt.Errorf("the CA expired on %s", ca.Issuer.NotAfter.Format(time.DateOnly))
+	if !now.Before(ca.End()) {
+		return nil, fmt.Errorf("the CA expired on %s", ca.End().Format(time.DateOnly))
 	}
 	notAfter := now.Add(validity)
 	capped := false
