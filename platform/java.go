@@ -152,12 +152,17 @@ func (s JavaSearch) UnusedJavaHome(found []JavaKeystore) string {
 			if h.From == "$JAVA_HOME" {
 				return ""
 			}
+			if jerr != nil {
+				continue
+			}
 			home, err := s.resolve(h.Dir)
+			_, inside := relWithin(home, jh)
+			_, above := relWithin(jh, home)
 			switch {
-			case err != nil || jerr != nil:
-			case within(jh, home):
+			case err != nil:
+			case inside:
 				return fmt.Sprintf("$JAVA_HOME is %s, inside the Java at %s, which was checked; JAVA_HOME is meant to be that folder", v, s.machine(h.Dir))
-			case within(home, jh):
+			case above:
 				return fmt.Sprintf("$JAVA_HOME is %s, a folder above the Java at %s, which was checked; JAVA_HOME is meant to be one Java's own folder", v, s.machine(h.Dir))
 			}
 		}
@@ -177,10 +182,11 @@ func (s JavaSearch) UnusedJavaHome(found []JavaKeystore) string {
 	return fmt.Sprintf("$JAVA_HOME is %s, %s, so no Java there was checked", v, why)
 }
 
-// within says whether path is dir or lies below it.
-func within(path, dir string) bool {
+// relWithin is path relative to dir, and whether path is dir or lies
+// below it.
+func relWithin(dir, path string) (string, bool) {
 	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	return rel, err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // machine is the host path p as the machine names it (p without a test's
@@ -346,8 +352,8 @@ func (s JavaSearch) resolve(p string) (string, error) {
 // resolveInRoot resolves the links in path, which lies inside root, treating
 // root as "/": absolute targets and ".." stop at root.
 func resolveInRoot(root, path string) (string, error) {
-	rel, err := filepath.Rel(root, path)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+	rel, ok := relWithin(root, path)
+	if !ok {
 		return "", fmt.Errorf("%s is outside %s", path, root)
 	}
 	var todo []string
