@@ -47,7 +47,7 @@ func Guard(on func()) (interrupted func() bool, stop func()) {
 	go func() {
 		defer close(exited)
 		for range ch {
-			if !got.Swap(true) && on != nil {
+			if !got.Swap(true) {
 				on()
 			}
 		}
