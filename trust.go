@@ -273,8 +273,9 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 	if rerun == sameCommand {
 		finish = a.commandLine("vouch")
 	}
+	settled := false
 	for i, s := range stores {
-		if a.halted(stores[i:], root, named, true, finish) {
+		if a.halted(stores[i:], root, named, true, finish, &settled) {
 			return exitFail, trusted
 		}
 		// A store that already trusts the root is not touched: no command,
@@ -478,7 +479,9 @@ func (a *app) guard() {
 		return
 	}
 	// The notice comes from the Guard's goroutine, amid this one's lines.
-	a.stderr = &lockedWriter{w: a.stderr}
+	if _, ok := a.stderr.(*lockedWriter); !ok {
+		a.stderr = &lockedWriter{w: a.stderr}
+	}
 	a.interrupted, a.stopGuard = platform.Guard(func() {
 		a.infof("interrupted: finishing the change under way, then stopping, so that no store is left half changed")
 	})
@@ -503,8 +506,11 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // trusting the root, as the system store's refresh can make them
 // (Debian's Java hook). For uninstall there is no such test: a store
 // that trusts the root no more may still have bytes to put back.
-func (a *app) halted(left []truststore.Store, root truststore.Root, named, trusted bool, finish string) bool {
-	if a.interrupted == nil || !a.interrupted() {
+// settled is set once an interrupt found no such store: the stores left
+// after it are fewer, and none moves away from what it found, so they are
+// not read again.
+func (a *app) halted(left []truststore.Store, root truststore.Root, named, trusted bool, finish string, settled *bool) bool {
+	if *settled || a.interrupted == nil || !a.interrupted() {
 		return false
 	}
 	var names []string
@@ -515,6 +521,7 @@ func (a *app) halted(left []truststore.Store, root truststore.Root, named, trust
 		}
 	}
 	if len(names) == 0 {
+		*settled = true
 		return false
 	}
 	a.errorf("interrupted: stopped before %s, which stay as they were", strings.Join(names, ", "))
@@ -701,8 +708,9 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 	}
 	finish := a.commandLine("vouch")
 	a.guard()
+	settled := false
 	for i, s := range stores {
-		if a.halted(stores[i:], root, named, false, finish) {
+		if a.halted(stores[i:], root, named, false, finish, &settled) {
 			return exitFail, left
 		}
 		changed, err := s.Uninstall(context.Background(), root, all)
