@@ -292,10 +292,7 @@ func writeTemp(f File, out output) (string, *Unkept, error) {
 	mode := f.Mode
 	var lost *Unkept
 	if out.like != nil {
-		if mode, lost, err = keepOwner(tmp, f.Mode, out.like); err != nil {
-			return fail(err)
-		}
-		if lost != nil {
+		if mode, lost = keepOwner(tmp, f.Mode, out.like); lost != nil {
 			lost.Path = f.Path
 		}
 	}
@@ -322,34 +319,21 @@ func writeTemp(f File, out output) (string, *Unkept, error) {
 // user chose to let in). What could not be kept is returned, for a
 // warning: a server that read the old file as its owner or group can't
 // read the new one.
-func keepOwner(tmp *os.File, mode os.FileMode, like fs.FileInfo) (os.FileMode, *Unkept, error) {
+func keepOwner(tmp *os.File, mode os.FileMode, like fs.FileInfo) (os.FileMode, *Unkept) {
 	secret := mode&0o077 == 0
 	keep := like.Mode().Perm()
 	if secret {
 		keep &^= 0o007
 	}
-	uid, gid, ok := fsinfo.Owner(like)
-	if !ok {
-		return keep, nil, nil
+	if fsinfo.GiveOwner(tmp, like) == nil {
+		return keep, nil
 	}
-	mine, err := tmp.Stat()
-	if err != nil {
-		return 0, nil, err
-	}
-	myUID, myGID, _ := fsinfo.Owner(mine)
-	if myUID == uid && myGID == gid {
-		return keep, nil, nil
-	}
-	// Only root may give a file away; anyone may pass it to a group they
-	// are in.
-	if tmp.Chown(uid, gid) == nil {
-		return keep, nil, nil
-	}
-	groupKept := myGID == gid || tmp.Chown(-1, gid) == nil
-	if !groupKept && secret {
+	// Anyone may pass a file to a group they are in (or keep its own).
+	uid, gid, _ := fsinfo.Owner(like)
+	if tmp.Chown(-1, gid) != nil && secret {
 		keep &^= 0o070
 	}
-	return keep, &Unkept{UID: uid, GID: gid, Mode: like.Mode().Perm()}, nil
+	return keep, &Unkept{UID: uid, GID: gid, Mode: like.Mode().Perm()}
 }
 
 func syncDir(dir string) {

@@ -73,13 +73,7 @@ func stage(path string, data []byte, mode os.FileMode, owner fs.FileInfo) (*Stag
 		err = tmp.Chmod(mode)
 	}
 	if owner != nil && err == nil {
-		if uid, gid, ok := fsinfo.Owner(owner); ok {
-			if mine, serr := tmp.Stat(); serr != nil {
-				err = serr
-			} else if u, g, _ := fsinfo.Owner(mine); u != uid || g != gid {
-				err = tmp.Chown(uid, gid)
-			}
-		}
+		err = fsinfo.GiveOwner(tmp, owner)
 	}
 	if err == nil {
 		err = tmp.Sync()

@@ -1,10 +1,12 @@
-// Package fsinfo holds the two small facts about files that both certs
-// (which imports no platform code) and platform need: a file's numeric
-// owner, and an os error without the path that a message already names.
+// Package fsinfo holds the small file matters that both certs (which
+// imports no platform code) and platform need: a file's numeric owner,
+// giving a new file an old one's, and an os error without the path that a
+// message already names.
 package fsinfo
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 )
 
@@ -21,4 +23,23 @@ func Bare(err error) error {
 		return le.Err
 	}
 	return err
+}
+
+// GiveOwner gives f the owner and group of like, the file it is to
+// replace, unless it has them already or files have no numeric owners
+// here. Only root may give a file away, so for others it fails when they
+// differ.
+func GiveOwner(f *os.File, like fs.FileInfo) error {
+	uid, gid, ok := Owner(like)
+	if !ok {
+		return nil
+	}
+	mine, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if u, g, _ := Owner(mine); u == uid && g == gid {
+		return nil
+	}
+	return f.Chown(uid, gid)
 }
