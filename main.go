@@ -35,7 +35,7 @@ type app struct {
 	argv []string
 	// carootFlag is --caroot as given, for hints (see vouchCmd).
 	carootFlag string
-	// interrupted reports a Ctrl-C (or hang-up) that came while the
+	// interrupted reports a Ctrl-C (or hang-up, or SIGTERM) that came while the
 	// stores were being changed, and stopGuard ends that watch (see
 	// guard); both nil before the first change.
 	interrupted func() bool

@@ -470,7 +470,7 @@ func (a *app) lockSystem() func() {
 	}
 }
 
-// guard holds off the terminal's interrupts (platform.Guard) from the
+// guard holds off the signals that stop vouch (platform.Guard) from the
 // first store change on, until the stores' lock is let go: a Ctrl-C then
 // lets the change under way finish, and installIn and uninstallFrom stop
 // before the next store (see halted). A no-op install never gets here.

@@ -15,8 +15,8 @@ var guard struct {
 }
 
 // Guard keeps vouch and the commands Exec starts from being stopped part
-// way by the signals a terminal sends its foreground processes (Ctrl-C,
-// Ctrl-\, a hang-up; see terminalSignals), until stop is called. Debian's
+// way by the signals that ask a process to stop (Ctrl-C, Ctrl-\, a
+// hang-up, SIGTERM; see stopSignals), until stop is called. Debian's
 // update-ca-certificates --fresh, interrupted, had cleared half the links
 // in /etc/ssl/certs and left its half-written bundle to be appended to by
 // the next run; vouch, interrupted, died holding neither its lock nor a
@@ -30,7 +30,7 @@ func Guard(on func()) (interrupted func() bool, stop func()) {
 	var got atomic.Bool
 	// One ignored already (nohup, a background job of a script) stays so.
 	var sigs []os.Signal
-	for _, s := range terminalSignals {
+	for _, s := range stopSignals {
 		if !signal.Ignored(s) {
 			sigs = append(sigs, s)
 		}
@@ -64,7 +64,7 @@ func Guard(on func()) (interrupted func() bool, stop func()) {
 }
 
 // shieldChild, under a Guard, makes the next command started ignore the
-// terminal's signals: a disposition of "ignored" survives exec, so the
+// stop signals: a disposition of "ignored" survives exec, so the
 // command (and sudo's, which sudo gives the one it started with) inherits
 // it, where a handler would be reset. The returned function, called once
 // the command has started, gives the signals back to the Guard.

@@ -4,5 +4,5 @@ package platform
 
 import "os"
 
-// terminalSignals: none that Guard can keep from a command it starts.
-var terminalSignals []os.Signal
+// stopSignals: none that Guard can keep from a command it starts.
+var stopSignals []os.Signal
