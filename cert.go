@@ -258,7 +258,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 			return exitFail
 		}
 		var created bool
-		ca, created, err = certs.LoadOrCreate(dir, !explicit, certs.CreateOptions{Constraints: planned, KeyType: kt, Owner: a.who(), Now: a.now})
+		ca, created, err = certs.LoadOrCreate(dir, !explicit, certs.CreateOptions{Constraints: planned, KeyType: kt, Owner: a.who(), Now: a.now, Waiting: a.waitingFor(dir)})
 		if err != nil {
 			a.errorf("%v", err)
 			return exitFail

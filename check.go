@@ -899,7 +899,7 @@ func rootName(r *checkRootJSON) string {
 // remember records the certificate of a trusted server; failing to is a
 // warning, not a failed check.
 func (a *app) remember(stateDir string, t checkTarget, leaf *x509.Certificate, rootFP string) bool {
-	book, unlock, err := record.Open(stateDir)
+	book, unlock, err := record.Open(stateDir, a.waitingFor(stateDir))
 	if err != nil {
 		a.warnf("can't remember this certificate: %v", err)
 		return false

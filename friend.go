@@ -150,7 +150,7 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 	}
 	a.infof("expires:       %s", cert.NotAfter.UTC().Format(time.DateOnly))
 
-	book, unlock, err := record.Open(a.stateDir())
+	book, unlock, err := record.Open(a.stateDir(), a.waitingFor(a.stateDir()))
 	if err != nil {
 		a.errorf("%v", err)
 		return exitFail
@@ -351,7 +351,7 @@ func (a *app) cmdUntrust(which, storeList string) int {
 		return a.usageError("untrust", "%v", err)
 	}
 	a.warnSudoHome("untrust")
-	book, unlock, err := record.Open(a.stateDir())
+	book, unlock, err := record.Open(a.stateDir(), a.waitingFor(a.stateDir()))
 	if err != nil {
 		a.errorf("%v", err)
 		return exitFail

@@ -62,7 +62,7 @@ func (a *app) cmdRotate(caroot, storeList string) int {
 		a.errorf("%v", err)
 		return exitFail
 	}
-	old, fresh, retired, err := certs.Rotate(dir, certs.CreateOptions{Owner: a.who(), Now: a.now})
+	old, fresh, retired, err := certs.Rotate(dir, certs.CreateOptions{Owner: a.who(), Now: a.now, Waiting: a.waitingFor(dir)})
 	switch {
 	case errors.Is(err, certs.ErrNoCA):
 		a.errorf("there is no CA in %s to rotate", dir)

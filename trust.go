@@ -218,7 +218,7 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 		a.errorf("%v", err)
 		return exitFail
 	}
-	ca, created, err := certs.LoadOrCreate(dir, !explicit, certs.CreateOptions{Constraints: planned, Owner: a.who(), Now: a.now})
+	ca, created, err := certs.LoadOrCreate(dir, !explicit, certs.CreateOptions{Constraints: planned, Owner: a.who(), Now: a.now, Waiting: a.waitingFor(dir)})
 	if err != nil {
 		a.errorf("%v", err)
 		return exitFail
@@ -448,13 +448,18 @@ func (a *app) reached(stores []truststore.Store) (picked, others []truststore.Pr
 // store's (platform.StoreLockDir), so that runs with other CA folders, or
 // other users' runs, take turns with them too.
 func (a *app) lockStores(dir string) (func(), bool) {
-	unlock, err := certs.Lock(dir)
+	unlock, err := certs.Lock(dir, a.waitingFor(dir))
 	if err != nil {
 		a.errorf("%v", err)
 		return nil, false
 	}
 	unlockSys := a.lockSystem()
 	return func() { unlockSys(); unlock() }, true
+}
+
+// waitingFor is what to say while another vouch holds folder dir's lock.
+func (a *app) waitingFor(dir string) func() {
+	return func() { a.infof("waiting for another vouch that is using %s", dir) }
 }
 
 // lockSystem takes the system store's lock (see lockSystemFolder) until

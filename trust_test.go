@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vouchdev/vouch/certs"
 	"github.com/vouchdev/vouch/platform"
 )
 
@@ -161,6 +162,40 @@ func TestInstallStatusUninstall(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Join(d.root, "/usr/local/share/ca-certificates")); len(entries) != 0 {
 		t.Errorf("uninstall left %d anchor files", len(entries))
+	}
+}
+
+// TestInstallSaysItWaits: an install that finds the CA folder's lock held
+// (by another install, waiting at sudo's password prompt) says so after a
+// second, where it had waited without a word, then goes on.
+func TestInstallSaysItWaits(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	dir := a.getenv("VOUCH_CAROOT")
+	if code := a.run([]string{"localhost"}); code != exitOK {
+		t.Fatalf("vouch localhost = %d; stderr %s", code, stderr)
+	}
+	stderr.Reset()
+	unlock, err := certs.Lock(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int)
+	go func() { done <- a.run([]string{"install"}) }()
+	time.Sleep(1500 * time.Millisecond)
+	select {
+	case code := <-done:
+		t.Fatalf("install returned %d while another held the CA folder's lock", code)
+	default:
+	}
+	unlock()
+	if code := <-done; code != exitOK {
+		t.Fatalf("install once the lock was let go = %d; stderr %s", code, stderr)
+	}
+	want := "vouch: waiting for another vouch that is using " + dir + "\n"
+	if !strings.HasPrefix(stderr.String(), want) || strings.Count(stderr.String(), "waiting") != 1 {
+		t.Errorf("install behind a held lock said:\n%s\nwant it to start with %q, once", stderr, want)
 	}
 }
 

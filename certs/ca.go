@@ -82,6 +82,9 @@ type CreateOptions struct {
 	Owner string
 	Now   func() time.Time
 	Rand  io.Reader
+	// Waiting, when not nil, is called when another vouch holds the CA
+	// folder's lock (see Lock).
+	Waiting func()
 }
 
 func (o CreateOptions) now() time.Time {
@@ -114,7 +117,7 @@ func Load(dir string) (*CA, error) {
 		// A vouch rotate stopped halfway (killed, power cut) and left the
 		// folder without its root: put the old CA back, under the lock,
 		// before saying there is none.
-		unlock, lerr := lockFolder(dir)
+		unlock, lerr := lockFolder(dir, nil)
 		if lerr != nil {
 			return nil, lerr
 		}
@@ -234,7 +237,7 @@ func LoadOrCreate(dir string, mkdirParents bool, opts CreateOptions) (ca *CA, cr
 	if err := makeCAFolder(dir, mkdirParents); err != nil {
 		return nil, false, err
 	}
-	unlock, err := lockFolder(dir)
+	unlock, err := lockFolder(dir, opts.Waiting)
 	if err != nil {
 		return nil, false, err
 	}
@@ -304,16 +307,47 @@ func makeCAFolder(dir string, parents bool) error {
 	return nil
 }
 
-func lockFolder(dir string) (func(), error) {
+// lockFolder takes the lock file in dir; see Lock for waiting.
+func lockFolder(dir string, waiting func()) (func(), error) {
 	f, err := os.OpenFile(filepath.Join(dir, lockFileName), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("can't write in the CA folder %s: %w", dir, fsinfo.Bare(err))
 	}
-	if err := lockFile(f); err != nil {
+	if err := lockWaiting(f, waiting, waitNotice); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("can't lock the CA folder %s: %w", dir, err)
 	}
 	return func() { f.Close() }, nil
+}
+
+// waitNotice is how long a wait for the CA folder's lock goes unannounced:
+// first uses started together (make -j, a test suite) each wait a few
+// milliseconds for the one making the CA, and need no word; a wait behind
+// an install at sudo's password prompt does.
+var waitNotice = time.Second
+
+// lockWaiting takes f's lock. When another process holds it and waiting
+// is not nil, waiting is called once the wait has lasted after, and
+// before lockWaiting returns, so the user knows why nothing happens.
+func lockWaiting(f *os.File, waiting func(), after time.Duration) error {
+	if waiting == nil {
+		return lockFile(f)
+	}
+	locked, err := tryLockFile(f)
+	if err != nil || locked {
+		return err
+	}
+	if after <= 0 {
+		waiting()
+		return lockFile(f)
+	}
+	told := make(chan struct{})
+	t := time.AfterFunc(after, func() { waiting(); close(told) })
+	err = lockFile(f)
+	if !t.Stop() {
+		<-told
+	}
+	return err
 }
 
 // Create makes a new two-level CA in dir: a self-signed root and an issuing
@@ -422,8 +456,12 @@ var randReader = rand.Reader
 
 // Lock takes the CA folder's lock until the returned function is called;
 // commands that change trust stores hold it so that concurrent runs take
-// turns.
-func Lock(dir string) (unlock func(), err error) { return lockFolder(dir) }
+// turns. When another process has held it for a second, waiting (if not
+// nil) is called, so the user knows why nothing happens: that process may
+// be an install waiting at sudo's password prompt.
+func Lock(dir string, waiting func()) (unlock func(), err error) {
+	return lockFolder(dir, waiting)
+}
 
 // LockDir takes an exclusive lock on folder dir itself, shared by every
 // user who can read it: nothing is created, so it needs no write access
@@ -434,12 +472,7 @@ func LockDir(dir string, waiting func()) (unlock func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	locked, err := tryLockFile(f)
-	if err == nil && !locked {
-		waiting()
-		err = lockFile(f)
-	}
-	if err != nil {
+	if err := lockWaiting(f, waiting, 0); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("can't lock %s: %w", dir, err)
 	}

@@ -93,15 +93,17 @@ func Load(dir string) (*Book, error) {
 }
 
 // Open locks the folder (making it if needed) and loads the record; the
-// caller saves and then unlocks, so concurrent runs take turns.
-func Open(dir string) (*Book, func(), error) {
+// caller saves and then unlocks, so concurrent runs take turns. waiting,
+// if not nil, is called when another vouch holds the folder: a vouch
+// trust holds it while it changes the stores, sudo's prompt included.
+func Open(dir string, waiting func()) (*Book, func(), error) {
 	if dir == "" {
 		return nil, nil, errors.New("no state folder: set $HOME or $XDG_STATE_HOME")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("can't make the state folder: %w", err)
 	}
-	unlock, err := certs.Lock(dir)
+	unlock, err := certs.LockDir(dir, waiting)
 	if err != nil {
 		return nil, nil, err
 	}

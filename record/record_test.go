@@ -21,7 +21,7 @@ func testRoot(t *testing.T) *certs.CA {
 
 func TestBookRoundTrip(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
-	b, unlock, err := Open(dir)
+	b, unlock, err := Open(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
