@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -372,6 +373,9 @@ func TestExpiryWarnings(t *testing.T) {
 		{"install, after", -time.Hour, []string{"install"}, exitOK, []string{"vouch: warning: this CA expired on " + day(end) + ": clients reject every certificate it issued, and it can issue no more\n" + hint}},
 		{"status, 30 days before", 30 * 24 * time.Hour, []string{"status"}, exitOK, []string{"in 30 days: every certificate it issued stops working then\n" + hint}},
 		{"status, 91 days before", 91 * 24 * time.Hour, []string{"status"}, exitOK, nil},
+		// Every store still holds the root; no client takes it.
+		{"status, after", -time.Hour, []string{"status"}, exitFail, []string{"vouch: error: this CA expired on " + day(end) + ": clients reject every certificate it issued, whatever the stores hold\n" + hint}},
+		{"status --json, after", -time.Hour, []string{"status", "--json"}, exitFail, []string{"vouch: error: this CA expired on"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -385,6 +389,15 @@ func TestExpiryWarnings(t *testing.T) {
 			for _, w := range c.warnings {
 				if !strings.Contains(stderr.String(), w) {
 					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if slices.Contains(c.args, "--json") {
+				var got struct {
+					CA      struct{ Expired bool }
+					Trusted bool
+				}
+				if err := json.Unmarshal(stdout.Bytes(), &got); err != nil || !got.CA.Expired || got.Trusted {
+					t.Errorf("status --json of an expired CA whose root every store holds = %+v, %v; want expired and not trusted\n%s", got, err, stdout)
 				}
 			}
 			if c.warnings == nil && strings.Contains(stderr.String(), "rotate") {

@@ -804,6 +804,8 @@ type caJSON struct {
 	IntermediateNotAfter time.Time `json:"intermediate_not_after,omitempty"`
 	RootKeyOnDisk        bool      `json:"root_key_on_disk"`
 	Mkcert               bool      `json:"mkcert"`
+	// Expired: the root or the issuing certificate has ended.
+	Expired bool `json:"expired,omitempty"`
 }
 
 func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
@@ -837,9 +839,21 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 	if noCA {
 		a.infof("there is no CA of your own in %s (vouch install makes one); the roots you trusted for others follow", dir)
 	} else {
-		a.warnExpiry(ca)
+		// An expired CA is trusted by no client, whatever the stores hold:
+		// status fails, so that a script's status || install sees it.
+		expired := !a.now().Before(ca.End())
+		if expired {
+			a.errorf("this CA expired on %s: clients reject every certificate it issued, whatever the stores hold", day(ca.End()))
+			a.rotateHint(ca)
+		} else {
+			a.warnExpiry(ca)
+		}
 		root := a.keeping(rootOf(ca))
 		res.CA = describeCA(ca)
+		res.CA.Expired = expired
+		if expired {
+			res.Trusted = false
+		}
 		for _, s := range stores {
 			res.Stores = append(res.Stores, s.Status(root))
 		}
