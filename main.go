@@ -35,9 +35,9 @@ type app struct {
 	argv []string
 	// carootFlag is --caroot as given, for hints (see vouchCmd).
 	carootFlag string
-	// interrupted reports a Ctrl-C (or hang-up, or SIGTERM) that came while the
-	// stores were being changed, and stopGuard ends that watch (see
-	// guard); both nil before the first change.
+	// interrupted reports a Ctrl-C (or hang-up, or SIGTERM) that came
+	// while the stores were being changed, and stopGuard ends that watch
+	// (see guard); both nil before the first change and after the watch.
 	interrupted func() bool
 	stopGuard   func()
 	// lookupUID finds the user sudo was run by; nil means user.LookupId.

@@ -469,7 +469,7 @@ func (a *app) lockSystem() func() {
 	return func() {
 		if a.stopGuard != nil {
 			a.stopGuard()
-			a.stopGuard = nil
+			a.stopGuard, a.interrupted = nil, nil
 		}
 		unlock()
 	}
@@ -488,7 +488,7 @@ func (a *app) guard() {
 		a.stderr = &lockedWriter{w: a.stderr}
 	}
 	a.interrupted, a.stopGuard = platform.Guard(func() {
-		a.infof("interrupted: finishing the change under way, then stopping, so that no store is left half changed")
+		a.infof("interrupted: finishing the change under way first, so that no store is left half changed")
 	})
 }
 

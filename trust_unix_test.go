@@ -76,7 +76,7 @@ func TestInterruptFinishesTheStore(t *testing.T) {
 		stderr.Reset()
 		code := a.run([]string{verb})
 		for _, want := range []string{
-			"vouch: interrupted: finishing the change under way, then stopping",
+			"vouch: interrupted: finishing the change under way first, so that no store is left half changed",
 			"vouch: error: interrupted: stopped before java, which stay as they were",
 			"vouch: hint: vouch " + verb + "   (to finish)",
 		} {
@@ -94,6 +94,16 @@ func TestInterruptFinishesTheStore(t *testing.T) {
 		if verb == "install" && !installed || verb == "uninstall" && !gone {
 			t.Errorf("after the interrupted %s: %d anchor(s), a bundle of %d bytes; want the system store's change whole", verb, len(anchors), len(bundle))
 		}
+	}
+
+	// Interrupted during the last store's change: nothing is left to stop
+	// before, so the job ends whole, and exit 0.
+	d.during = ctrlC
+	stderr.Reset()
+	code := a.run([]string{"install", "--stores", "system"})
+	if code != exitOK || !strings.Contains(stderr.String(), "vouch: interrupted: finishing the change under way first") ||
+		!strings.Contains(stderr.String(), "vouch: system: trusted now") || strings.Contains(stderr.String(), "stopped before") {
+		t.Errorf("install --stores system, interrupted during its one store = exit %d:\n%s\nwant 0, the notice, the store trusted, nothing stopped", code, stderr)
 	}
 }
 

@@ -662,7 +662,7 @@ func TestSystemBadStates(t *testing.T) {
 					t.Errorf("the interrupted uninstall ended with %v, want exit 1", err)
 				}
 				for _, want := range []string{
-					"vouch: interrupted: finishing the change under way, then stopping",
+					"vouch: interrupted: finishing the change under way first, so that no store is left half changed",
 					"vouch: system: removed",
 					"vouch: error: interrupted: stopped before java, which stay as they were",
 					"vouch: hint: vouch uninstall   (to finish)",
