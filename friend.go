@@ -490,15 +490,18 @@ func handshakeRoot(host, port string) (*x509.Certificate, error) {
 
 // otherJSON is one root trusted for someone else, in vouch status --json.
 type otherJSON struct {
-	Label             string              `json:"label"`
-	FingerprintSHA256 string              `json:"fingerprint_sha256"`
-	Subject           string              `json:"subject"`
-	Source            string              `json:"source"`
-	TrustedAt         time.Time           `json:"trusted_at"`
-	NotAfter          time.Time           `json:"not_after"`
-	Permits           string              `json:"permits"`
-	Replaces          string              `json:"replaces,omitempty"`
-	Stores            []truststore.Status `json:"stores"`
+	Label             string    `json:"label"`
+	FingerprintSHA256 string    `json:"fingerprint_sha256"`
+	Subject           string    `json:"subject"`
+	Source            string    `json:"source"`
+	TrustedAt         time.Time `json:"trusted_at"`
+	NotAfter          time.Time `json:"not_after"`
+	Permits           string    `json:"permits"`
+	Replaces          string    `json:"replaces,omitempty"`
+	// Expired: the root has ended, so no client takes it, whatever the
+	// stores hold.
+	Expired bool                `json:"expired,omitempty"`
+	Stores  []truststore.Status `json:"stores"`
 }
 
 // othersStatus asks every store about each root trusted for others; a
@@ -526,6 +529,11 @@ func (a *app) othersStatus(stores []truststore.Store, named bool, trusted *bool)
 			*trusted = false
 			out = append(out, o)
 			continue
+		}
+		if end := root.Cert.NotAfter; !a.now().Before(end) {
+			o.Expired, *trusted = true, false
+			a.errorf("%q: this root expired on %s: clients reject every certificate it issued, whatever the stores hold", r.Label, day(end))
+			a.hintf("its owner makes a new one with vouch rotate; trust that one with vouch trust, and take this one out with %s", platform.Cmd{Argv: []string{"vouch", "untrust", r.Label}})
 		}
 		for _, s := range stores {
 			st := s.Status(root)

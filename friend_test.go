@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vouchdev/vouch/certs"
 	"github.com/vouchdev/vouch/platform"
@@ -103,6 +104,22 @@ func TestTrustUntrust(t *testing.T) {
 		len(st.Others[0].Stores) != 1 || st.Others[0].Stores[0].State != "trusted" || !strings.Contains(st.Others[0].Permits, "photos.alice.org") {
 		t.Errorf("status --json = %s", stdout)
 	}
+
+	// Past the root's end every store still holds it, and no client takes
+	// it: status fails and says what to do.
+	now := a.now
+	a.now = func() time.Time { return alice.Root.NotAfter.Add(time.Hour) }
+	stdout.Reset()
+	stderr.Reset()
+	code := a.run([]string{"status", "--json"})
+	st = statusJSON{}
+	json.Unmarshal(stdout.Bytes(), &st)
+	if code != exitFail || len(st.Others) != 1 || !st.Others[0].Expired || st.Trusted ||
+		!strings.Contains(stderr.String(), `vouch: error: "alice@nas": this root expired on `+day(alice.Root.NotAfter)) ||
+		!strings.Contains(stderr.String(), "trust that one with vouch trust, and take this one out with vouch untrust alice@nas") {
+		t.Errorf("status with alice's root expired = %d, stdout %s\nstderr %s\nwant 1, expired, not trusted, and what to do", code, stdout, stderr)
+	}
+	a.now = now
 
 	// The friend's own CA, installed and uninstalled with
 	// --all-vouch-roots, leaves alice's root alone and never calls it stale.

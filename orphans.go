@@ -219,6 +219,9 @@ func (a *app) uninstallLeftBehind(dir string, stores []truststore.Store, named, 
 	}
 	a.infof("there is no CA in %s; taking out the %d %s of vouch roots whose CA is gone", dir, len(lo.entries), entryWord(len(lo.entries)))
 	a.leaveForeign(&r, lo)
+	// With no CA folder to lock, the system store's lock alone; letting it
+	// go also ends the interrupt guard uninstallFrom begins.
+	defer a.lockSystem()()
 	code, _ := a.uninstallFrom(stores, named, r, true)
 	if code == exitOK {
 		if still := a.leftBehind(stores, r); len(still.entries) > 0 {

@@ -760,7 +760,8 @@ func statusCommand() *command {
 		summary: "show the CA and, per store, whether it is trusted",
 		help: `Shows the CA (folder, fingerprint, what it may vouch for, expiry, whether
 the root key is on disk) and, for every store, whether the root is trusted
-and why. Changes nothing. Exits 0 only when every store asked trusts it.`,
+and why. Changes nothing. Exits 0 only when every store asked trusts it
+and the CA has not expired.`,
 		flags: func(fs *pflag.FlagSet) runner {
 			caroot := fs.String("caroot", "", "the CA folder")
 			stores := fs.String("stores", "", "comma-separated `LIST` of stores (default: all found)")

@@ -307,15 +307,23 @@ func makeCAFolder(dir string, parents bool) error {
 	return nil
 }
 
-// lockFolder takes the lock file in dir; see Lock for waiting.
+// lockFolder takes the lock file in the CA folder dir; see Lock.
 func lockFolder(dir string, waiting func()) (func(), error) {
+	return LockIn(dir, "the CA folder", waiting)
+}
+
+// LockIn takes the lock file in dir, which errors call what (say, "the
+// state folder"), as Lock does for the CA folder. A lock file, not the
+// folder itself as LockDir: Windows can't lock a folder, nor Linux's NFS
+// client a file opened read-only.
+func LockIn(dir, what string, waiting func()) (func(), error) {
 	f, err := os.OpenFile(filepath.Join(dir, lockFileName), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("can't write in the CA folder %s: %w", dir, fsinfo.Bare(err))
+		return nil, fmt.Errorf("can't write in %s %s: %w", what, dir, fsinfo.Bare(err))
 	}
 	if err := lockWaiting(f, waiting, waitNotice); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("can't lock the CA folder %s: %w", dir, err)
+		return nil, fmt.Errorf("can't lock %s %s: %w", what, dir, err)
 	}
 	return func() { f.Close() }, nil
 }

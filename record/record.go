@@ -103,7 +103,7 @@ func Open(dir string, waiting func()) (*Book, func(), error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("can't make the state folder: %w", err)
 	}
-	unlock, err := certs.LockDir(dir, waiting)
+	unlock, err := certs.LockIn(dir, "the state folder", waiting)
 	if err != nil {
 		return nil, nil, err
 	}

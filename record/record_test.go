@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,5 +121,38 @@ func TestReadRootRejectsWrongFile(t *testing.T) {
 	}
 	if _, err := b.ReadRoot(fp); err == nil {
 		t.Fatal("ReadRoot accepted a file holding another root")
+	}
+}
+
+// TestOpenSaysWhenItWaits: an Open kept waiting by another for over a
+// second (a vouch trust at sudo's prompt holds the record) says so, once,
+// then gets the record when the other lets go.
+func TestOpenSaysWhenItWaits(t *testing.T) {
+	dir := t.TempDir()
+	_, unlock, err := Open(dir, func() { t.Error("Open on a free folder said it waits") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var told atomic.Int32
+	got := make(chan error)
+	go func() {
+		_, second, err := Open(dir, func() { told.Add(1) })
+		if err == nil {
+			second()
+		}
+		got <- err
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	select {
+	case err := <-got:
+		t.Fatalf("the second Open returned (%v) while the first held the folder", err)
+	default:
+	}
+	if n := told.Load(); n != 1 {
+		t.Errorf("an Open kept waiting 1.5s said so %d times, want once", n)
+	}
+	unlock()
+	if err := <-got; err != nil {
+		t.Fatal(err)
 	}
 }
