@@ -87,6 +87,11 @@ sends, so it only costs bytes in every handshake).`,
 	}
 }
 
+// maxValidityDays bounds --days and --valid's days: more can't be counted
+// in a time.Duration (about 292 years), and no CA lives that long, so a
+// longer ask is cut to the CA's end as any ask past it is.
+const maxValidityDays = 100 * 366
+
 // parseValidity reads --days or --valid; 0 means the default.
 func parseValidity(days int, valid string) (time.Duration, error) {
 	if days != 0 && valid != "" {
@@ -96,7 +101,7 @@ func parseValidity(days int, valid string) (time.Duration, error) {
 		return 0, fmt.Errorf("--days %d is negative", days)
 	}
 	if days > 0 {
-		return time.Duration(days) * 24 * time.Hour, nil
+		return time.Duration(min(days, maxValidityDays)) * 24 * time.Hour, nil
 	}
 	if valid == "" {
 		return 0, nil
@@ -107,7 +112,10 @@ func parseValidity(days int, valid string) (time.Duration, error) {
 		if err != nil {
 			return 0, fmt.Errorf("--valid %q is not a duration like 36h or 90d", valid)
 		}
-		d = time.Duration(days) * 24 * time.Hour
+		if days < 0 {
+			return 0, fmt.Errorf("--valid %s is negative", valid)
+		}
+		d = time.Duration(min(days, maxValidityDays)) * 24 * time.Hour
 	} else {
 		var err error
 		if d, err = time.ParseDuration(valid); err != nil {
@@ -228,6 +236,12 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	if err != nil {
 		a.errorf("%v", err)
 		return exitFail
+	}
+	for _, o := range outputs {
+		if name, ok := certs.CAFile(dir, o); ok {
+			a.errorf("%s is the CA's own %s: writing there would destroy the CA; give a path outside %s", o, name, dir)
+			return exitFail
+		}
 	}
 	ca, err := certs.Load(dir)
 	switch {

@@ -253,6 +253,21 @@ func SameFile(a, b string) bool {
 	return erra == nil && errb == nil && absA == absB
 }
 
+// CAFile says whether path, written to (through any symlink), would
+// replace one of the files of the CA in dir, and which: a certificate
+// written over the issuing key destroys the CA, whose root key is gone.
+func CAFile(dir, path string) (string, bool) {
+	out, err := outputOf(path)
+	if err != nil || out.stream {
+		return "", false
+	}
+	switch name := filepath.Base(out.path); name {
+	case RootCertFile, RootKeyFile, IssuerCertFile, IssuerKeyFile, lockFileName:
+		return name, SameFile(out.path, filepath.Join(dir, name))
+	}
+	return "", false
+}
+
 // CanWrite checks that a file can be made in each path's folder, by making
 // and removing one, for a caller that must know before it changes
 // anything else (a CA made for a certificate that then can't be written).
