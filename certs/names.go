@@ -193,11 +193,24 @@ func parseEmail(s string) (Name, error) {
 	}
 	at := strings.LastIndexByte(s, '@')
 	local, domain := s[:at], s[at+1:]
+	if !isASCII(local) {
+		// A certificate holds an email name as an IA5String: ASCII only.
+		return Name{}, fmt.Errorf("email %q: a certificate can hold only ASCII before the @", s)
+	}
 	d, err := parseDNS(domain, false)
 	if err != nil {
 		return Name{}, fmt.Errorf("email %q: %w", s, err)
 	}
 	return Name{Kind: Email, Email: local + "@" + d}, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func parseURI(s string) (Name, error) {

@@ -74,6 +74,7 @@ func TestParseNameErrors(t *testing.T) {
 		{"fc00::/7", "a range of addresses"},
 		{"a:b:c", "not a valid"},
 		{"me@", "not a valid email"},
+		{"bü@x.test", "only ASCII before the @"},
 		{"Me <me@x.test>", "white space"},
 		{"me@x!.test", "not allowed"},
 		{"https://", "no host"},
