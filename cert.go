@@ -212,20 +212,16 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	base := certs.FileBase(names, f.client)
 	certPath := orDefault(f.certFile, "./"+base+".pem")
 	keyPath := orDefault(f.keyFile, "./"+base+"-key.pem")
-	// Checked before the CA is made, so this mistake leaves nothing behind.
-	// Both into one stream (/dev/stdout, as mkcert allows) is a PEM with
-	// the chain then the key; into one file (or a symlink to the other),
-	// the key would replace the chain.
-	if !f.pkcs12 && csr == nil && certs.SameFile(certPath, keyPath) {
-		a.errorf("the certificate and the key would both be written to %s; give them different files", certPath)
-		return exitFail
-	}
+	// Both into one file (or through a symlink to the other), as into one
+	// stream, is one PEM with the chain then the key, as mkcert writes it
+	// (for HAProxy, say), and readable only by its owner.
+	combined := !f.pkcs12 && csr == nil && certs.SameFile(certPath, keyPath)
 
 	outputs := []string{certPath, keyPath}
 	switch {
 	case f.pkcs12:
 		outputs = []string{orDefault(f.p12File, "./"+base+".p12")}
-	case csr != nil:
+	case csr != nil, combined:
 		outputs = outputs[:1]
 	}
 
@@ -346,6 +342,10 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 			a.errorf("%v", err)
 			return exitFail
 		}
+		if combined {
+			files = append(files, certs.File{Path: certPath, Data: append(leaf.ChainPEM(), key...), Mode: 0o600, Named: true})
+			break
+		}
 		files = append(files,
 			certs.File{Path: certPath, Data: leaf.ChainPEM(), Mode: 0o644, Named: true},
 			certs.File{Path: keyPath, Data: key, Mode: 0o600, Named: true},
@@ -373,6 +373,9 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	}
 	if f.pkcs12 {
 		a.infof("the PKCS#12 password is %q (mkcert's, and Java's default)", certs.PKCS12Password)
+	}
+	if combined {
+		a.infof("the chain and its key are both in %s, which only its owner may read", certPath)
 	}
 	// The list of files is data on stdout, unless a file went there: then
 	// the certificate is the data.
