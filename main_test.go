@@ -393,6 +393,8 @@ func csrDER(ts *testscript.TestScript, key crypto.Signer, names []string) []byte
 	tmpl := &x509.CertificateRequest{Subject: pkix.Name{CommonName: "test request"}}
 	for _, n := range names {
 		switch {
+		case strings.HasPrefix(n, "CN="):
+			tmpl.Subject.CommonName = n[3:]
 		case net.ParseIP(n) != nil:
 			tmpl.IPAddresses = append(tmpl.IPAddresses, net.ParseIP(n))
 		case strings.Contains(n, "://"):
@@ -411,7 +413,8 @@ func csrDER(ts *testscript.TestScript, key crypto.Signer, names []string) []byte
 }
 
 // makecsr KEYTYPE OUT NAMES...: writes a CSR for NAMES to OUT and its
-// PKCS#8 key to OUT.key. With no NAMES the CSR has only a common name.
+// PKCS#8 key to OUT.key. With no NAMES the CSR has only a common name,
+// "test request"; a NAME CN=X makes X the common name instead.
 func cmdMakecsr(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "makecsr")
 	if len(args) < 2 {

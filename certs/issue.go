@@ -97,6 +97,8 @@ func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
 }
 
 // CSRNames validates the subjectAltNames of a CSR as if typed by the user.
+// A CSR with none names its host in its Common Name, as a plain openssl
+// req makes it; that name is used, as mkcert uses it.
 func CSRNames(csr *x509.CertificateRequest) ([]Name, error) {
 	var raw []string
 	raw = append(raw, csr.DNSNames...)
@@ -108,7 +110,15 @@ func CSRNames(csr *x509.CertificateRequest) ([]Name, error) {
 		raw = append(raw, u.String())
 	}
 	if len(raw) == 0 {
-		return nil, errors.New("the certificate request names no hosts (it has no subjectAltName extension)")
+		cn := csr.Subject.CommonName
+		if cn == "" {
+			return nil, errors.New("the certificate request names no hosts (it has no subjectAltName extension, nor a Common Name)")
+		}
+		n, err := ParseName(cn)
+		if err != nil || (n.Kind != DNS && n.Kind != IP) {
+			return nil, fmt.Errorf("the certificate request names no hosts: it has no subjectAltName extension, and its Common Name %q is not a host name", cn)
+		}
+		return []Name{n}, nil
 	}
 	names := make([]Name, 0, len(raw))
 	for _, s := range raw {
