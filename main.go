@@ -120,6 +120,12 @@ const (
 )
 
 func (a *app) run(args []string) int {
+	if install, cert, ok := splitMkcertInstall(args); ok {
+		if code := a.run(install); code != exitOK {
+			return code
+		}
+		return a.run(cert)
+	}
 	a.argv = args
 	args = translateMkcert(args)
 	name, rest := splitCommand(args)
@@ -154,14 +160,14 @@ func translateMkcert(args []string) []string {
 			break
 		}
 		switch arg {
-		case "-install":
+		case "-install", "--install":
 			cmd = "install"
 			continue
-		case "-uninstall":
+		case "-uninstall", "--uninstall":
 			// mkcert -uninstall takes out what mkcert -install put in.
 			cmd = "uninstall --mkcert"
 			continue
-		case "-CAROOT":
+		case "-CAROOT", "--CAROOT":
 			cmd = "caroot"
 			continue
 		}
@@ -172,10 +178,72 @@ func translateMkcert(args []string) []string {
 		}
 		out = append(out, arg)
 	}
+	if cmd == "caroot" {
+		// mkcert -CAROOT prints the folder whatever else is given; only
+		// the folder's own flag still applies.
+		var keep []string
+		for i := 0; i < len(out); i++ {
+			if out[i] == "--caroot" && i+1 < len(out) {
+				keep = append(keep, out[i], out[i+1])
+				i++
+			} else if strings.HasPrefix(out[i], "--caroot=") {
+				keep = append(keep, out[i])
+			}
+		}
+		out = keep
+	}
 	if cmd != "" {
 		out = append(strings.Fields(cmd), out...)
 	}
 	return out
+}
+
+// splitMkcertInstall splits mkcert's -install given host names (or a
+// -csr) too, which installs and then issues: vouch install, with the CA
+// folder given, then the rest as a cert command.
+func splitMkcertInstall(args []string) (install, cert []string, ok bool) {
+	at := -1
+	for i, arg := range args {
+		if arg == "--" {
+			break
+		}
+		if arg == "-install" || arg == "--install" {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return nil, nil, false
+	}
+	cert = append(append([]string(nil), args[:at]...), args[at+1:]...)
+	rest := translateMkcert(cert)
+	issues := false
+	install = []string{"install"}
+	for i := 0; i < len(rest); i++ {
+		arg := rest[i]
+		flag, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		switch {
+		case arg == "--":
+			issues = issues || i+1 < len(rest)
+			i = len(rest)
+		case !strings.HasPrefix(arg, "-") || arg == "-":
+			issues = true
+		case valueFlags[flag] && !hasValue:
+			if flag == "caroot" && i+1 < len(rest) {
+				install = append(install, "--caroot", rest[i+1])
+			}
+			issues = issues || flag == "csr"
+			i++
+		case flag == "caroot":
+			install = append(install, "--caroot", value)
+		case flag == "csr":
+			issues = true
+		}
+	}
+	if !issues {
+		return nil, nil, false
+	}
+	return install, cert, true
 }
 
 var mkcertFlags = map[string]bool{
@@ -189,7 +257,7 @@ var valueFlags = map[string]bool{
 	"caroot": true, "cert-file": true, "key-file": true, "p12-file": true,
 	"key-type": true, "days": true, "valid": true, "csr": true, "permit": true,
 	"stores": true, "shell": true, "fingerprint": true,
-	"out": true, "name": true, "url": true, "server": true,
+	"out": true, "name": true, "url": true, "server": true, "timeout": true,
 }
 
 // splitCommand finds the command word: the first argument that is not a

@@ -417,3 +417,58 @@ func TestInstallPutsAnchorBack(t *testing.T) {
 		t.Errorf("install with the anchor gone: %v, ran %q, stderr %s", err, d.ran, stderr)
 	}
 }
+
+// TestMkcertInstallThenIssue: mkcert's -install with host names (or a
+// -csr) installs, then issues, as mkcert does; it had been refused with
+// "unexpected argument". mkcert's --flag spellings work too, and -CAROOT
+// prints the folder whatever other flags come with it.
+func TestMkcertInstallThenIssue(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, stdout, stderr := testApp(t, true)
+	out := t.TempDir()
+	c, k := filepath.Join(out, "c.pem"), filepath.Join(out, "k.pem")
+	if code := a.run([]string{"-install", "-cert-file", c, "-key-file", k, "a.test"}); code != exitOK {
+		t.Fatalf("-install -cert-file … a.test = %d; stderr %s", code, stderr)
+	}
+	if got := anchors(t, d); len(got) != 1 || !slices.Equal(d.ran, []string{"/usr/sbin/update-ca-certificates"}) {
+		t.Errorf("-install with a host: anchors %q, ran %q; want the root installed", got, d.ran)
+	}
+	if stdout.String() != c+"\n"+k+"\n" || !strings.Contains(stderr.String(), "vouch: certificate for a.test") {
+		t.Errorf("-install with a host: stdout %q, stderr %s; want the certificate issued", stdout, stderr)
+	}
+
+	stdout.Reset()
+	d.ran = nil
+	if code := a.run([]string{"--install", "--cert-file", c, "--key-file", k, "b.test"}); code != exitOK || len(d.ran) != 0 || stdout.String() != c+"\n"+k+"\n" {
+		t.Errorf("--install again with a host = %d, ran %q, stdout %q; want the no-op install, then the certificate", code, d.ran, stdout)
+	}
+
+	for _, args := range [][]string{{"-pkcs12", "-CAROOT"}, {"--CAROOT"}, {"-CAROOT", "-cert-file", c}} {
+		stdout.Reset()
+		if code := a.run(args); code != exitOK || stdout.String() != a.getenv("VOUCH_CAROOT")+"\n" {
+			t.Errorf("vouch %q = %d, stdout %q; want the CA folder", args, code, stdout)
+		}
+	}
+}
+
+func TestSplitMkcertInstall(t *testing.T) {
+	for _, c := range []struct {
+		args          []string
+		install, cert []string // nil: not split
+	}{
+		{[]string{"-install"}, nil, nil},
+		{[]string{"-install", "--stores", "system"}, nil, nil},
+		{[]string{"-uninstall", "a.test"}, nil, nil},
+		{[]string{"-install", "a.test"}, []string{"install"}, []string{"a.test"}},
+		{[]string{"--caroot", "x", "-install", "-csr", "r.csr"}, []string{"install", "--caroot", "x"}, []string{"--caroot", "x", "-csr", "r.csr"}},
+		{[]string{"-install", "--caroot=x", "-cert-file", "c.pem", "a.test"}, []string{"install", "--caroot", "x"}, []string{"--caroot=x", "-cert-file", "c.pem", "a.test"}},
+		{[]string{"-install", "-csr=r.csr"}, []string{"install"}, []string{"-csr=r.csr"}},
+		{[]string{"-install", "--", "a.test"}, []string{"install"}, []string{"--", "a.test"}},
+	} {
+		install, cert, ok := splitMkcertInstall(c.args)
+		if ok != (c.install != nil) || !slices.Equal(install, c.install) || !slices.Equal(cert, c.cert) {
+			t.Errorf("splitMkcertInstall(%q) = %q, %q, %v; want %q, %q", c.args, install, cert, ok, c.install, c.cert)
+		}
+	}
+}
