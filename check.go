@@ -285,6 +285,12 @@ func (a *app) cmdCheck(t checkTarget, caroot string, timeout time.Duration, asJS
 			a.hintf("%s", a.vouchCmd("install"))
 		} else if res.Root != nil && res.Root.Source == sourceRetiredCA {
 			a.hintf("%s   (a certificate from your current CA, for the server)", a.vouchCmd(res.Leaf.Names...))
+		} else if res.Root != nil && res.Root.Source == "not sent" {
+			// vouch trust HOST:PORT takes the root the server sends.
+			a.hintf("vouch trust ROOT_FILE --fingerprint 'THE FINGERPRINT THEY READ YOU' --name LABEL   (the server does not send its root: ask its owner for the file, which vouch export writes, and compare the fingerprint over a channel you trust)")
+		} else if res.Result == resultSelfSigned && !chain[0].IsCA {
+			// No root to trust: vouch trust refuses a server's own certificate.
+			a.hintf("a self-signed server certificate can't be trusted as a root; its owner can issue one from a CA (vouch HOST) and send you that CA's root")
 		} else if res.Root != nil || res.PreviousRoot != nil {
 			a.hintf("vouch trust %s --fingerprint 'THE FINGERPRINT THEY READ YOU' --name LABEL   (only after comparing it with the owner over a channel you trust)", t)
 		}
@@ -408,7 +414,7 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book,
 	// trusts it yet is what a developer checking their server wants to know.
 	if own := a.ownCA(caroot); own != nil {
 		if path, _ := walkToRoot(leaf, inter, []trustedRoot{{cert: own.Root}}); path != nil {
-			if ownVerdict(res, own, path, verify, t.Host, now) {
+			if ownVerdict(res, own, path, verify, t.Host, now, a.vouchCmd) {
 				return res
 			}
 		} else if !own.Adopted && incompleteVerdict(res, leaf, inter, own.Issuer, own.Root, fmt.Sprintf("your own CA (%s, fingerprint %s)", own.Dir, certs.FingerprintOf(own.Root).Voice()), sourceOwnCA, t.Host, now) {
@@ -417,7 +423,7 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book,
 		// A server still on a certificate from before vouch rotate.
 		for _, old := range certs.Retired(own.Dir) {
 			if path, _ := walkToRoot(leaf, inter, []trustedRoot{{cert: old.Root}}); path != nil {
-				if retiredVerdict(res, old, leaf, verify, t.Host, now) {
+				if retiredVerdict(res, old, leaf, verify, t.Host, now, a.vouchCmd) {
 					return res
 				}
 				break
@@ -520,8 +526,9 @@ func incompleteVerdict(res *checkJSON, leaf *x509.Certificate, inter []*x509.Cer
 // (path ends at its root): trusted when the system's roots hold it (vouch
 // install), not trusted yet otherwise, or the name or dates that are
 // wrong. It reports false when none of these fits, and the chain is
-// judged as any other.
-func ownVerdict(res *checkJSON, own *certs.CA, path []*x509.Certificate, verify verifyFunc, host string, now time.Time) bool {
+// judged as any other. vouch spells the commands it names (a.vouchCmd,
+// which keeps --caroot).
+func ownVerdict(res *checkJSON, own *certs.CA, path []*x509.Certificate, verify verifyFunc, host string, now time.Time, vouch func(...string) string) bool {
 	leaf := path[0]
 	fp := certs.FingerprintOf(own.Root)
 	res.Root = &checkRootJSON{FingerprintSHA256: fp.Hex(), Subject: own.Root.Subject.String(), NotAfter: own.Root.NotAfter.UTC(), Source: sourceOwnCA}
@@ -537,7 +544,7 @@ func ownVerdict(res *checkJSON, own *certs.CA, path []*x509.Certificate, verify 
 		}
 		res.Result, res.ExitCode = resultNotTrusted, exitNotTrusted
 		res.Summary = "NOT TRUSTED BY THIS MACHINE YET: the chain reaches " + where + ", which the system store does not trust"
-		res.Details = append(res.Details, "vouch install trusts it here: in the system store, the browsers and Java")
+		res.Details = append(res.Details, vouch("install")+" trusts it here: in the system store, the browsers and Java")
 		return true
 	}
 	switch fault, c := diagnose(verify, pool, path, now); fault {
@@ -548,7 +555,7 @@ func ownVerdict(res *checkJSON, own *certs.CA, path []*x509.Certificate, verify 
 		res.Result, res.ExitCode = resultExpired, exitExpired
 		if bytes.Equal(c.Raw, own.Root.Raw) {
 			res.Summary = fmt.Sprintf("EXPIRED: the root of %s expired on %s", where, c.NotAfter.UTC().Format(time.RFC3339))
-			res.Details = append(res.Details, "vouch rotate replaces the CA with a new one for the same names")
+			res.Details = append(res.Details, vouch("rotate")+" replaces the CA with a new one for the same names")
 		} else {
 			res.Summary = "EXPIRED: " + validityText(c, leaf, nil, now)
 			res.Details = append(res.Details, "it chains to "+where+"; issue a new certificate with vouch")
@@ -556,7 +563,7 @@ func ownVerdict(res *checkJSON, own *certs.CA, path []*x509.Certificate, verify 
 	case faultNameMismatch:
 		res.Result, res.ExitCode = resultNameMismatch, exitBadName
 		res.Summary = fmt.Sprintf("NAME MISMATCH: this certificate is for %s, not %s", strings.Join(certs.LeafNames(leaf), ", "), host)
-		res.Details = append(res.Details, "it chains to "+where+"; vouch "+host+" issues one for this name")
+		res.Details = append(res.Details, "it chains to "+where+"; "+vouch(host)+" issues one for this name")
 	default:
 		return false
 	}
@@ -596,10 +603,10 @@ func diagnose(verify verifyFunc, pool *x509.CertPool, path []*x509.Certificate, 
 // from the user's folder: the server still uses a certificate from before
 // the rotation. It reports false when the machine trusts that root but
 // the name or dates are wrong, which the system's verdicts explain.
-func retiredVerdict(res *checkJSON, old certs.RetiredCA, leaf *x509.Certificate, verify verifyFunc, host string, now time.Time) bool {
+func retiredVerdict(res *checkJSON, old certs.RetiredCA, leaf *x509.Certificate, verify verifyFunc, host string, now time.Time, vouch func(...string) string) bool {
 	fp := certs.FingerprintOf(old.Root)
 	where := fmt.Sprintf("your old CA (%s, fingerprint %s, retired by vouch rotate on %s)", old.Dir, fp.Voice(), old.On)
-	renew := "vouch " + strings.Join(res.Leaf.Names, " ") + " issues a certificate from your current CA"
+	renew := vouch(res.Leaf.Names...) + " issues a certificate from your current CA"
 	if _, err := verify(testOnlySystemRoots, host, now); err == nil {
 		res.Result, res.ExitCode = resultPublic, exitOK
 		res.Summary = "TRUSTED BY THIS MACHINE: the chain reaches " + where + "; the system store still trusts it"

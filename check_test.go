@@ -311,8 +311,15 @@ func TestCheckDifferentRoot(t *testing.T) {
 				want = append(want, `^NOT TRUSTED: this server presents a different root \(fingerprint `+regexp.QuoteMeta(voice(attacker))+`\)\n`)
 			}
 			wantCheck(t, f, f.check(target), exitNotTrusted, want...)
-			if !strings.Contains(f.stderr.String(), "vouch: hint: vouch trust "+target+" --fingerprint") {
-				t.Errorf("no vouch trust hint on stderr: %s", f.stderr)
+			// vouch trust HOST:PORT takes the root the server sends; one
+			// that sends none needs the root's file (the hint had given
+			// the server's address, and trust then failed).
+			hint := "vouch: hint: vouch trust " + target + " --fingerprint"
+			if !tc.sendRoot {
+				hint = "vouch: hint: vouch trust ROOT_FILE --fingerprint 'THE FINGERPRINT THEY READ YOU' --name LABEL   (the server does not send its root: ask its owner for the file"
+			}
+			if !strings.Contains(f.stderr.String(), hint) {
+				t.Errorf("stderr lacks %q: %s", hint, f.stderr)
 			}
 			if after := f.seen(target); *after != *before {
 				t.Errorf("an untrusted certificate was recorded: %+v, was %+v", after, before)
@@ -388,6 +395,9 @@ func TestCheckVerdicts(t *testing.T) {
 			srv := serveTLS(t, tc.cert(t, ca))
 			srv.answerFor(t)
 			wantCheck(t, f, f.check(tc.host+":8443"), tc.code, tc.want...)
+			if tc.code == exitSelfSigned && (strings.Contains(f.stderr.String(), "vouch trust") || !strings.Contains(f.stderr.String(), "can't be trusted as a root")) {
+				t.Errorf("a self-signed leaf's hint: %s; want no vouch trust, which refuses a server's own certificate", f.stderr)
+			}
 			if s := f.seen(tc.host + ":8443"); s != nil {
 				t.Errorf("a failed check was recorded: %+v", s)
 			}
@@ -496,6 +506,11 @@ func TestCheckOwnCA(t *testing.T) {
 	wantCheck(t, f, f.check("127.0.0.1:443"), exitNotTrusted, `^NOT TRUSTED: this server presents a different root`)
 	wantCheck(t, f, f.check("127.0.0.1:443", "--caroot", other.Dir), exitNotTrusted,
 		`^NOT TRUSTED BY THIS MACHINE YET: the chain reaches `+regexp.QuoteMeta("your own CA ("+other.Dir+", fingerprint "+voice(other)+")"))
+	// The commands it names keep --caroot: without it, the one for a new
+	// certificate would make one from (or a new CA in) the default folder.
+	srv.serve(issue(t, other, false, "wiki.test"))
+	wantCheck(t, f, f.check("127.0.0.1:443", "--caroot", other.Dir), exitBadName,
+		`\n  it chains to .*; `+regexp.QuoteMeta("vouch --caroot "+other.Dir+" 127.0.0.1 issues one for this name"))
 }
 
 // TestCheckRetiredCA: a server still on a certificate from before vouch
