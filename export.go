@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"github.com/vouchdev/vouch/platform"
 
 	"github.com/vouchdev/vouch/certs"
 )
@@ -344,7 +345,15 @@ func (a *app) exportPlan(files []certs.File, force bool) ([]certs.File, error) {
 			verb, it = "exist", "them"
 		}
 		a.errorf("%s already %s with other contents; nothing was written", strings.Join(differ, ", "), verb)
-		a.hintf("%s   (to replace %s), or %s", a.vouchCmd("export", "--force"), it, a.vouchCmd("export", "--out", "NEW_FOLDER"))
+		// The command as given, so --name, --url and the rest stay.
+		again := func(extra ...string) platform.Cmd {
+			return platform.Cmd{Argv: append(append([]string{"vouch"}, withoutFlags(a.argv, "force", "out")...), extra...)}
+		}
+		out := []string{}
+		if o := flagValue(a.argv, "out"); o != "" {
+			out = []string{"--out", o}
+		}
+		a.hintf("%s   (to replace %s), or %s", again(append(out, "--force")...), it, again("--out", "NEW_FOLDER"))
 		return nil, errors.New("files differ")
 	}
 	for _, p := range same {
