@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/vouchdev/vouch/internal/fsinfo"
@@ -162,9 +163,13 @@ func outputOf(path string) (output, error) {
 		return output{}, errors.New("it is a directory")
 	}
 	// /dev/stdout on a shell's > or >> is a regular file, which replacing
-	// would cut off from the shell (and lose what >> kept).
+	// would cut off from the shell (and lose what >> kept); so is any
+	// /dev/fd/N the shell opened (3>>log).
 	if std := stdFile(st); std != nil || !st.Mode().IsRegular() {
 		return output{path: path, like: st, stream: true, std: std}, nil
+	}
+	if fd := fdFile(path); fd != nil {
+		return output{path: path, like: st, stream: true, std: fd}, nil
 	}
 	to, err := filepath.EvalSymlinks(path)
 	if err != nil {
@@ -181,6 +186,24 @@ func stdFile(st fs.FileInfo) *os.File {
 		}
 	}
 	return nil
+}
+
+// fdFile is the open file that path names as one of this process's file
+// descriptors (/dev/fd/N, /proc/self/fd/N), to write into at its offset
+// (or its end, for >>) as the shell meant, or nil. Called once path was
+// found to exist, so N is open here.
+func fdFile(path string) *os.File {
+	rest, ok := strings.CutPrefix(filepath.Clean(path), "/dev/fd/")
+	if !ok {
+		if rest, ok = strings.CutPrefix(filepath.Clean(path), "/proc/self/fd/"); !ok {
+			return nil
+		}
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil || n < 0 {
+		return nil
+	}
+	return os.NewFile(uintptr(n), path)
 }
 
 // danglingEnd follows path's symlinks to the name at the end, which does
