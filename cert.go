@@ -186,11 +186,12 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	var (
 		names []certs.Name
 		csr   *x509.CertificateRequest
-		// request is what the user asked to sign, as hints repeat it.
-		request = strings.Join(args, " ")
+		// request is what the user asked to sign, as hints repeat it,
+		// quoted for the shell ('*.x.test' unquoted fails in zsh).
+		request = platform.Cmd{Argv: args}.String()
 	)
 	if f.csr != "" {
-		request = "--csr " + f.csr
+		request = platform.Cmd{Argv: []string{"--csr", f.csr}}.String()
 		data, err := readCSR(f.csr)
 		if err != nil {
 			a.errorf("can't read the certificate request: %v", err)
@@ -398,7 +399,7 @@ func orDefault(s, def string) string {
 func permitFlags(permit []string) string {
 	parts := make([]string, len(permit))
 	for i, p := range permit {
-		parts[i] = "--permit " + p
+		parts[i] = platform.Cmd{Argv: []string{"--permit", p}}.String()
 	}
 	return strings.Join(parts, " ")
 }

@@ -317,7 +317,13 @@ func CanWrite(paths ...string) error {
 
 func writeTemp(f File, out output) (string, *Unkept, error) {
 	dir := filepath.Dir(out.path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(out.path)+".tmp-*")
+	// The temp file's name adds to the target's; a name near the 255-byte
+	// limit (a long host name) takes a short one instead.
+	pattern := "." + filepath.Base(out.path) + ".tmp-*"
+	if len(pattern) > 200 {
+		pattern = ".vouch.tmp-*"
+	}
+	tmp, err := os.CreateTemp(dir, pattern)
 	if err != nil {
 		return "", nil, fmt.Errorf("failed to write %s: %w", f.Path, fsinfo.Bare(err))
 	}

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -112,5 +113,18 @@ func TestWriteFilesDanglingThroughFolderLink(t *testing.T) {
 	}
 	if got, err := os.ReadFile(filepath.Join(dir, "real", "out", "c.pem")); err != nil || string(got) != "new" {
 		t.Errorf("real/out/c.pem = %q, %v; want the new file there", got, err)
+	}
+}
+
+// TestWriteLongName: a file whose name is near the 255-byte limit (from a
+// long host name) is written; its temp file's name, the target's plus a
+// prefix and suffix, had been too long.
+func TestWriteLongName(t *testing.T) {
+	path := filepath.Join(t.TempDir(), strings.Repeat("a", 245)+".pem")
+	if err := WriteFiles(File{Path: path, Data: []byte("x"), Mode: 0o644}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != "x" {
+		t.Errorf("read back %q, %v", got, err)
 	}
 }
