@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -60,13 +61,25 @@ func (a *app) cmdEnv(caroot, shell string) int {
 	_, ca, err := a.loadCA(caroot)
 	if err != nil {
 		a.errorf("%v", err)
-		a.hintf("%s", a.vouchCmd("install"))
+		// Install makes a missing CA; a broken one it can't mend.
+		if errors.Is(err, certs.ErrNoCA) {
+			a.hintf("%s", a.vouchCmd("install"))
+		}
 		return exitFail
 	}
 	bundle, ok := a.trustedBundle(ca)
 	if !ok {
 		a.warnf("the root is not in the system store, so there is nothing to export")
-		a.hintf("%s && eval \"$(%s)\"", a.vouchCmd("install"), a.vouchCmd("env"))
+		// In the shell's own words for "set what vouch env prints".
+		env := a.vouchCmd("env", "--shell", shell)
+		switch shell {
+		case "fish":
+			a.hintf("%s; and %s | source", a.vouchCmd("install"), env)
+		case "powershell", "pwsh":
+			a.hintf("%s; if ($?) { %s | Out-String | Invoke-Expression }", a.vouchCmd("install"), env)
+		default:
+			a.hintf("%s && eval \"$(%s)\"", a.vouchCmd("install"), a.vouchCmd("env"))
+		}
 		return exitOK
 	}
 	vars := map[string]string{"NODE_EXTRA_CA_CERTS": filepath.Join(ca.Dir, certs.RootCertFile), "DENO_TLS_CA_STORE": "mozilla,system"}

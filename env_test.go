@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,8 +14,17 @@ func TestEnv(t *testing.T) {
 	root := filepath.Join(a.getenv("VOUCH_CAROOT"), "rootCA.pem")
 	bundle := filepath.Join(d.root, "/etc/ssl/certs/ca-certificates.crt")
 
-	if code := a.run([]string{"env"}); code != exitFail {
-		t.Fatalf("env with no CA = %d, want 1", code)
+	if code := a.run([]string{"env"}); code != exitFail || !strings.Contains(stderr.String(), "vouch: hint: vouch install\n") {
+		t.Fatalf("env with no CA = %d, stderr %q; want 1 and the hint to install", code, stderr)
+	}
+	// A broken CA: install would fail the same way, so no hint to run it.
+	broken := t.TempDir()
+	if err := os.WriteFile(filepath.Join(broken, "rootCA.pem"), []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := a.run([]string{"env", "--caroot", broken}); code != exitFail || strings.Contains(stderr.String(), "install") {
+		t.Errorf("env with a broken CA = %d, stderr %q; want 1 and no install hint", code, stderr)
 	}
 
 	// A CA that is not installed: nothing to export.
@@ -29,8 +39,19 @@ func TestEnv(t *testing.T) {
 	if stdout.Len() != 0 {
 		t.Errorf("env before install printed %q, want nothing", stdout)
 	}
-	if !strings.Contains(stderr.String(), "vouch: warning: the root is not in the system store") {
-		t.Errorf("env before install: stderr %q lacks the warning", stderr)
+	if !strings.Contains(stderr.String(), "vouch: warning: the root is not in the system store") ||
+		!strings.Contains(stderr.String(), `vouch: hint: vouch install && eval "$(vouch env)"`) {
+		t.Errorf("env before install: stderr %q lacks the warning and the hint", stderr)
+	}
+	// The hint in each shell's own words (it had been sh's for all).
+	for shell, hint := range map[string]string{
+		"fish":       "vouch: hint: vouch install; and vouch env --shell fish | source\n",
+		"powershell": "vouch: hint: vouch install; if ($?) { vouch env --shell powershell | Out-String | Invoke-Expression }\n",
+	} {
+		stderr.Reset()
+		if code := a.run([]string{"env", "--shell", shell}); code != exitOK || !strings.HasSuffix(stderr.String(), hint) {
+			t.Errorf("env --shell %s before install = %d, stderr %q; want the hint %q", shell, code, stderr, hint)
+		}
 	}
 
 	if code := a.run([]string{"install"}); code != exitOK {
