@@ -121,6 +121,7 @@ func (c *command) run(a *app, args []string) int {
 		}
 		return a.usageError(c.name, "%v", err)
 	}
+	a.carootFlag = ""
 	if f := fs.Lookup("caroot"); f != nil && f.Changed {
 		a.carootFlag = f.Value.String()
 	}
