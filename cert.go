@@ -381,9 +381,13 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	}
 	// The list of files is data on stdout, unless a file went there: then
 	// the certificate is the data.
-	if !toStdout {
-		for _, file := range files {
+	for _, file := range files {
+		switch {
+		case !toStdout:
 			fmt.Fprintln(a.stdout, file.Path)
+		case !certs.ToStdout(file.Path):
+			// stdout holds the data; the other file's path goes here.
+			a.infof("wrote %s", file.Path)
 		}
 	}
 	return exitOK

@@ -188,6 +188,13 @@ func stdFile(st fs.FileInfo) *os.File {
 	return nil
 }
 
+// ToStdout says whether path, written as a Named file, goes to vouch's
+// own stdout.
+func ToStdout(path string) bool {
+	out, err := outputOf(path)
+	return err == nil && out.std == os.Stdout
+}
+
 // fdFile is the open file that path names as one of this process's file
 // descriptors (/dev/fd/N, /proc/self/fd/N), to write into at its offset
 // (or its end, for >>) as the shell meant, or nil. Called once path was
