@@ -487,9 +487,14 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book,
 // ownCA is the CA this user's vouch issues from (the folder vouch cert
 // would use, or --caroot); nil when there is none or it can't be read:
 // check is about the server, and vouch status reports on the CA.
+// A --caroot given that holds no CA is said: it was most likely mistyped.
 func (a *app) ownCA(flag string) *certs.CA {
-	if _, ca, err := a.loadCA(flag); err == nil {
+	_, ca, err := a.loadCA(flag)
+	if err == nil {
 		return ca
+	}
+	if flag != "" {
+		a.warnf("--caroot: %v; the server is judged without your own CA", err)
 	}
 	return nil
 }

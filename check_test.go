@@ -504,6 +504,11 @@ func TestCheckOwnCA(t *testing.T) {
 	other := newTestCA(t, now)
 	srv.serve(issue(t, other, false, "127.0.0.1"))
 	wantCheck(t, f, f.check("127.0.0.1:443"), exitNotTrusted, `^NOT TRUSTED: this server presents a different root`)
+	// A --caroot with no CA in it (mistyped) is said, not passed over.
+	wantCheck(t, f, f.check("127.0.0.1:443", "--caroot", other.Dir+"x"), exitNotTrusted, `^NOT TRUSTED: this server presents a different root`)
+	if !strings.Contains(f.stderr.String(), "vouch: warning: --caroot: ") || !strings.Contains(f.stderr.String(), other.Dir+"x") {
+		t.Errorf("check --caroot with no CA there: stderr %q, want a warning naming it", f.stderr)
+	}
 	wantCheck(t, f, f.check("127.0.0.1:443", "--caroot", other.Dir), exitNotTrusted,
 		`^NOT TRUSTED BY THIS MACHINE YET: the chain reaches `+regexp.QuoteMeta("your own CA ("+other.Dir+", fingerprint "+voice(other)+")"))
 	// The commands it names keep --caroot: without it, the one for a new
