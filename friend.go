@@ -514,7 +514,10 @@ func (a *app) othersStatus(stores []truststore.Store, named bool, trusted *bool)
 		*trusted = false
 		return out
 	}
-	keep := a.keptRoots(book)
+	if len(book.Roots) == 0 {
+		return out
+	}
+	keep := a.keptRoots(book) // loads the CA again: not for an empty book
 	for _, r := range book.Roots {
 		o := otherJSON{
 			Label: r.Label, Subject: r.Subject, Source: r.Source, TrustedAt: r.TrustedAt,

@@ -319,7 +319,7 @@ func pemCerts(data []byte) [][]byte {
 func holdsCert(data []byte, c *x509.Certificate) bool {
 	block := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 	body := block[bytes.IndexByte(block, '\n')+1 : bytes.LastIndex(block, []byte("-----END"))]
-	if bytes.Contains(data, body) {
+	if containsBody(data, body) {
 		return true
 	}
 	for {
@@ -331,6 +331,27 @@ func holdsCert(data []byte, c *x509.Certificate) bool {
 		if b.Type == "CERTIFICATE" && bytes.Equal(b.Bytes, c.Raw) {
 			return true
 		}
+	}
+}
+
+// containsBody is bytes.Contains(data, body) for a PEM body of many lines:
+// it looks for the body's first 63 bytes, which bytes.Index finds with the
+// CPU's vector instructions, where a whole body (over a kilobyte) made it
+// fall back to a hash search of the bundle, a third of status's time.
+func containsBody(data, body []byte) bool {
+	const head = 63
+	if len(body) <= head {
+		return bytes.Contains(data, body)
+	}
+	for {
+		i := bytes.Index(data, body[:head])
+		if i < 0 {
+			return false
+		}
+		if bytes.HasPrefix(data[i:], body) {
+			return true
+		}
+		data = data[i+1:]
 	}
 }
 

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -346,5 +347,38 @@ func TestAdoptedMkcertAnchorIsStale(t *testing.T) {
 		if len(st.Stale) != 0 {
 			t.Errorf("%s: Stale = %q, want none", a.Name, st.Stale)
 		}
+	}
+}
+
+// TestContainsBody: the body is found where it starts, in the middle and at
+// the end, past a decoy that shares its first 63 bytes, and not where only
+// part of it is.
+func TestContainsBody(t *testing.T) {
+	body := []byte(strings.Repeat("A", 63) + "\n" + strings.Repeat("B", 64) + "\nCC\n")
+	decoy := []byte(strings.Repeat("A", 63) + "\n" + strings.Repeat("B", 63) + "X\n")
+	filler := []byte(strings.Repeat("Z", 5000))
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	for _, c := range []struct {
+		name string
+		data []byte
+		want bool
+	}{
+		{"at the start", cat(body, filler), true},
+		{"in the middle", cat(filler, body, filler), true},
+		{"at the end", cat(filler, body), true},
+		{"after a decoy", cat(filler, decoy, filler, body), true},
+		{"a decoy only", cat(filler, decoy, filler), false},
+		{"cut short", cat(filler, body[:len(body)-2]), false},
+		{"absent", filler, false},
+	} {
+		if got := containsBody(c.data, body); got != c.want {
+			t.Errorf("%s: containsBody = %v, want %v", c.name, got, c.want)
+		}
+		if got := bytes.Contains(c.data, body); got != c.want {
+			t.Errorf("%s: the case itself is wrong: bytes.Contains = %v", c.name, got)
+		}
+	}
+	if !containsBody([]byte("xxshortxx"), []byte("short")) || containsBody([]byte("xxshorxx"), []byte("short")) {
+		t.Errorf("a body of one short line is not looked for as a whole")
 	}
 }

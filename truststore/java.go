@@ -165,11 +165,15 @@ func (k *keystoreFile) holders(root *x509.Certificate) []ksEntry {
 // stale are the aliases vouch gave other roots, except those r keeps.
 func (k *keystoreFile) stale(r Root) []string {
 	var out []string
+	own := JavaAlias(r.Cert)
 	for _, e := range k.Entries {
-		kept := r.keeps(func(c *x509.Certificate) bool {
+		// The kept roots' aliases (a hash each) only for vouch's entries.
+		if !e.Trusted || !vouchJavaAlias().MatchString(e.Alias) || e.Alias == own {
+			continue
+		}
+		if !r.keeps(func(c *x509.Certificate) bool {
 			return JavaAlias(c) == e.Alias || (len(e.Certs) == 1 && bytes.Equal(e.Certs[0], c.Raw))
-		})
-		if e.Trusted && vouchJavaAlias().MatchString(e.Alias) && e.Alias != JavaAlias(r.Cert) && !kept {
+		}) {
 			out = append(out, e.Alias)
 		}
 	}
