@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -345,7 +346,11 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 			return exitFail
 		}
 		if combined {
-			files = append(files, certs.File{Path: certPath, Data: append(leaf.ChainPEM(), key...), Mode: 0o600, Named: true})
+			// A file that held only a certificate was readable by its group,
+			// and maybe everyone: the key beside it is for the owner alone.
+			old, err := os.ReadFile(certPath)
+			newly := err != nil || !bytes.Contains(old, []byte("PRIVATE KEY-----"))
+			files = append(files, certs.File{Path: certPath, Data: append(leaf.ChainPEM(), key...), Mode: 0o600, Named: true, NewlySecret: newly})
 			break
 		}
 		files = append(files,
@@ -377,7 +382,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		a.infof("the PKCS#12 password is %q (mkcert's, and Java's default)", certs.PKCS12Password)
 	}
 	if combined {
-		a.infof("the chain and its key are both in %s, which only its owner may read", certPath)
+		a.infof("the chain and its key are both in %s", certPath)
 	}
 	// The list of files is data on stdout, unless a file went there: then
 	// the certificate is the data.

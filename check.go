@@ -264,7 +264,7 @@ func (a *app) cmdCheck(t checkTarget, caroot string, timeout time.Duration, asJS
 			a.printCheckJSON(&checkJSON{Target: t.String(), Result: resultConnectFailed, ExitCode: exitFail, Summary: err.Error(), Details: []string{}})
 		}
 		a.errorf("%v", err)
-		a.hintf("check the address, and that the server is running: vouch check %s", t)
+		a.hintf("check the address, and that the server is running: %s", platform.Cmd{Argv: []string{"vouch", "check", t.String()}})
 		return exitFail
 	}
 	res := a.judge(t, chain, book, caroot)
@@ -292,7 +292,8 @@ func (a *app) cmdCheck(t checkTarget, caroot string, timeout time.Duration, asJS
 			// No root to trust: vouch trust refuses a server's own certificate.
 			a.hintf("a self-signed server certificate can't be trusted as a root; its owner can issue one from a CA (vouch HOST) and send you that CA's root")
 		} else if res.Root != nil || res.PreviousRoot != nil {
-			a.hintf("vouch trust %s --fingerprint 'THE FINGERPRINT THEY READ YOU' --name LABEL   (only after comparing it with the owner over a channel you trust)", t)
+			// Quoted: [::1]:8443 is a pattern to the shell.
+			a.hintf("%s --fingerprint 'THE FINGERPRINT THEY READ YOU' --name LABEL   (only after comparing it with the owner over a channel you trust)", platform.Cmd{Argv: []string{"vouch", "trust", t.String()}})
 		}
 	}
 	return res.ExitCode

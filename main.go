@@ -120,11 +120,17 @@ const (
 )
 
 func (a *app) run(args []string) int {
+	if msg := mkcertConflict(args); msg != "" {
+		a.argv = args
+		return a.usageError("cert", "%s", msg)
+	}
 	if install, cert, ok := splitMkcertInstall(args); ok {
-		if code := a.run(install); code != exitOK {
+		// The certificate first: a mistake in its flags or names then
+		// leaves the stores as they were, and --permit shapes the CA made.
+		if code := a.run(cert); code != exitOK {
 			return code
 		}
-		return a.run(cert)
+		return a.run(install)
 	}
 	a.argv = args
 	args = translateMkcert(args)
@@ -179,15 +185,23 @@ func translateMkcert(args []string) []string {
 		out = append(out, arg)
 	}
 	if cmd == "caroot" {
-		// mkcert -CAROOT prints the folder whatever else is given; only
-		// the folder's own flag still applies.
+		// mkcert -CAROOT prints the folder, whatever certificate it was
+		// also given to make; other flags are still checked.
 		var keep []string
 		for i := 0; i < len(out); i++ {
-			if out[i] == "--caroot" && i+1 < len(out) {
-				keep = append(keep, out[i], out[i+1])
-				i++
-			} else if strings.HasPrefix(out[i], "--caroot=") {
+			name, _, inline := strings.Cut(strings.TrimLeft(out[i], "-"), "=")
+			switch {
+			case !strings.HasPrefix(out[i], "-") || out[i] == "-":
+			case mkcertFlags[name] && name != "help" && name != "version":
+				if valueFlags[name] && !inline {
+					i++
+				}
+			default:
 				keep = append(keep, out[i])
+				if valueFlags[name] && !inline && i+1 < len(out) {
+					keep = append(keep, out[i+1])
+					i++
+				}
 			}
 		}
 		out = keep
@@ -198,9 +212,28 @@ func translateMkcert(args []string) []string {
 	return out
 }
 
+// mkcertConflict is mkcert's refusal of -install with -uninstall or
+// -CAROOT, or "".
+func mkcertConflict(args []string) string {
+	has := map[string]bool{}
+	for _, arg := range args {
+		if arg == "--" {
+			break
+		}
+		has[strings.TrimLeft(arg, "-")] = strings.HasPrefix(arg, "-") || has[strings.TrimLeft(arg, "-")]
+	}
+	switch {
+	case has["install"] && has["uninstall"]:
+		return "-install and -uninstall can't be given together"
+	case (has["install"] || has["uninstall"]) && has["CAROOT"]:
+		return "-install or -uninstall and -CAROOT can't be given together"
+	}
+	return ""
+}
+
 // splitMkcertInstall splits mkcert's -install given host names (or a
-// -csr) too, which installs and then issues: vouch install, with the CA
-// folder given, then the rest as a cert command.
+// -csr) too, which installs and issues: the rest as a cert command, then
+// vouch install with the CA folder given.
 func splitMkcertInstall(args []string) (install, cert []string, ok bool) {
 	at := -1
 	for i, arg := range args {
@@ -215,8 +248,8 @@ func splitMkcertInstall(args []string) (install, cert []string, ok bool) {
 	if at < 0 {
 		return nil, nil, false
 	}
-	cert = append(append([]string(nil), args[:at]...), args[at+1:]...)
-	rest := translateMkcert(cert)
+	cert = append(append([]string{"cert"}, args[:at]...), args[at+1:]...)
+	rest := translateMkcert(cert[1:])
 	issues := false
 	install = []string{"install"}
 	for i := 0; i < len(rest); i++ {

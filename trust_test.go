@@ -444,10 +444,41 @@ func TestMkcertInstallThenIssue(t *testing.T) {
 		t.Errorf("--install again with a host = %d, ran %q, stdout %q; want the no-op install, then the certificate", code, d.ran, stdout)
 	}
 
-	for _, args := range [][]string{{"-pkcs12", "-CAROOT"}, {"--CAROOT"}, {"-CAROOT", "-cert-file", c}} {
+	// A mistake in the certificate's half stops it before the stores
+	// change (install had run first, and trusted a CA made without the
+	// --permit asked for); mkcert's refusals of -install with -uninstall
+	// or -CAROOT are vouch's too.
+	fresh, _, _ := testApp(t, true)
+	d.ran = nil
+	for _, args := range [][]string{
+		{"-install", "--stores", "nss", "a.test"},
+		{"-install", "-pkcs12", "-csr", "r.csr"},
+		{"-install", "-uninstall"},
+		{"-install", "-CAROOT"},
+		{"-CAROOT", "-uninstall"},
+	} {
+		if code := fresh.run(args); code != exitUsage || len(d.ran) != 0 {
+			t.Errorf("vouch %q = %d, ran %q; want a usage error and nothing run", args, code, d.ran)
+		}
+	}
+	if _, err := os.Stat(fresh.getenv("VOUCH_CAROOT")); err == nil {
+		t.Errorf("a refused -install made a CA")
+	}
+	if code := fresh.run([]string{"-install", "--permit", "corp.acme.test", "--cert-file", c, "--key-file", k, "a.corp.acme.test"}); code != exitOK || len(d.ran) != 1 {
+		t.Errorf("-install --permit with a name under it = %d, ran %q; want the CA made with it, issued for and trusted", code, d.ran)
+	}
+
+	for _, args := range [][]string{{"-pkcs12", "-CAROOT"}, {"--CAROOT"}, {"-CAROOT", "-cert-file", c}, {"-CAROOT", "-key-file=" + k, "host.test"}} {
 		stdout.Reset()
 		if code := a.run(args); code != exitOK || stdout.String() != a.getenv("VOUCH_CAROOT")+"\n" {
 			t.Errorf("vouch %q = %d, stdout %q; want the CA folder", args, code, stdout)
+		}
+	}
+	// Other flags are still checked, as mkcert checks them.
+	for _, args := range [][]string{{"-CAROOT", "--bogus"}, {"-CAROOT", "--caroot"}} {
+		stdout.Reset()
+		if code := a.run(args); code != exitUsage || stdout.Len() != 0 {
+			t.Errorf("vouch %q = %d, stdout %q; want a usage error", args, code, stdout)
 		}
 	}
 }
@@ -460,11 +491,13 @@ func TestSplitMkcertInstall(t *testing.T) {
 		{[]string{"-install"}, nil, nil},
 		{[]string{"-install", "--stores", "system"}, nil, nil},
 		{[]string{"-uninstall", "a.test"}, nil, nil},
-		{[]string{"-install", "a.test"}, []string{"install"}, []string{"a.test"}},
-		{[]string{"--caroot", "x", "-install", "-csr", "r.csr"}, []string{"install", "--caroot", "x"}, []string{"--caroot", "x", "-csr", "r.csr"}},
-		{[]string{"-install", "--caroot=x", "-cert-file", "c.pem", "a.test"}, []string{"install", "--caroot", "x"}, []string{"--caroot=x", "-cert-file", "c.pem", "a.test"}},
-		{[]string{"-install", "-csr=r.csr"}, []string{"install"}, []string{"-csr=r.csr"}},
-		{[]string{"-install", "--", "a.test"}, []string{"install"}, []string{"--", "a.test"}},
+		{[]string{"-install", "a.test"}, []string{"install"}, []string{"cert", "a.test"}},
+		{[]string{"--caroot", "x", "-install", "-csr", "r.csr"}, []string{"install", "--caroot", "x"}, []string{"cert", "--caroot", "x", "-csr", "r.csr"}},
+		{[]string{"-install", "--caroot=x", "-cert-file", "c.pem", "a.test"}, []string{"install", "--caroot", "x"}, []string{"cert", "--caroot=x", "-cert-file", "c.pem", "a.test"}},
+		{[]string{"-install", "-csr=r.csr"}, []string{"install"}, []string{"cert", "-csr=r.csr"}},
+		{[]string{"-install", "--", "a.test"}, []string{"install"}, []string{"cert", "--", "a.test"}},
+		// A host named like a command is a host, as for mkcert.
+		{[]string{"-install", "status"}, []string{"install"}, []string{"cert", "status"}},
 	} {
 		install, cert, ok := splitMkcertInstall(c.args)
 		if ok != (c.install != nil) || !slices.Equal(install, c.install) || !slices.Equal(cert, c.cert) {

@@ -28,6 +28,10 @@ type File struct {
 	// the new one. A secret (Mode with no group or other bits) is still
 	// never left readable by every user.
 	Named bool
+	// Newly secret: the file it replaces held nothing secret (a certificate
+	// that now gets its key beside it), so the group that could read that
+	// is not let read this: only the owner is kept.
+	NewlySecret bool
 }
 
 // WriteFiles writes every file to a temp file beside its target, syncs it,
@@ -79,7 +83,7 @@ func WriteNamed(files ...File) (unkept []Unkept, toStdout bool, err error) {
 		}
 		for i, f := range files {
 			if outs[i].stream {
-				if err := writeStream(f, outs[i].std); err != nil {
+				if err := writeStream(f, outs[i]); err != nil {
 					return nil, false, err
 				}
 			}
@@ -142,6 +146,9 @@ type output struct {
 	like   fs.FileInfo
 	stream bool
 	std    *os.File
+	// desc: path names one of vouch's open descriptors (/dev/fd/N),
+	// written through a duplicate of it (see dupDesc).
+	desc bool
 }
 
 func outputOf(path string) (output, error) {
@@ -168,8 +175,8 @@ func outputOf(path string) (output, error) {
 	if std := stdFile(st); std != nil || !st.Mode().IsRegular() {
 		return output{path: path, like: st, stream: true, std: std}, nil
 	}
-	if fd := fdFile(path); fd != nil {
-		return output{path: path, like: st, stream: true, std: fd}, nil
+	if _, ok := descNumber(path); ok {
+		return output{path: path, like: st, stream: true, desc: true}, nil
 	}
 	to, err := filepath.EvalSymlinks(path)
 	if err != nil {
@@ -195,22 +202,19 @@ func ToStdout(path string) bool {
 	return err == nil && out.std == os.Stdout
 }
 
-// fdFile is the open file that path names as one of this process's file
-// descriptors (/dev/fd/N, /proc/self/fd/N), to write into at its offset
-// (or its end, for >>) as the shell meant, or nil. Called once path was
-// found to exist, so N is open here.
-func fdFile(path string) *os.File {
+// descNumber is N when path names one of this process's file descriptors
+// (/dev/fd/N, /proc/self/fd/N): a file the shell opened (3>>log), to write
+// into at its offset, or its end for >>, as the shell meant. Asked once
+// path was found to exist, so N is open here.
+func descNumber(path string) (int, bool) {
 	rest, ok := strings.CutPrefix(filepath.Clean(path), "/dev/fd/")
 	if !ok {
 		if rest, ok = strings.CutPrefix(filepath.Clean(path), "/proc/self/fd/"); !ok {
-			return nil
+			return 0, false
 		}
 	}
 	n, err := strconv.Atoi(rest)
-	if err != nil || n < 0 {
-		return nil
-	}
-	return os.NewFile(uintptr(n), path)
+	return n, err == nil && n >= 0
 }
 
 // danglingEnd follows path's symlinks to the name at the end, which does
@@ -243,12 +247,18 @@ func danglingEnd(path string) (string, error) {
 // vouch's own stdout or stderr, it writes there: opening /dev/stdout anew
 // fails for a socket (a service's log) and for a pipe another user made,
 // and would start a shell's >> file over.
-func writeStream(f File, std *os.File) error {
-	if std != nil {
-		_, err := std.Write(f.Data)
+func writeStream(f File, out output) error {
+	if out.std != nil {
+		_, err := out.std.Write(f.Data)
 		return wrapStream(f, err)
 	}
-	file, err := os.OpenFile(f.Path, os.O_WRONLY, 0)
+	var file *os.File
+	var err error
+	if n, ok := descNumber(f.Path); out.desc && ok {
+		file, err = dupDesc(n, f.Path)
+	} else {
+		file, err = os.OpenFile(f.Path, os.O_WRONLY, 0)
+	}
 	if err != nil {
 		return wrapStream(f, err)
 	}
@@ -291,9 +301,20 @@ func CAFile(dir, path string) (string, bool) {
 	if err != nil || out.stream {
 		return "", false
 	}
-	switch name := filepath.Base(out.path); name {
-	case RootCertFile, RootKeyFile, IssuerCertFile, IssuerKeyFile, lockFileName:
-		return name, SameFile(out.path, filepath.Join(dir, name))
+	base := filepath.Base(out.path)
+	for _, name := range []string{RootCertFile, RootKeyFile, IssuerCertFile, IssuerKeyFile, lockFileName} {
+		// Any case: macOS's and Windows' disks take rootca.pem for it.
+		if !strings.EqualFold(base, name) {
+			continue
+		}
+		if SameFile(out.path, filepath.Join(dir, name)) {
+			return name, true
+		}
+		// The same folder by another path (a symlink to it, either way),
+		// where the file is not there yet.
+		a, erra := os.Stat(filepath.Dir(out.path))
+		b, errb := os.Stat(dir)
+		return name, erra == nil && errb == nil && os.SameFile(a, b)
 	}
 	return "", false
 }
@@ -343,7 +364,7 @@ func writeTemp(f File, out output) (string, *Unkept, error) {
 	mode := f.Mode
 	var lost *Unkept
 	if out.like != nil {
-		if mode, lost = keepOwner(tmp, f.Mode, out.like); lost != nil {
+		if mode, lost = keepOwner(tmp, f.Mode, out.like, f.NewlySecret); lost != nil {
 			lost.Path = f.Path
 		}
 	}
@@ -370,11 +391,14 @@ func writeTemp(f File, out output) (string, *Unkept, error) {
 // user chose to let in). What could not be kept is returned, for a
 // warning: a server that read the old file as its owner or group can't
 // read the new one.
-func keepOwner(tmp *os.File, mode os.FileMode, like fs.FileInfo) (os.FileMode, *Unkept) {
+func keepOwner(tmp *os.File, mode os.FileMode, like fs.FileInfo, newlySecret bool) (os.FileMode, *Unkept) {
 	secret := mode&0o077 == 0
 	keep := like.Mode().Perm()
 	if secret {
 		keep &^= 0o007
+	}
+	if secret && newlySecret {
+		keep &^= 0o070
 	}
 	if fsinfo.GiveOwner(tmp, like) == nil {
 		return keep, nil

@@ -4,11 +4,14 @@ package certs
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vouchdev/vouch/internal/fsinfo"
 )
@@ -80,5 +83,40 @@ func TestWriteFilesStream(t *testing.T) {
 	isStream := func(p string) bool { out, err := outputOf(p); return err == nil && out.stream }
 	if !isStream(fifo) || isStream(dir) || isStream(filepath.Join(dir, "none")) {
 		t.Errorf("outputOf is wrong about the pipe, the folder or a missing file")
+	}
+}
+
+// TestDescStaysOpen: a /dev/fd/N output is written into at the
+// descriptor's offset, and the descriptor (the shell's) stays open however
+// often the path is looked at and the garbage collector runs: an *os.File
+// made on N had closed it when collected, and vouch then failed to write,
+// or closed a file it had opened since under the same number.
+func TestDescStaysOpen(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("KEEP\n"); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/dev/fd/%d", f.Fd())
+	for range 5 {
+		if _, err := outputOf(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := WriteFiles(File{Path: path, Data: []byte("chain\n"), Mode: 0o644, Named: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Stat(); err != nil {
+		t.Fatalf("the descriptor was closed: %v", err)
+	}
+	if got, _ := os.ReadFile(f.Name()); string(got) != "KEEP\nchain\n" {
+		t.Errorf("the file holds %q, want what was there, then the chain", got)
 	}
 }

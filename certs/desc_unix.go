@@ -1,0 +1,20 @@
+//go:build unix
+
+package certs
+
+import (
+	"os"
+	"syscall"
+)
+
+// dupDesc is a duplicate of descriptor n, closed with no harm to n: an
+// *os.File made on n itself would close it when collected, and the shell's
+// descriptor (or one vouch reused meanwhile) with it.
+func dupDesc(n int, name string) (*os.File, error) {
+	d, err := syscall.Dup(n)
+	if err != nil {
+		return nil, err
+	}
+	syscall.CloseOnExec(d)
+	return os.NewFile(uintptr(d), name), nil
+}
