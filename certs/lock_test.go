@@ -11,29 +11,7 @@ import (
 // one says nothing.
 func TestLockDirWaits(t *testing.T) {
 	dir := t.TempDir()
-	unlock, err := LockDir(dir, func() { t.Error("LockDir on a free folder said it waits") })
-	if err != nil {
-		t.Fatal(err)
-	}
-	waited := make(chan struct{})
-	got := make(chan error)
-	go func() {
-		second, err := LockDir(dir, func() { close(waited) })
-		if err == nil {
-			second()
-		}
-		got <- err
-	}()
-	<-waited // the second caller saw the lock held; it can't have it yet
-	select {
-	case err := <-got:
-		t.Fatalf("the second LockDir returned (%v) while the first held the lock", err)
-	default:
-	}
-	unlock()
-	if err := <-got; err != nil {
-		t.Fatalf("the second LockDir after the first let go: %v", err)
-	}
+	secondWaits(t, "LockDir", func(waiting func()) (func(), error) { return LockDir(dir, waiting) })
 }
 
 // TestLockSaysWhenItWaits: a second Lock on a CA folder says it waits only
@@ -44,42 +22,15 @@ func TestLockSaysWhenItWaits(t *testing.T) {
 	defer func(d time.Duration) { waitNotice = d }(waitNotice)
 	waitNotice = 50 * time.Millisecond
 	dir := t.TempDir()
-	unlock, err := Lock(dir, func() { t.Error("Lock on a free folder said it waits") })
-	if err != nil {
-		t.Fatal(err)
-	}
-	var told atomic.Int32
-	got := make(chan error)
-	go func() {
-		second, err := Lock(dir, func() { told.Add(1) })
-		if err == nil {
-			second()
-		}
-		got <- err
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for told.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if told.Load() != 1 {
-		t.Fatalf("a Lock held by another for 5s said it waits %d times, want once", told.Load())
-	}
-	select {
-	case err := <-got:
-		t.Fatalf("the second Lock returned (%v) while the first held the lock", err)
-	default:
-	}
-	unlock()
-	if err := <-got; err != nil {
-		t.Fatalf("the second Lock after the first let go: %v", err)
-	}
+	secondWaits(t, "Lock", func(waiting func()) (func(), error) { return Lock(dir, waiting) })
 
 	// Held, then let go well before waitNotice: nothing said.
 	waitNotice = time.Hour
-	unlock, err = Lock(dir, nil)
+	unlock, err := Lock(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := make(chan error)
 	go func() {
 		second, err := Lock(dir, func() { t.Error("a wait shorter than waitNotice was announced") })
 		if err == nil {
@@ -91,5 +42,40 @@ func TestLockSaysWhenItWaits(t *testing.T) {
 	unlock()
 	if err := <-got; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// secondWaits takes lock, free, then again from another goroutine: that
+// one must say it waits, once, and not return until the first lets go.
+func secondWaits(t *testing.T, name string, lock func(waiting func()) (func(), error)) {
+	t.Helper()
+	unlock, err := lock(func() { t.Errorf("%s on a free folder said it waits", name) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var told atomic.Int32
+	got := make(chan error)
+	go func() {
+		second, err := lock(func() { told.Add(1) })
+		if err == nil {
+			second()
+		}
+		got <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for told.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if told.Load() != 1 {
+		t.Fatalf("a %s held by another for 5s said it waits %d times, want once", name, told.Load())
+	}
+	select {
+	case err := <-got:
+		t.Fatalf("the second %s returned (%v) while the first held the lock", name, err)
+	default:
+	}
+	unlock()
+	if err := <-got; err != nil {
+		t.Fatalf("the second %s after the first let go: %v", name, err)
 	}
 }
