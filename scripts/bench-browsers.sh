@@ -21,7 +21,7 @@ fi
 # Refuse to touch anything unless this is a new namespace: neither the one
 # bench.sh ran in nor init's.
 ns=$(readlink /proc/self/ns/mnt)
-[ "$ns" != "$VOUCH_BENCH_PARENT_NS" ] && [ "$ns" != "$(readlink /proc/1/ns/mnt)" ] ||
+[ -n "$ns" ] && [ "$ns" != "$VOUCH_BENCH_PARENT_NS" ] && [ "$ns" != "$(readlink /proc/1/ns/mnt)" ] ||
 	die "not in a new mount namespace"
 mount --make-rprivate /
 

@@ -10,11 +10,15 @@
 set -euo pipefail
 vouch=$1 mkcert=$2 work=$3 runs=$4 floor=$5
 
-if [ "${VOUCH_BENCH_IN_NS:-}" != 1 ]; then
-	exec env VOUCH_BENCH_IN_NS=1 unshare --mount --propagation private -- "$0" "$@"
+if [ -z "${VOUCH_BENCH_PARENT_NS:-}" ]; then
+	exec env VOUCH_BENCH_PARENT_NS="$(readlink /proc/self/ns/mnt)" \
+		unshare --mount --propagation private -- "$0" "$@"
 fi
-# Refuse to touch anything unless this is a private namespace.
-[ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ] || { echo "not in a new mount namespace" >&2; exit 1; }
+# Refuse to touch anything unless this is a new namespace, not the one
+# bench.sh ran in. (Comparing with init's alone is no check where
+# /proc/1/ns/mnt can't be read: both sides are then empty strings apart.)
+ns=$(readlink /proc/self/ns/mnt)
+[ -n "$ns" ] && [ "$ns" != "$VOUCH_BENCH_PARENT_NS" ] || { echo "not in a new mount namespace" >&2; exit 1; }
 mount --make-rprivate /
 for d in /etc/ssl /usr/local/share/ca-certificates /usr/share/ca-certificates; do
 	[ -d "$d" ] || continue
@@ -22,6 +26,7 @@ for d in /etc/ssl /usr/local/share/ca-certificates /usr/share/ca-certificates; d
 	cp -a "$d/." "$copy/"
 	mount -t tmpfs tmpfs "$d"
 	cp -a "$copy/." "$d/"
+	[ "$(stat -f -c %T "$d")" = tmpfs ] || { echo "$d is not the tmpfs copy" >&2; exit 1; }
 done
 [ -d /etc/ca-certificates/update.d ] && mount -t tmpfs tmpfs /etc/ca-certificates/update.d
 
