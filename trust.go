@@ -273,6 +273,9 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 	if rerun == sameCommand {
 		finish = a.commandLine("vouch")
 	}
+	if a.partialStops(stores, root, "install", finish, true) {
+		return exitFail, trusted
+	}
 	settled := false
 	for i, s := range stores {
 		if a.halted(stores[i:], root, named, true, finish, &settled) {
@@ -387,6 +390,30 @@ func (a *app) prepareOthers(picked, others []truststore.Preparer, root truststor
 		}
 	}
 	return lacking, true
+}
+
+// partialStops says so, and stops the command before any store changes,
+// when the system store is to change (for install, when it does not
+// trust the root yet) and a refresh that stopped part way left its
+// half-written bundle: the system store's change would fail, and the
+// other stores, changed on their own, would leave the machine half done.
+func (a *app) partialStops(stores []truststore.Store, root truststore.Root, verb, finish string, install bool) bool {
+	for _, s := range stores {
+		sys, ok := s.(*truststore.System)
+		if !ok {
+			continue
+		}
+		if install {
+			if st := s.Status(root); st.State == truststore.Trusted && !st.Fragile {
+				return false
+			}
+		}
+		if p := sys.Partial(root); p != "" {
+			a.storeError(s.Name(), verb, finish, &platform.PartialError{Path: p})
+			return true
+		}
+	}
+	return false
 }
 
 // refreshBlocked says so when the system store's refresh would break
@@ -712,6 +739,9 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 		}
 	}
 	finish := a.commandLine("vouch")
+	if a.partialStops(stores, root, "uninstall", finish, false) {
+		return exitFail, left
+	}
 	a.guard()
 	settled := false
 	for i, s := range stores {

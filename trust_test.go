@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pavlo-v-chernykh/keystore-go/v4"
 	"github.com/vouchdev/vouch/certs"
 	"github.com/vouchdev/vouch/platform"
 )
@@ -260,10 +263,60 @@ func TestPartialBundle(t *testing.T) {
 	if a.run([]string{"status", "--stores", "system"}); !strings.Contains(stdout.String(), "ca-certificates.crt.new is left from an update-ca-certificates that stopped part way") {
 		t.Errorf("status with a partial bundle = %q, want it named", stdout)
 	}
+
+	// With another store to change (a JDK's own keystore), install and
+	// uninstall stop before it too: it had been changed, leaving the
+	// system store without the root and that store with it.
+	fakeJDK(t, d)(newTestCA(t, time.Now()).Root)
+	cacerts := filepath.Join(d.root, "/usr/lib/jvm/fake-jdk/lib/security/cacerts")
+	before := mustReadFile(t, cacerts)
+	for _, verb := range []string{"install", "uninstall"} {
+		d.ran = nil
+		stderr.Reset()
+		if code := a.run([]string{verb}); code != exitFail || len(d.ran) != 0 || !bytes.Equal(mustReadFile(t, cacerts), before) ||
+			!strings.Contains(stderr.String(), "ca-certificates.crt.new is left from an update-ca-certificates") {
+			t.Errorf("%s over a partial bundle with a JDK = %d, ran %q; stderr:\n%s\nwant 1, the partial bundle named, nothing run, cacerts as it was", verb, code, d.ran, stderr)
+		}
+	}
+
 	os.Remove(partial)
 	stderr.Reset()
 	if code := a.run([]string{"install", "--stores", "system"}); code != exitOK {
 		t.Errorf("install once it is gone = %d, want 0; stderr %s", code, stderr)
+	}
+}
+
+// fakeJDK puts a JDK with its own JKS cacerts, and a keytool that fails if
+// run for real, under d; the function it returns writes that cacerts with
+// the certificates given.
+func fakeJDK(t *testing.T, d *fakeDebian) func(...*x509.Certificate) {
+	t.Helper()
+	cacerts := filepath.Join(d.root, "/usr/lib/jvm/fake-jdk/lib/security/cacerts")
+	keytool := filepath.Join(d.root, "/usr/lib/jvm/fake-jdk/bin/keytool")
+	for _, dir := range []string{filepath.Dir(cacerts), filepath.Dir(keytool)} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(keytool, []byte("#!/bin/sh\nexit 99\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return func(cs ...*x509.Certificate) {
+		ks := keystore.New()
+		for i, c := range cs {
+			if err := ks.SetTrustedCertificateEntry(fmt.Sprint("e", i), keystore.TrustedCertificateEntry{
+				CreationTime: time.Now(), Certificate: keystore.Certificate{Type: "X509", Content: c.Raw},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var jks bytes.Buffer
+		if err := ks.Store(&jks, []byte("changeit")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cacerts, jks.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -3,9 +3,7 @@
 package main
 
 import (
-	"bytes"
 	"crypto/x509"
-	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -14,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pavlo-v-chernykh/keystore-go/v4"
 	"github.com/vouchdev/vouch/certs"
 )
 
@@ -33,33 +30,7 @@ func TestInterruptFinishesTheStore(t *testing.T) {
 	// the root for install and holds it for uninstall. (No browser
 	// database: nss, not on this machine, goes unnamed.)
 	other := newTestCA(t, time.Now()).Root
-	cacerts := filepath.Join(d.root, "/usr/lib/jvm/fake-jdk/lib/security/cacerts")
-	writeJKS := func(cs ...*x509.Certificate) {
-		ks := keystore.New()
-		for i, c := range cs {
-			if err := ks.SetTrustedCertificateEntry(fmt.Sprint("e", i), keystore.TrustedCertificateEntry{
-				CreationTime: time.Now(), Certificate: keystore.Certificate{Type: "X509", Content: c.Raw},
-			}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		var jks bytes.Buffer
-		if err := ks.Store(&jks, []byte("changeit")); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(cacerts, jks.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	keytool := filepath.Join(d.root, "/usr/lib/jvm/fake-jdk/bin/keytool")
-	for _, dir := range []string{filepath.Dir(cacerts), filepath.Dir(keytool)} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(keytool, []byte("#!/bin/sh\nexit 99\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	writeJKS := fakeJDK(t, d)
 	writeJKS(other)
 	a, _, stderr := testApp(t, true)
 	ctrlC := func() {

@@ -135,6 +135,20 @@ func (s *System) apply(ctx context.Context, plan []platform.Cmd, ss platform.Sys
 
 // state reads the store's state, from the root's file and a probe leaf too
 // when the store takes them (macOS).
+// Partial is the half-written bundle a refresh that stopped part way left
+// (platform.Layout.Partial), or "": while it is there, a change to this
+// store fails, and so the command stops before any store changes.
+func (s *System) Partial(r Root) string {
+	if s.Err != nil {
+		return ""
+	}
+	ss, err := s.state(r)
+	if err != nil {
+		return ""
+	}
+	return ss.Partial
+}
+
 func (s *System) state(r Root) (platform.SystemState, error) {
 	if ss, ok := s.Sys.(platform.SubjectSystem); ok {
 		return ss.SubjectState(platform.Subject{Cert: r.Cert, File: r.File, Probe: r.Probe})
