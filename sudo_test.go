@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/truststore"
 )
 
 // sudoApp is vouch run as root by sudo from the user "alice", whose home
@@ -180,6 +181,27 @@ func TestSudoReadOnlyWarns(t *testing.T) {
 		"vouch: hint: vouch caroot   (without sudo)\n"
 	if stderr.String() != want {
 		t.Errorf("caroot under sudo said\n%s\nwant\n%s", stderr, want)
+	}
+}
+
+// TestSudoStatusLeavesHome: status under sudo that kept HOME writes no
+// cache into the user's home: a root-owned ~/.local/state/vouch had made
+// their own next install fail ("mkdir …/.local/state/vouch: permission
+// denied").
+func TestSudoStatusLeavesHome(t *testing.T) {
+	aliceHome := t.TempDir()
+	a, _, _ := sudoApp(t, aliceHome, aliceHome, map[string]string{"SUDO_UID": "1000"})
+	for _, s := range a.stores() {
+		if n, ok := s.(*truststore.NSS); ok && n.CacheFile != "" {
+			t.Errorf("under sudo with alice's HOME, the NSS listings cache is %s, want none", n.CacheFile)
+		}
+	}
+	// As alice herself, the cache is kept.
+	a.isRoot = false
+	for _, s := range a.stores() {
+		if n, ok := s.(*truststore.NSS); ok && n.CacheFile == "" {
+			t.Errorf("as alice, no NSS listings cache")
+		}
 	}
 }
 

@@ -63,7 +63,13 @@ func (a *app) stores() []truststore.Store {
 	state := platform.StateDir(a.goos, a.home, a.getenv)
 	nss := truststore.NewNSS(r, a.home, a.getenv, a.goos)
 	if state != "" {
-		nss.CacheFile = filepath.Join(state, "nss-listings.json")
+		// The listings cache is written by status too, which changes
+		// nothing of the user's: under sudo (HOME kept) it would leave a
+		// root-owned state folder in their home that their own runs then
+		// can't write.
+		if s := a.sudoer(); s == nil || !s.owns(state) {
+			nss.CacheFile = filepath.Join(state, "nss-listings.json")
+		}
 		nss.BackupDir = filepath.Join(state, "nss")
 	}
 	return []truststore.Store{
