@@ -538,8 +538,9 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // halted reports whether an interrupt came (see lockSystem) with stores
-// left that may still need a change; those, which stay as they are, are
-// then named with finish, the command that finishes the job. Stores this
+// left that may still need a change; those are then named, as they stay
+// or (uninstall) as the system store's refresh already changed them, with
+// finish, the command that finishes the job. Stores this
 // machine lacks don't count, nor, for install (trusted), those already
 // trusting the root, as the system store's refresh can make them
 // (Debian's Java hook). For uninstall there is no such test: a store
@@ -551,18 +552,31 @@ func (a *app) halted(left []truststore.Store, root truststore.Root, named, trust
 	if *settled || a.interrupted == nil || !a.interrupted() {
 		return false
 	}
-	var names []string
+	var same, unfinished []string
 	for _, s := range left {
 		st := s.Status(root)
-		if !(trusted && st.State == truststore.Trusted) && !skippable(s, st, named) {
-			names = append(names, s.Name())
+		switch {
+		case trusted && st.State == truststore.Trusted, skippable(s, st, named):
+		case !trusted && st.State != truststore.Trusted:
+			// Uninstall: the system store's refresh took the root out
+			// already (Debian's Java hook), in new bytes.
+			unfinished = append(unfinished, s.Name())
+		default:
+			same = append(same, s.Name())
 		}
 	}
-	if len(names) == 0 {
+	if len(same)+len(unfinished) == 0 {
 		*settled = true
 		return false
 	}
-	a.errorf("interrupted: stopped before %s, which stay as they were", strings.Join(names, ", "))
+	var parts []string
+	if len(same) > 0 {
+		parts = append(parts, strings.Join(same, ", ")+", which stay as they were")
+	}
+	if len(unfinished) > 0 {
+		parts = append(parts, strings.Join(unfinished, ", ")+", which the system store's refresh already took the root out of, but which are not put back as they were before install yet")
+	}
+	a.errorf("interrupted: stopped before %s", strings.Join(parts, "; and "))
 	a.hintf("%s   (to finish)", finish)
 	return true
 }

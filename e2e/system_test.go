@@ -664,7 +664,9 @@ func TestSystemBadStates(t *testing.T) {
 				for _, want := range []string{
 					"vouch: interrupted: finishing the change under way first, so that no store is left half changed",
 					"vouch: system: removed",
-					"vouch: error: interrupted: stopped before java, which stay as they were",
+					// Debian's hook took the root out of cacerts in the
+					// refresh; it had been said to "stay as it was".
+					"vouch: error: interrupted: stopped before java, which the system store's refresh already took the root out of, but which are not put back as they were before install yet",
 					"vouch: hint: vouch uninstall   (to finish)",
 				} {
 					if !strings.Contains(out.String(), want) {
