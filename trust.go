@@ -884,7 +884,9 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 			fmt.Fprintln(a.stdout, string(out))
 		}
 		a.errorf("there is no CA in %s yet", dir)
-		a.hintf("%s", a.vouchCmd("install"))
+		// Beside the hint that takes left-behind roots out, say what this
+		// one does: it trusts a new CA, it does not mend those.
+		a.hintf("%s   (makes a new CA and trusts it)", a.vouchCmd("install"))
 		return exitFail
 	}
 	if noCA {
