@@ -279,12 +279,12 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 	if rerun == sameCommand {
 		finish = a.commandLine("vouch")
 	}
-	if a.partialStops(stores, root, "install", finish, true) {
+	if a.partialStops(stores, root, "install", finish, true, false) {
 		return exitFail, trusted
 	}
 	settled := false
 	for i, s := range stores {
-		if a.halted(stores[i:], root, named, true, finish, &settled) {
+		if a.halted(stores[i:], root, named, true, nil, finish, &settled) {
 			return exitFail, trusted
 		}
 		// A store that already trusts the root is not touched: no command,
@@ -399,25 +399,23 @@ func (a *app) prepareOthers(picked, others []truststore.Preparer, root truststor
 }
 
 // partialStops says so, and stops the command before any store changes,
-// when the system store is to change (for install, when it does not
-// trust the root yet) and a refresh that stopped part way left its
-// half-written bundle: the system store's change would fail, and the
-// other stores, changed on their own, would leave the machine half done.
-func (a *app) partialStops(stores []truststore.Store, root truststore.Root, verb, finish string, install bool) bool {
+// when a refresh that stopped part way left its half-written bundle and
+// the system store has something to change: its change would fail, and
+// the other stores, changed on their own, would leave the machine half
+// done.
+func (a *app) partialStops(stores []truststore.Store, root truststore.Root, verb, finish string, install, all bool) bool {
 	for _, s := range stores {
 		sys, ok := s.(*truststore.System)
 		if !ok {
 			continue
 		}
-		if install {
-			if st := s.Status(root); st.State == truststore.Trusted && !st.Fragile {
-				return false
-			}
+		// The stat first: a no-op install must not read the store twice.
+		p := sys.Partial()
+		if p == "" || !sys.WouldChange(root, install, all) {
+			return false
 		}
-		if p := sys.Partial(root); p != "" {
-			a.storeError(s.Name(), verb, finish, &platform.PartialError{Path: p})
-			return true
-		}
+		a.storeError(s.Name(), verb, finish, &platform.PartialError{Path: p})
+		return true
 	}
 	return false
 }
@@ -539,8 +537,9 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 // halted reports whether an interrupt came (see lockSystem) with stores
 // left that may still need a change; those are then named, as they stay
-// or (uninstall) as the system store's refresh already changed them, with
-// finish, the command that finishes the job. Stores this
+// or, for uninstall, as the system store's refresh already took the root
+// out (refreshed: the stores it reaches that held the root), with finish,
+// the command that finishes the job. Stores this
 // machine lacks don't count, nor, for install (trusted), those already
 // trusting the root, as the system store's refresh can make them
 // (Debian's Java hook). For uninstall there is no such test: a store
@@ -548,7 +547,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // settled is set once an interrupt found no such store: the stores left
 // after it are fewer, and none moves away from what it found, so they are
 // not read again.
-func (a *app) halted(left []truststore.Store, root truststore.Root, named, trusted bool, finish string, settled *bool) bool {
+func (a *app) halted(left []truststore.Store, root truststore.Root, named, trusted bool, refreshed []string, finish string, settled *bool) bool {
 	if *settled || a.interrupted == nil || !a.interrupted() {
 		return false
 	}
@@ -557,7 +556,7 @@ func (a *app) halted(left []truststore.Store, root truststore.Root, named, trust
 		st := s.Status(root)
 		switch {
 		case trusted && st.State == truststore.Trusted, skippable(s, st, named):
-		case !trusted && st.State != truststore.Trusted:
+		case !trusted && st.State != truststore.Trusted && slices.Contains(refreshed, s.Name()):
 			// Uninstall: the system store's refresh took the root out
 			// already (Debian's Java hook), in new bytes.
 			unfinished = append(unfinished, s.Name())
@@ -759,13 +758,13 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 		}
 	}
 	finish := a.commandLine("vouch")
-	if a.partialStops(stores, root, "uninstall", finish, false) {
+	if a.partialStops(stores, root, "uninstall", finish, false, all) {
 		return exitFail, left
 	}
 	a.guard()
 	settled := false
 	for i, s := range stores {
-		if a.halted(stores[i:], root, named, false, finish, &settled) {
+		if a.halted(stores[i:], root, named, false, held, finish, &settled) {
 			return exitFail, left
 		}
 		changed, err := s.Uninstall(context.Background(), root, all)

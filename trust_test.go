@@ -264,19 +264,54 @@ func TestPartialBundle(t *testing.T) {
 		t.Errorf("status with a partial bundle = %q, want it named", stdout)
 	}
 
-	// With another store to change (a JDK's own keystore), install and
-	// uninstall stop before it too: it had been changed, leaving the
-	// system store without the root and that store with it.
-	fakeJDK(t, d)(newTestCA(t, time.Now()).Root)
+	// With another store to change (a JDK's own keystore), install stops
+	// before it too: it had been changed, leaving the system store without
+	// the root and that store with it.
+	writeJKS := fakeJDK(t, d)
+	other := newTestCA(t, time.Now()).Root
+	writeJKS(other)
 	cacerts := filepath.Join(d.root, "/usr/lib/jvm/fake-jdk/lib/security/cacerts")
-	before := mustReadFile(t, cacerts)
-	for _, verb := range []string{"install", "uninstall"} {
+	stops := func(what string, args ...string) {
+		t.Helper()
+		before := mustReadFile(t, cacerts)
 		d.ran = nil
 		stderr.Reset()
-		if code := a.run([]string{verb}); code != exitFail || len(d.ran) != 0 || !bytes.Equal(mustReadFile(t, cacerts), before) ||
+		if code := a.run(args); code != exitFail || len(d.ran) != 0 || !bytes.Equal(mustReadFile(t, cacerts), before) ||
 			!strings.Contains(stderr.String(), "ca-certificates.crt.new is left from an update-ca-certificates") {
-			t.Errorf("%s over a partial bundle with a JDK = %d, ran %q; stderr:\n%s\nwant 1, the partial bundle named, nothing run, cacerts as it was", verb, code, d.ran, stderr)
+			t.Errorf("%s = %d, ran %q; stderr:\n%s\nwant 1, the partial bundle named, nothing run, cacerts as it was", what, code, d.ran, stderr)
 		}
+	}
+	stops("install over a partial bundle with a JDK", "install")
+
+	// Uninstall with the root in the system store and the JDK: the same.
+	os.Remove(partial)
+	if code := a.run([]string{"install", "--stores", "system"}); code != exitOK {
+		t.Fatalf("install --stores system = %d; stderr %s", code, stderr)
+	}
+	ca, err := certs.Load(a.getenv("VOUCH_CAROOT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeJKS(other, ca.Root)
+	if err := os.WriteFile(partial, []byte("half a bundle"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stops("uninstall over a partial bundle, the root in the system store and a JDK", "uninstall")
+
+	// With nothing of vouch's in the system store it has nothing to change,
+	// and the half-written bundle is no reason to stop the other stores.
+	os.Remove(partial)
+	if code := a.run([]string{"uninstall", "--stores", "system"}); code != exitOK {
+		t.Fatalf("uninstall --stores system = %d; stderr %s", code, stderr)
+	}
+	if err := os.WriteFile(partial, []byte("half a bundle"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.ran = nil
+	stderr.Reset()
+	a.run([]string{"uninstall"})
+	if strings.Contains(stderr.String(), "is left from") || !strings.Contains(stderr.String(), "vouch: java: removed\n") {
+		t.Errorf("uninstall over a partial bundle, nothing of vouch's in the system store: stderr:\n%s\nwant the JDK's uninstall, no stop", stderr)
 	}
 
 	os.Remove(partial)

@@ -67,6 +67,19 @@ func TestInterruptFinishesTheStore(t *testing.T) {
 		}
 	}
 
+	// A store the refresh does not reach, which never held the root, is
+	// named as staying as it was, not as changed by the refresh.
+	writeJKS(other)
+	if code := a.run([]string{"install", "--stores", "system"}); code != exitOK {
+		t.Fatalf("install --stores system = %d; stderr %s", code, stderr)
+	}
+	d.during = ctrlC
+	stderr.Reset()
+	if code := a.run([]string{"uninstall"}); code != exitFail || !strings.Contains(stderr.String(), "vouch: error: interrupted: stopped before java, which stay as they were\n") {
+		t.Errorf("uninstall interrupted, java never holding the root = %d:\n%s\nwant java named as staying as it was", code, stderr)
+	}
+	a.run([]string{"uninstall"})
+
 	// Interrupted during the last store's change: nothing is left to stop
 	// before, so the job ends whole, and exit 0.
 	d.during = ctrlC

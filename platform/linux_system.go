@@ -126,6 +126,16 @@ func (s *LinuxSystem) tool(name string) string {
 	return ""
 }
 
+// PartialLeft is the half-written bundle a refresh that stopped part way
+// left (Layout.Partial), or "": one stat, where State reads the store.
+func (s *LinuxSystem) PartialLeft() string {
+	l, err := s.Layout()
+	if err != nil || l.Partial == "" || !s.exists(l.Partial) {
+		return ""
+	}
+	return l.Partial
+}
+
 // ErrNoLayout means no known system-store layout is on this machine.
 var ErrNoLayout = errors.New("no known system trust store layout")
 

@@ -87,14 +87,35 @@ func (s *System) Install(ctx context.Context, r Root) (bool, error) {
 	if s.Err != nil {
 		return false, s.Err
 	}
-	ss, err := s.state(r)
+	plan, ss, err := s.installPlan(r)
 	if err != nil {
 		return false, err
 	}
-	if ss.InBundle && !orphaned(ss) {
-		return false, nil
+	return s.apply(ctx, plan, ss, r)
+}
+
+func (s *System) installPlan(r Root) ([]platform.Cmd, platform.SystemState, error) {
+	ss, err := s.state(r)
+	if err != nil || ss.InBundle && !orphaned(ss) {
+		return nil, ss, err
 	}
-	return s.apply(ctx, s.Sys.InstallPlan(r.Cert, r.File, ss), ss, r)
+	return s.Sys.InstallPlan(r.Cert, r.File, ss), ss, nil
+}
+
+// WouldChange says whether Install (or Uninstall, with all) has anything
+// to do for r: a command that would fail on a Partial bundle need not
+// stop when this store is left as it is.
+func (s *System) WouldChange(r Root, install, all bool) bool {
+	if s.Err != nil {
+		return false
+	}
+	var plan []platform.Cmd
+	if install {
+		plan, _, _ = s.installPlan(r)
+	} else {
+		plan, _, _ = s.uninstallPlan(r, all)
+	}
+	return len(plan) > 0
 }
 
 // orphaned is a root in the bundle that no file in the anchor folders
@@ -107,9 +128,17 @@ func (s *System) Uninstall(ctx context.Context, r Root, all bool) (bool, error) 
 	if s.Err != nil {
 		return false, s.Err
 	}
-	ss, err := s.state(r)
+	plan, ss, err := s.uninstallPlan(r, all)
 	if err != nil {
 		return false, err
+	}
+	return s.apply(ctx, plan, ss, r)
+}
+
+func (s *System) uninstallPlan(r Root, all bool) ([]platform.Cmd, platform.SystemState, error) {
+	ss, err := s.state(r)
+	if err != nil {
+		return nil, ss, err
 	}
 	if r.Mkcert {
 		for _, p := range ss.Others {
@@ -118,7 +147,7 @@ func (s *System) Uninstall(ctx context.Context, r Root, all bool) (bool, error) 
 			}
 		}
 	}
-	return s.apply(ctx, s.Sys.UninstallPlan(r.Cert, ss, all), ss, r)
+	return s.Sys.UninstallPlan(r.Cert, ss, all), ss, nil
 }
 
 // apply carries out plan, if there is one, unless a refresh that stopped
@@ -133,22 +162,21 @@ func (s *System) apply(ctx context.Context, plan []platform.Cmd, ss platform.Sys
 	return true, s.Sys.Apply(ctx, plan, r.PEM)
 }
 
-// state reads the store's state, from the root's file and a probe leaf too
-// when the store takes them (macOS).
 // Partial is the half-written bundle a refresh that stopped part way left
 // (platform.Layout.Partial), or "": while it is there, a change to this
-// store fails, and so the command stops before any store changes.
-func (s *System) Partial(r Root) string {
+// store fails. Only Linux layouts have one; it costs a stat, not a read.
+func (s *System) Partial() string {
 	if s.Err != nil {
 		return ""
 	}
-	ss, err := s.state(r)
-	if err != nil {
-		return ""
+	if ls, ok := s.Sys.(*platform.LinuxSystem); ok {
+		return ls.PartialLeft()
 	}
-	return ss.Partial
+	return ""
 }
 
+// state reads the store's state, from the root's file and a probe leaf too
+// when the store takes them (macOS).
 func (s *System) state(r Root) (platform.SystemState, error) {
 	if ss, ok := s.Sys.(platform.SubjectSystem); ok {
 		return ss.SubjectState(platform.Subject{Cert: r.Cert, File: r.File, Probe: r.Probe})
