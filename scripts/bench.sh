@@ -328,14 +328,14 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v update-ca-c
 	i_mk=$(col "$rows" "mkcert -install (already installed)")
 	i_status=$(col "$rows" "vouch status")
 	i_version=$(col "$rows" "vouch version")
-	i_first=$(col "$rows" "vouch install (first)")
+	i_first=$(col "$rows" "vouch install --stores system (first)")
 	i_hand=$(col "$rows" "cp + update-ca-certificates")
 	i_empty=$(col "$rows" "floor: empty Go program")
 	echo
 	say "mkcert -install / vouch install (no-op)   $(ratio "$i_mk" "$i_noop")x"
 	say "vouch install (no-op) / vouch version     $(ratio "$i_noop" "$i_version")x"
 	say "vouch status / vouch version              $(ratio "$i_status" "$i_version")x"
-	say "vouch install (first) / by hand           $(ratio "$i_first" "$i_hand")x"
+	say "vouch install --stores system (first) / by hand  $(ratio "$i_first" "$i_hand")x"
 	r_empty=$(ratio "$i_mk" "$i_empty")
 	if [ "$(ge "$r_empty" 10)" = 1 ]; then reach="reachable here"; else reach="below 10x: out of reach here"; fi
 	say "mkcert -install / an empty Go program     ${r_empty}x   (the most any Go program can reach; $reach)"
