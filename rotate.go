@@ -104,18 +104,25 @@ func (a *app) rotateHint(ca *certs.CA) {
 // warnExpiry warns, with the command that replaces it, when the CA has
 // ended or ends within rotateWithin: the certificates it issued stop
 // working then, and nothing on the way says why but a date.
-func (a *app) warnExpiry(ca *certs.CA) {
+func (a *app) warnExpiry(ca *certs.CA) { a.noteExpiry(ca, false) }
+
+// noteExpiry is warnExpiry, and reports whether the CA has ended; for
+// status (fails), whose exit an ended CA decides, that is an error.
+func (a *app) noteExpiry(ca *certs.CA, fails bool) (ended bool) {
 	end := ca.End()
 	left := end.Sub(a.now())
 	switch {
+	case left <= 0 && fails:
+		a.errorf("this CA expired on %s: clients reject every certificate it issued, whatever the stores hold", day(end))
 	case left <= 0:
 		a.warnf("this CA expired on %s: clients reject every certificate it issued, and it can issue no more", day(end))
 	case left < rotateWithin:
 		a.warnf("this CA expires on %s, %s: every certificate it issued stops working then", day(end), inDays(left))
 	default:
-		return
+		return false
 	}
 	a.rotateHint(ca)
+	return left <= 0
 }
 
 // trustRotated trusts the new root where the old one is trusted, so that

@@ -893,13 +893,7 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 	} else {
 		// An expired CA is trusted by no client, whatever the stores hold:
 		// status fails, so that a script's status || install sees it.
-		expired := !a.now().Before(ca.End())
-		if expired {
-			a.errorf("this CA expired on %s: clients reject every certificate it issued, whatever the stores hold", day(ca.End()))
-			a.rotateHint(ca)
-		} else {
-			a.warnExpiry(ca)
-		}
+		expired := a.noteExpiry(ca, true)
 		root := a.keeping(rootOf(ca))
 		res.CA = describeCA(ca)
 		res.CA.Expired = expired
