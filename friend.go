@@ -504,21 +504,53 @@ type otherJSON struct {
 	Stores  []truststore.Status `json:"stores"`
 }
 
-// othersStatus asks every store about each root trusted for others; a
-// root some store asked does not trust clears *trusted.
-func (a *app) othersStatus(stores []truststore.Store, named bool, trusted *bool) []otherJSON {
+// bookRoot is a root of the record, read back once per command.
+type bookRoot struct {
+	record.Root
+	root truststore.Root // Cert nil when err
+	err  error
+}
+
+// readBook reads back every root in the record, once.
+func readBook(b *record.Book) []bookRoot {
+	var out []bookRoot
+	for _, r := range b.Roots {
+		br := bookRoot{Root: r}
+		c, err := b.ReadRoot(r.Fingerprint)
+		if err == nil {
+			br.root = truststore.Root{Cert: c, PEM: certs.CertPEM(c.Raw), File: b.RootFile(r.Fingerprint)}
+		}
+		br.err = err
+		out = append(out, br)
+	}
+	return out
+}
+
+// certsOf are the certificates of the roots read back.
+func certsOf(roots []bookRoot) []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, r := range roots {
+		if r.err == nil {
+			out = append(out, r.root.Cert)
+		}
+	}
+	return out
+}
+
+// othersStatus asks every store about each root trusted for others (the
+// record's, read once by status, which also keeps them from its own
+// root's stale ones); keep are the roots no store may call stale: the
+// user's own and these. A root some store asked does not trust, or the
+// record unread (bookErr), clears *trusted.
+func (a *app) othersStatus(stores []truststore.Store, named bool, trusted *bool, roots []bookRoot, bookErr error, keep []*x509.Certificate) []otherJSON {
 	out := []otherJSON{}
-	book, err := record.Load(a.stateDir())
-	if err != nil {
-		a.warnf("can't read the roots you trusted for others: %v", err)
+	if bookErr != nil {
+		a.warnf("can't read the roots you trusted for others: %v", bookErr)
 		*trusted = false
 		return out
 	}
-	if len(book.Roots) == 0 {
-		return out
-	}
-	keep := a.keptRoots(book) // loads the CA again: not for an empty book
-	for _, r := range book.Roots {
+	for _, br := range roots {
+		r := br.Root
 		o := otherJSON{
 			Label: r.Label, Subject: r.Subject, Source: r.Source, TrustedAt: r.TrustedAt,
 			NotAfter: r.NotAfter, Permits: r.Permits, Replaces: r.Replaces, Stores: []truststore.Status{},
@@ -526,13 +558,14 @@ func (a *app) othersStatus(stores []truststore.Store, named bool, trusted *bool)
 		if fp, err := certs.ParseFingerprint(r.Fingerprint); err == nil {
 			o.FingerprintSHA256 = fp.Voice()
 		}
-		root, err := a.friendRoot(book, r.Fingerprint, keep)
-		if err != nil {
-			a.warnf("%q: %v", r.Label, err)
+		if br.err != nil {
+			a.warnf("%q: %v", r.Label, br.err)
 			*trusted = false
 			out = append(out, o)
 			continue
 		}
+		root := br.root
+		root.Keep = keep
 		if end := root.Cert.NotAfter; !a.now().Before(end) {
 			o.Expired, *trusted = true, false
 			a.errorf("%q: this root expired on %s: clients reject every certificate it issued, whatever the stores hold", r.Label, day(end))

@@ -321,3 +321,33 @@ func TestTrustFromServer(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusKeepsCarootCA: status --caroot counts the CA it was given as
+// the user's own for the friends' roots too: it had loaded the default
+// folder's for them, so a friend's system line called the --caroot CA's
+// anchor a stale root. The record is read once for both.
+func TestStatusKeepsCarootCA(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, stdout, stderr := testApp(t, true)
+	alice := ownerCA(t, "alice@nas", "photos.alice.org")
+	fp := certs.FingerprintOf(alice.Root)
+	if code := a.run([]string{"trust", filepath.Join(alice.Dir, certs.RootCertFile), "--fingerprint", fp.Voice()}); code != exitOK {
+		t.Fatalf("trust = %d; stderr %s", code, stderr)
+	}
+	mine := filepath.Join(t.TempDir(), "mine")
+	if code := a.run([]string{"install", "--caroot", mine}); code != exitOK {
+		t.Fatalf("install --caroot = %d; stderr %s", code, stderr)
+	}
+	stdout.Reset()
+	if code := a.run([]string{"status", "--caroot", mine, "--json"}); code != exitOK {
+		t.Fatalf("status --caroot = %d; stderr %s", code, stderr)
+	}
+	var st statusJSON
+	if err := json.Unmarshal(stdout.Bytes(), &st); err != nil || len(st.Others) != 1 || len(st.Others[0].Stores) == 0 {
+		t.Fatalf("status --json = %s (%v)", stdout, err)
+	}
+	if r := st.Others[0].Stores[0].Reason; strings.Contains(r, "stale") {
+		t.Errorf("alice's system line under status --caroot calls the --caroot CA stale: %s", r)
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/vouchdev/vouch/certs"
 	"github.com/vouchdev/vouch/platform"
+	"github.com/vouchdev/vouch/record"
 	"github.com/vouchdev/vouch/truststore"
 )
 
@@ -871,7 +872,19 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 		return exitFail
 	}
 	res := statusJSON{Trusted: true, Stores: []truststore.Status{}}
-	res.Others = a.othersStatus(stores, named, &res.Trusted)
+	// The record of roots trusted for others, read once: their statuses,
+	// and the roots no store may take for stale ones (the CA's own too,
+	// this command's, --caroot's).
+	book, bookErr := record.Load(a.stateDir())
+	var friends []bookRoot
+	if bookErr == nil {
+		friends = readBook(book)
+	}
+	keep := certsOf(friends)
+	if ca != nil {
+		keep = append([]*x509.Certificate{ca.Root}, keep...)
+	}
+	res.Others = a.othersStatus(stores, named, &res.Trusted, friends, bookErr, keep)
 	if noCA {
 		if r, err := a.noRoot(); err == nil {
 			a.warnLeftBehind(dir, a.leftBehind(stores, r))
@@ -894,7 +907,8 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 		// An expired CA is trusted by no client, whatever the stores hold:
 		// status fails, so that a script's status || install sees it.
 		expired := a.noteExpiry(ca, true)
-		root := a.keeping(rootOf(ca))
+		root := rootOf(ca)
+		root.Keep = append(root.Keep, certsOf(friends)...) // as keeping does
 		res.CA = describeCA(ca)
 		res.CA.Expired = expired
 		if expired {
