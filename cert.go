@@ -553,24 +553,6 @@ func withoutOutputFlags(args []string) []string {
 	return withoutFlags(args, "cert-file", "key-file", "p12-file")
 }
 
-// flagValue is the value args give flag name (its last), or "".
-func flagValue(args []string, name string) string {
-	value := ""
-	for i := 0; i < len(args); i++ {
-		n, v, inline := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
-		if !strings.HasPrefix(args[i], "-") || n != name {
-			continue
-		}
-		if inline {
-			value = v
-		} else if i+1 < len(args) {
-			value = args[i+1]
-			i++
-		}
-	}
-	return value
-}
-
 // withoutFlags is args less the flags named (and the values of those that
 // take one), so that a hint can repeat a command with them given anew.
 func withoutFlags(args []string, names ...string) []string {

@@ -71,12 +71,11 @@ func (a *app) cmdEnv(caroot, shell string) int {
 	if !ok {
 		a.warnf("the root is not in the system store, so there is nothing to export")
 		// In the shell's own words for "set what vouch env prints".
-		env := a.vouchCmd("env", "--shell", shell)
 		switch shell {
 		case "fish":
-			a.hintf("%s; and %s | source", a.vouchCmd("install"), env)
+			a.hintf("%s; and %s | source", a.vouchCmd("install"), a.vouchCmd("env", "--shell", shell))
 		case "powershell", "pwsh":
-			a.hintf("%s; if ($?) { %s | Out-String | Invoke-Expression }", a.vouchCmd("install"), env)
+			a.hintf("%s; if ($?) { %s | Out-String | Invoke-Expression }", a.vouchCmd("install"), a.vouchCmd("env", "--shell", shell))
 		default:
 			a.hintf("%s && eval \"$(%s)\"", a.vouchCmd("install"), a.vouchCmd("env"))
 		}

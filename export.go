@@ -346,14 +346,11 @@ func (a *app) exportPlan(files []certs.File, force bool) ([]certs.File, error) {
 		}
 		a.errorf("%s already %s with other contents; nothing was written", strings.Join(differ, ", "), verb)
 		// The command as given, so --name, --url and the rest stay.
-		again := func(extra ...string) platform.Cmd {
-			return platform.Cmd{Argv: append(append([]string{"vouch"}, withoutFlags(a.argv, "force", "out")...), extra...)}
+		again := func(drop, extra string, value ...string) platform.Cmd {
+			argv := append([]string{"vouch"}, withoutFlags(a.argv, "force", drop)...)
+			return platform.Cmd{Argv: append(append(argv, extra), value...)}
 		}
-		out := []string{}
-		if o := flagValue(a.argv, "out"); o != "" {
-			out = []string{"--out", o}
-		}
-		a.hintf("%s   (to replace %s), or %s", again(append(out, "--force")...), it, again("--out", "NEW_FOLDER"))
+		a.hintf("%s   (to replace %s), or %s", again("", "--force"), it, again("out", "--out", "NEW_FOLDER"))
 		return nil, errors.New("files differ")
 	}
 	for _, p := range same {

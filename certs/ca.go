@@ -117,7 +117,7 @@ func Load(dir string) (*CA, error) {
 		// A vouch rotate stopped halfway (killed, power cut) and left the
 		// folder without its root: put the old CA back, under the lock,
 		// before saying there is none.
-		unlock, lerr := lockFolder(dir, nil)
+		unlock, lerr := Lock(dir, nil)
 		if lerr != nil {
 			return nil, lerr
 		}
@@ -237,7 +237,7 @@ func LoadOrCreate(dir string, mkdirParents bool, opts CreateOptions) (ca *CA, cr
 	if err := makeCAFolder(dir, mkdirParents); err != nil {
 		return nil, false, err
 	}
-	unlock, err := lockFolder(dir, opts.Waiting)
+	unlock, err := Lock(dir, opts.Waiting)
 	if err != nil {
 		return nil, false, err
 	}
@@ -305,11 +305,6 @@ func makeCAFolder(dir string, parents bool) error {
 		return fmt.Errorf("can't create the CA folder: %w", err)
 	}
 	return nil
-}
-
-// lockFolder takes the lock file in the CA folder dir; see Lock.
-func lockFolder(dir string, waiting func()) (func(), error) {
-	return LockIn(dir, "the CA folder", waiting)
 }
 
 // LockIn takes the lock file in dir, which errors call what (say, "the
@@ -468,7 +463,7 @@ var randReader = rand.Reader
 // nil) is called, so the user knows why nothing happens: that process may
 // be an install waiting at sudo's password prompt.
 func Lock(dir string, waiting func()) (unlock func(), err error) {
-	return lockFolder(dir, waiting)
+	return LockIn(dir, "the CA folder", waiting)
 }
 
 // LockDir takes an exclusive lock on folder dir itself, shared by every

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -146,9 +147,9 @@ type output struct {
 	like   fs.FileInfo
 	stream bool
 	std    *os.File
-	// desc: path names one of vouch's open descriptors (/dev/fd/N),
-	// written through a duplicate of it (see dupDesc).
-	desc bool
+	// desc is N+1 when path names one of vouch's open descriptors
+	// (/dev/fd/N), written through a duplicate of it (see dupDesc).
+	desc int
 }
 
 func outputOf(path string) (output, error) {
@@ -175,8 +176,8 @@ func outputOf(path string) (output, error) {
 	if std := stdFile(st); std != nil || !st.Mode().IsRegular() {
 		return output{path: path, like: st, stream: true, std: std}, nil
 	}
-	if _, ok := descNumber(path); ok {
-		return output{path: path, like: st, stream: true, desc: true}, nil
+	if n, ok := descNumber(path); ok {
+		return output{path: path, like: st, stream: true, desc: n + 1}, nil
 	}
 	to, err := filepath.EvalSymlinks(path)
 	if err != nil {
@@ -254,8 +255,8 @@ func writeStream(f File, out output) error {
 	}
 	var file *os.File
 	var err error
-	if n, ok := descNumber(f.Path); out.desc && ok {
-		file, err = dupDesc(n, f.Path)
+	if out.desc > 0 {
+		file, err = dupDesc(out.desc-1, f.Path)
 	} else {
 		file, err = os.OpenFile(f.Path, os.O_WRONLY, 0)
 	}
@@ -303,20 +304,29 @@ func CAFile(dir, path string) (string, bool) {
 	}
 	base := filepath.Base(out.path)
 	for _, name := range []string{RootCertFile, RootKeyFile, IssuerCertFile, IssuerKeyFile, lockFileName} {
-		// Any case: macOS's and Windows' disks take rootca.pem for it.
-		if !strings.EqualFold(base, name) {
-			continue
+		// macOS's and Windows' disks take rootca.pem for rootCA.pem.
+		if base == name || foldsCase && strings.EqualFold(base, name) {
+			return name, sameFolder(filepath.Dir(out.path), dir)
 		}
-		if SameFile(out.path, filepath.Join(dir, name)) {
-			return name, true
-		}
-		// The same folder by another path (a symlink to it, either way),
-		// where the file is not there yet.
-		a, erra := os.Stat(filepath.Dir(out.path))
-		b, errb := os.Stat(dir)
-		return name, erra == nil && errb == nil && os.SameFile(a, b)
 	}
 	return "", false
+}
+
+// foldsCase: this system's disks, by default, take names that differ only
+// in case for one.
+const foldsCase = runtime.GOOS == "darwin" || runtime.GOOS == "windows"
+
+// sameFolder says whether a and b are one folder, by any path (a symlink
+// to it), or, where one is not made yet, by the same absolute path.
+func sameFolder(a, b string) bool {
+	sa, erra := os.Stat(a)
+	sb, errb := os.Stat(b)
+	if erra == nil && errb == nil {
+		return os.SameFile(sa, sb)
+	}
+	absA, erra := filepath.Abs(a)
+	absB, errb := filepath.Abs(b)
+	return erra == nil && errb == nil && absA == absB
 }
 
 // CanWrite checks that a file can be made in each path's folder, by making

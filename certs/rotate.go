@@ -56,7 +56,7 @@ func Rotate(dir string, opts CreateOptions) (old, fresh *CA, retired string, err
 		// Before the lock, which would leave a lock file in mkcert's folder.
 		return old, nil, "", ErrAdopted
 	}
-	unlock, err := lockFolder(dir, opts.Waiting)
+	unlock, err := Lock(dir, opts.Waiting)
 	if err != nil {
 		return nil, nil, "", err
 	}
