@@ -195,6 +195,14 @@ const sourceOwnCA = "your CA"
 // user's folder.
 const sourceRetiredCA = "your old CA"
 
+// sourceNotSent: the server did not send its root.
+const sourceNotSent = "not sent"
+
+// ownWhere names the user's own CA in check's verdicts.
+func ownWhere(own *certs.CA) string {
+	return fmt.Sprintf("your own CA (%s, fingerprint %s)", own.Dir, certs.FingerprintOf(own.Root).Voice())
+}
+
 // Changes since the last check, as --json's "change".
 const (
 	changeFirst     = "first"
@@ -264,7 +272,7 @@ func (a *app) cmdCheck(t checkTarget, caroot string, timeout time.Duration, asJS
 			a.printCheckJSON(&checkJSON{Target: t.String(), Result: resultConnectFailed, ExitCode: exitFail, Summary: err.Error(), Details: []string{}})
 		}
 		a.errorf("%v", err)
-		a.hintf("check the address, and that the server is running: %s", platform.Cmd{Argv: []string{"vouch", "check", t.String()}})
+		a.hintf("check the address, and that the server is running: %s", a.vouchCmd("check", t.String()))
 		return exitFail
 	}
 	res := a.judge(t, chain, book, caroot)
@@ -285,7 +293,7 @@ func (a *app) cmdCheck(t checkTarget, caroot string, timeout time.Duration, asJS
 			a.hintf("%s", a.vouchCmd("install"))
 		} else if res.Root != nil && res.Root.Source == sourceRetiredCA {
 			a.hintf("%s   (a certificate from your current CA, for the server)", a.vouchCmd(res.Leaf.Names...))
-		} else if res.Root != nil && res.Root.Source == "not sent" {
+		} else if res.Root != nil && res.Root.Source == sourceNotSent {
 			// vouch trust HOST:PORT takes the root the server sends.
 			a.hintf("vouch trust ROOT_FILE --fingerprint 'THE FINGERPRINT THEY READ YOU' --name LABEL   (the server does not send its root: ask its owner for the file, which vouch export writes, and compare the fingerprint over a channel you trust)")
 		} else if res.Result == resultSelfSigned && !chain[0].IsCA {
@@ -418,7 +426,7 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book,
 			if ownVerdict(res, own, path, verify, t.Host, now, a.vouchCmd) {
 				return res
 			}
-		} else if !own.Adopted && incompleteVerdict(res, leaf, inter, own.Issuer, own.Root, fmt.Sprintf("your own CA (%s, fingerprint %s)", own.Dir, certs.FingerprintOf(own.Root).Voice()), sourceOwnCA, t.Host, now) {
+		} else if !own.Adopted && incompleteVerdict(res, leaf, inter, own.Issuer, own.Root, ownWhere(own), sourceOwnCA, t.Host, now) {
 			return res
 		}
 		// A server still on a certificate from before vouch rotate.
@@ -477,7 +485,7 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book,
 		res.Root = &checkRootJSON{FingerprintSHA256: fp.Hex(), Subject: top.Subject.String(), NotAfter: top.NotAfter.UTC(), Source: "presented"}
 		presented = fmt.Sprintf("a different root (fingerprint %s)", fp.Voice())
 	} else {
-		res.Root = &checkRootJSON{Subject: top.Issuer.String(), Source: "not sent"}
+		res.Root = &checkRootJSON{Subject: top.Issuer.String(), Source: sourceNotSent}
 		presented = fmt.Sprintf("a different root: its chain ends at %q, whose root it did not send (so no fingerprint to compare)", top.Issuer.String())
 	}
 	res.Summary = "NOT TRUSTED: this server presents " + presented
@@ -538,7 +546,7 @@ func ownVerdict(res *checkJSON, own *certs.CA, path []*x509.Certificate, verify 
 	leaf := path[0]
 	fp := certs.FingerprintOf(own.Root)
 	res.Root = &checkRootJSON{FingerprintSHA256: fp.Hex(), Subject: own.Root.Subject.String(), NotAfter: own.Root.NotAfter.UTC(), Source: sourceOwnCA}
-	where := fmt.Sprintf("your own CA (%s, fingerprint %s)", own.Dir, fp.Voice())
+	where := ownWhere(own)
 	pool := x509.NewCertPool()
 	pool.AddCert(own.Root)
 	if _, err := verify(pool, host, now); err == nil {
