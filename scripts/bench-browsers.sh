@@ -14,16 +14,9 @@ vouch=$1 mkcert=$2 work=$3 runs=$4
 
 die() { printf 'bench-browsers.sh: error: %s\n' "$*" >&2; exit 1; }
 
-if [ -z "${VOUCH_BENCH_PARENT_NS:-}" ]; then
-	exec env VOUCH_BENCH_PARENT_NS="$(readlink /proc/self/ns/mnt)" \
-		unshare --mount --propagation private -- "$0" "$@"
-fi
-# Refuse to touch anything unless this is a new namespace: neither the one
-# bench.sh ran in nor init's.
-ns=$(readlink /proc/self/ns/mnt)
-[ -n "$ns" ] && [ "$ns" != "$VOUCH_BENCH_PARENT_NS" ] && [ "$ns" != "$(readlink /proc/1/ns/mnt)" ] ||
-	die "not in a new mount namespace"
-mount --make-rprivate /
+# Refuse to touch anything unless this is a new namespace.
+. "$(dirname "$0")/private-ns.sh"
+enter_private_ns "$@"
 
 shadowed=()
 # shadow DIR: DIR becomes a tmpfs holding a copy of what it held.

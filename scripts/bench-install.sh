@@ -10,16 +10,9 @@
 set -euo pipefail
 vouch=$1 mkcert=$2 work=$3 runs=$4 floor=$5
 
-if [ -z "${VOUCH_BENCH_PARENT_NS:-}" ]; then
-	exec env VOUCH_BENCH_PARENT_NS="$(readlink /proc/self/ns/mnt)" \
-		unshare --mount --propagation private -- "$0" "$@"
-fi
-# Refuse to touch anything unless this is a new namespace, not the one
-# bench.sh ran in. (Comparing with init's alone is no check where
-# /proc/1/ns/mnt can't be read: both sides are then empty strings apart.)
-ns=$(readlink /proc/self/ns/mnt)
-[ -n "$ns" ] && [ "$ns" != "$VOUCH_BENCH_PARENT_NS" ] || { echo "not in a new mount namespace" >&2; exit 1; }
-mount --make-rprivate /
+# Refuse to touch anything unless this is a new namespace.
+. "$(dirname "$0")/private-ns.sh"
+enter_private_ns "$@"
 for d in /etc/ssl /usr/local/share/ca-certificates /usr/share/ca-certificates; do
 	[ -d "$d" ] || continue
 	copy=$(mktemp -d "$work/copy.XXXXXX")
