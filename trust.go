@@ -412,7 +412,7 @@ func (a *app) partialStops(stores []truststore.Store, root truststore.Root, verb
 		}
 		// The stat first: a no-op install must not read the store twice.
 		p := sys.Partial()
-		if p == "" || !sys.WouldChange(root, install, all) {
+		if p == "" || install && !sys.WouldInstall(root) || !install && !sys.WouldUninstall(root, all) {
 			return false
 		}
 		a.storeError(s.Name(), verb, finish, &platform.PartialError{Path: p})

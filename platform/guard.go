@@ -25,7 +25,7 @@ var guard struct {
 // stops at the next point where every store is whole. The commands
 // started meanwhile ignore those signals (sudo's password prompt still
 // gives up on Ctrl-C). Where there are no such signals (Windows), Guard
-// does nothing.
+// does nothing. on must not be nil.
 func Guard(on func()) (interrupted func() bool, stop func()) {
 	var got atomic.Bool
 	// One ignored already (nohup, a background job of a script) stays so.

@@ -127,13 +127,28 @@ func (s *LinuxSystem) tool(name string) string {
 }
 
 // PartialLeft is the half-written bundle a refresh that stopped part way
-// left (Layout.Partial), or "": one stat, where State reads the store.
+// left (Layout.Partial), or "": the layout's look-up and a stat, where
+// State reads the store.
 func (s *LinuxSystem) PartialLeft() string {
 	l, err := s.Layout()
-	if err != nil || l.Partial == "" || !s.exists(l.Partial) {
+	if err != nil {
 		return ""
 	}
-	return l.Partial
+	return s.partial(l)
+}
+
+// partial is l's half-written bundle, if it is there.
+func (s *LinuxSystem) partial(l Layout) string {
+	if l.Partial != "" && s.exists(l.Partial) {
+		return l.Partial
+	}
+	return ""
+}
+
+// PartialSystem is a system store whose refresh can leave a half-written
+// bundle behind (Linux layouts).
+type PartialSystem interface {
+	PartialLeft() string
 }
 
 // ErrNoLayout means no known system-store layout is on this machine.
@@ -224,10 +239,7 @@ func (s *LinuxSystem) State(root *x509.Certificate, keep ...*x509.Certificate) (
 	if err != nil {
 		return SystemState{}, err
 	}
-	st := SystemState{Layout: l}
-	if l.Partial != "" && s.exists(l.Partial) {
-		st.Partial = l.Partial
-	}
+	st := SystemState{Layout: l, Partial: s.partial(l)}
 	own := filepath.Join(l.AnchorDir, AnchorName(root))
 	st.Checked = append(st.Checked, l.AnchorDir)
 	var staleCerts [][]byte
@@ -345,11 +357,11 @@ func holdsCert(data []byte, c *x509.Certificate) bool {
 }
 
 // containsBody is bytes.Contains(data, body) for a PEM body of many lines:
-// it looks for the body's first 63 bytes, which bytes.Index finds with the
-// CPU's vector instructions, where a whole body (over a kilobyte) made it
+// it looks for the body's first 31 bytes, which bytes.Index finds with the
+// CPU's vector instructions (31: the most every architecture's takes), where a whole body (over a kilobyte) made it
 // fall back to a hash search of the bundle, a third of status's time.
 func containsBody(data, body []byte) bool {
-	const head = 63
+	const head = 31
 	if len(body) <= head {
 		return bytes.Contains(data, body)
 	}

@@ -102,20 +102,23 @@ func (s *System) installPlan(r Root) ([]platform.Cmd, platform.SystemState, erro
 	return s.Sys.InstallPlan(r.Cert, r.File, ss), ss, nil
 }
 
-// WouldChange says whether Install (or Uninstall, with all) has anything
-// to do for r: a command that would fail on a Partial bundle need not
-// stop when this store is left as it is.
-func (s *System) WouldChange(r Root, install, all bool) bool {
+// WouldInstall and WouldUninstall say whether Install or Uninstall has
+// anything to do for r: a command that would fail on a Partial bundle
+// need not stop when this store is left as it is.
+func (s *System) WouldInstall(r Root) bool {
 	if s.Err != nil {
 		return false
 	}
-	var plan []platform.Cmd
-	if install {
-		plan, _, _ = s.installPlan(r)
-	} else {
-		plan, _, _ = s.uninstallPlan(r, all)
+	plan, _, err := s.installPlan(r)
+	return err == nil && len(plan) > 0
+}
+
+func (s *System) WouldUninstall(r Root, all bool) bool {
+	if s.Err != nil {
+		return false
 	}
-	return len(plan) > 0
+	plan, _, err := s.uninstallPlan(r, all)
+	return err == nil && len(plan) > 0
 }
 
 // orphaned is a root in the bundle that no file in the anchor folders
@@ -164,13 +167,11 @@ func (s *System) apply(ctx context.Context, plan []platform.Cmd, ss platform.Sys
 
 // Partial is the half-written bundle a refresh that stopped part way left
 // (platform.Layout.Partial), or "": while it is there, a change to this
-// store fails. Only Linux layouts have one; it costs a stat, not a read.
+// store fails. Only Linux layouts have one; it costs the layout's
+// look-up and a stat, not a read of the store.
 func (s *System) Partial() string {
-	if s.Err != nil {
-		return ""
-	}
-	if ls, ok := s.Sys.(*platform.LinuxSystem); ok {
-		return ls.PartialLeft()
+	if ps, ok := s.Sys.(platform.PartialSystem); ok && s.Err == nil {
+		return ps.PartialLeft()
 	}
 	return ""
 }
