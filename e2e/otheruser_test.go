@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -124,9 +125,14 @@ func TestNamedFilesOfAnotherUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := vouch("localhost")
+	// Group 1 is daemon on Debian, bin on Fedora and Alpine.
+	g, err := user.LookupGroupId("1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{
-		"vouch: warning: ./localhost-key.pem belonged to root:daemon (mode 0640); only root can give the new one that owner and group, so it is yours now, and a server that read it as root:daemon can't\n",
-		"vouch: hint: sudo chown root:daemon ./localhost-key.pem && sudo chmod 0640 ./localhost-key.pem\n",
+		"vouch: warning: ./localhost-key.pem belonged to root:" + g.Name + " (mode 0640); only root can give the new one that owner and group, so it is yours now, and a server that read it as root:" + g.Name + " can't\n",
+		"vouch: hint: sudo chown root:" + g.Name + " ./localhost-key.pem && sudo chmod 0640 ./localhost-key.pem\n",
 	} {
 		if !strings.Contains(res.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
