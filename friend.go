@@ -568,7 +568,7 @@ func (a *app) othersStatus(stores []truststore.Store, named bool, trusted *bool,
 		root.Keep = keep
 		if end := root.Cert.NotAfter; !a.now().Before(end) {
 			o.Expired, *trusted = true, false
-			a.errorf("%q: this root expired on %s: clients reject every certificate it issued, whatever the stores hold", r.Label, day(end))
+			a.errorf("%q: this root %s", r.Label, endedWhatever(end))
 			a.hintf("its owner makes a new one with vouch rotate; trust that one with vouch trust, and take this one out with %s", platform.Cmd{Argv: []string{"vouch", "untrust", r.Label}})
 		}
 		for _, s := range stores {

@@ -106,6 +106,11 @@ func (a *app) rotateHint(ca *certs.CA) {
 // working then, and nothing on the way says why but a date.
 func (a *app) warnExpiry(ca *certs.CA) { a.noteExpiry(ca, false) }
 
+// endedWhatever says a root's end makes the stores' trust in it moot.
+func endedWhatever(end time.Time) string {
+	return fmt.Sprintf("expired on %s: clients reject every certificate it issued, whatever the stores hold", day(end))
+}
+
 // noteExpiry is warnExpiry, and reports whether the CA has ended; for
 // status (fails), whose exit an ended CA decides, that is an error.
 func (a *app) noteExpiry(ca *certs.CA, fails bool) (ended bool) {
@@ -113,7 +118,7 @@ func (a *app) noteExpiry(ca *certs.CA, fails bool) (ended bool) {
 	left := end.Sub(a.now())
 	switch {
 	case left <= 0 && fails:
-		a.errorf("this CA expired on %s: clients reject every certificate it issued, whatever the stores hold", day(end))
+		a.errorf("this CA %s", endedWhatever(end))
 	case left <= 0:
 		a.warnf("this CA expired on %s: clients reject every certificate it issued, and it can issue no more", day(end))
 	case left < rotateWithin:
