@@ -152,6 +152,7 @@ func (a *app) run(args []string) int {
 		name = "cert"
 	}
 	cmd := findCommand(name)
+	defer a.keepStateTheirs()()
 	return cmd.run(a, rest)
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -8,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/internal/fsinfo"
+	"github.com/vouchdev/vouch/platform"
 )
 
 // The CA folder, the browser profiles and the copies vouch keeps to undo
@@ -23,6 +27,7 @@ import (
 // runs as itself (root in a CI image included).
 type sudoer struct {
 	name, home string
+	uid, gid   int // -1 when not known
 	// caroot is the CA folder vouch would pick for them.
 	caroot string
 }
@@ -49,7 +54,62 @@ func (a *app) sudoer() *sudoer {
 	if err != nil {
 		return nil
 	}
-	return &sudoer{name: u.Username, home: u.HomeDir, caroot: dir}
+	return &sudoer{name: u.Username, home: u.HomeDir, uid: numericID(u.Uid), gid: numericID(u.Gid), caroot: dir}
+}
+
+// numericID is a user or group id as a number, or -1 where it is none
+// (Windows' SIDs), which os.Lchown takes as "leave it".
+func numericID(id string) int {
+	n, err := strconv.Atoi(id)
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
+}
+
+// keepStateTheirs runs before a command. Under a sudo that kept the
+// user's HOME (macOS's sudo does; so do sudo -E and --preserve-env=HOME),
+// what the command writes in vouch's state folder in their home (the
+// copies that undo an install, a friend's record) would be root's, and
+// their own runs could not write there after it; nor could they make
+// anything in a ~/.local it made. The returned function, run after the
+// command, gives them back the state folder and everything in it that is
+// root's, and the folders on the way to it that the command made. Folders
+// of theirs that were root's before it ran, outside the state folder,
+// stay as they were.
+func (a *app) keepStateTheirs() func() {
+	s := a.sudoer()
+	if s == nil || s.uid < 0 || a.home != s.home {
+		return func() {}
+	}
+	state := platform.StateDir(a.goos, a.home, a.getenv)
+	if state == "" || !strings.HasPrefix(state, s.home+string(filepath.Separator)) {
+		return func() {}
+	}
+	var made []string
+	for d := filepath.Dir(state); strings.HasPrefix(d, s.home+string(filepath.Separator)); d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); errors.Is(err, fs.ErrNotExist) {
+			made = append(made, d)
+		}
+	}
+	return func() {
+		give := func(path string) {
+			if info, err := os.Lstat(path); err == nil {
+				if uid, _, ok := fsinfo.Owner(info); ok && uid == 0 {
+					os.Lchown(path, s.uid, s.gid)
+				}
+			}
+		}
+		for _, d := range made {
+			give(d)
+		}
+		filepath.WalkDir(state, func(path string, _ fs.DirEntry, err error) error {
+			if err == nil {
+				give(path)
+			}
+			return nil
+		})
+	}
 }
 
 // owns says whether dir is the user's CA folder, or in their home (sudo -E
@@ -112,13 +172,20 @@ func (a *app) warnSudo(caroot string) {
 // warnSudoHome tells trust and untrust, which keep their record and find
 // browser profiles under HOME, whose HOME that is under sudo. They go on:
 // they use no CA folder, and the system store they change is everyone's.
+// Under a sudo that kept the user's HOME there is nothing to say when
+// the record's folder is in their home, since keepStateTheirs gives it
+// back to them.
 func (a *app) warnSudoHome(cmd string) {
 	s := a.sudoer()
 	if s == nil {
 		return
 	}
 	if a.home == s.home {
-		a.warnf("vouch %s is running under sudo: what it keeps in %s will be owned by root", cmd, s.home)
+		state := platform.StateDir(a.goos, a.home, a.getenv)
+		if s.uid >= 0 && strings.HasPrefix(state, s.home+string(filepath.Separator)) {
+			return
+		}
+		a.warnf("vouch %s is running under sudo: what it keeps in %s will be owned by root", cmd, state)
 	} else {
 		a.warnf("vouch %s is running under sudo: it reaches root's browser profiles and keeps its record in root's home (%s), not %s's", cmd, a.home, s.name)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/internal/fsinfo"
 	"github.com/vouchdev/vouch/truststore"
 )
 
@@ -246,4 +247,87 @@ func listTree(t *testing.T, dirs ...string) []string {
 		}
 	}
 	return out
+}
+
+// TestSudoStateGivenBack: under a sudo that kept alice's HOME, what a
+// command leaves in vouch's state folder, and the folders it made on the
+// way there, are given to alice; a folder of hers that was already root's
+// before the command, outside the state folder, stays root's.
+func TestSudoStateGivenBack(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("VOUCH_E2E") != "" {
+			t.Fatal("giving files away needs root")
+		}
+		t.Skip("giving files away needs root")
+	}
+	alice := t.TempDir()
+	a, _, _ := sudoApp(t, alice, alice, map[string]string{"SUDO_UID": "1000"})
+	a.lookupUID = func(uid string) (*user.User, error) {
+		return &user.User{Uid: "4242", Gid: "4343", Username: "alice", HomeDir: alice}, nil
+	}
+	if err := os.Chown(alice, 4242, 4343); err != nil {
+		t.Fatal(err)
+	}
+	// ~/.local was root's already; ~/.local/state and below are made now.
+	local := filepath.Join(alice, ".local")
+	if err := os.Mkdir(local, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	done := a.keepStateTheirs()
+	state := filepath.Join(local, "state", "vouch")
+	if err := os.MkdirAll(filepath.Join(state, "nss", "db"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(state, "nss", "db", "cert9.db"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("cert9.db", filepath.Join(state, "nss", "db", "link")); err != nil {
+		t.Fatal(err)
+	}
+	done()
+	for path, want := range map[string][2]int{
+		local:                             {0, 0},
+		filepath.Join(local, "state"):     {4242, 4343},
+		state:                             {4242, 4343},
+		filepath.Join(state, "nss"):       {4242, 4343},
+		filepath.Join(state, "nss", "db"): {4242, 4343},
+		filepath.Join(state, "nss", "db", "cert9.db"): {4242, 4343},
+		filepath.Join(state, "nss", "db", "link"):     {4242, 4343},
+	} {
+		info, err := os.Lstat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uid, gid, _ := fsinfo.Owner(info)
+		if got := [2]int{uid, gid}; got != want {
+			t.Errorf("%s is owned by %d:%d, want %d:%d", path, got[0], got[1], want[0], want[1])
+		}
+	}
+}
+
+// TestSudoFriendKeptHome: under a sudo that kept alice's HOME, trust says
+// nothing of sudo when its record's folder is in her home (it is given
+// back to her), and names the folder when $XDG_STATE_HOME put it outside.
+func TestSudoFriendKeptHome(t *testing.T) {
+	fp := strings.Repeat("00", 32)
+	elsewhere := t.TempDir()
+	for _, tc := range []struct {
+		name, xdg, want string
+	}{
+		{"state in her home", "", ""},
+		{"state elsewhere", elsewhere, "vouch: warning: vouch trust is running under sudo: what it keeps in " + filepath.Join(elsewhere, "vouch") + " will be owned by root\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			alice := t.TempDir()
+			withFake(t, newFakeDebian(t))
+			a, _, stderr := sudoApp(t, alice, alice, map[string]string{"SUDO_UID": "1000", "XDG_STATE_HOME": tc.xdg})
+			if code := a.run([]string{"trust", "nothing.pem", "--fingerprint", fp}); code != exitFail {
+				t.Errorf("vouch trust = %d, want 1 (no such root)", code)
+			}
+			got := stderr.String()
+			if tc.want == "" && strings.Contains(got, "sudo") || !strings.HasPrefix(got, tc.want) {
+				t.Errorf("vouch trust under a sudo that kept HOME said\n%s\nwant it to start with %q (and name sudo only then)", got, tc.want)
+			}
+		})
+	}
 }

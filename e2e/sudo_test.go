@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -127,6 +128,78 @@ func TestSystemThroughSudo(t *testing.T) {
 		} else {
 			t.Logf("%s byte-identical to before (sha256 %s)", debJavaCacerts, now)
 		}
+	})
+}
+
+// TestSudoKeepingHome: where sudo keeps HOME (macOS's sudo, sudo -E,
+// --preserve-env=HOME), `sudo vouch --caroot X install` finds the user's
+// browser databases and keeps its copies (NSS's, Java's) in the user's
+// state folder. Whatever it makes in their home is theirs, not root's, so
+// their own install afterwards can keep its copies there too, and the
+// sudo uninstall still puts their NSS database back as it was.
+func TestSudoKeepingHome(t *testing.T) {
+	debianStoreTest(t, "runs sudo and keytool")
+	requireTools(t, toolSudo, toolCertutil, toolKeytool)
+	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
+		u := addSudoUser(t)
+		nssdb := filepath.Join(u.home, ".pki", "nssdb")
+		if res := u.run(t, "mkdir", "-p", nssdb); res.exitCode != 0 {
+			t.Fatalf("mkdir -p %s as %s = exit %d", nssdb, u.name, res.exitCode)
+		}
+		if res := u.run(t, "certutil", "-N", "-d", "sql:"+nssdb, "--empty-password"); res.exitCode != 0 {
+			t.Fatalf("certutil -N as %s = exit %d", u.name, res.exitCode)
+		}
+		dbBefore := brFileSum(t, filepath.Join(nssdb, "cert9.db"))
+		notTheirs := func(phase string) {
+			t.Helper()
+			var bad []string
+			filepath.WalkDir(u.home, func(p string, d fs.DirEntry, err error) error {
+				if err != nil {
+					bad = append(bad, p+": "+err.Error())
+					return nil
+				}
+				if info, err := d.Info(); err == nil && info.Sys().(*syscall.Stat_t).Uid != u.cred.Uid {
+					bad = append(bad, fmt.Sprintf("%s (uid %d)", p, info.Sys().(*syscall.Stat_t).Uid))
+				}
+				return nil
+			})
+			if len(bad) > 0 {
+				t.Errorf("after %s, %s's home holds what is not theirs:\n%s", phase, u.name, strings.Join(bad, "\n"))
+			}
+		}
+		ca := filepath.Join(u.rootOnly, "ca")
+		sudo := func(args ...string) result {
+			t.Helper()
+			return u.run(t, "sudo", append([]string{"-n", "--preserve-env=HOME", u.bin, "--caroot", ca}, args...)...)
+		}
+
+		res := sudo("install", "--stores", "nss,java")
+		if res.exitCode != 0 || !strings.Contains(res.stderr, "nss: trusted now") || !strings.Contains(res.stderr, "java: trusted now") {
+			t.Fatalf("sudo --preserve-env=HOME vouch --caroot %s install = exit %d; want 0, \"nss: trusted now\" and \"java: trusted now\"", ca, res.exitCode)
+		}
+		state := filepath.Join(u.home, ".local", "state", "vouch")
+		if _, err := os.Stat(filepath.Join(state, "nss")); err != nil {
+			t.Errorf("the sudo install kept no NSS copy in %s: %v", state, err)
+		}
+		notTheirs("sudo vouch install")
+
+		// Their own CA, their own install and uninstall, without sudo.
+		for _, args := range [][]string{{"install", "--stores", "nss"}, {"uninstall", "--stores", "nss"}} {
+			res := u.vouch(t, args...)
+			if res.exitCode != 0 || strings.Contains(res.stderr, "warning") || strings.Contains(res.stderr, "error") {
+				t.Errorf("vouch %s as %s after the sudo install = exit %d; want 0 with no warning or error", strings.Join(args, " "), u.name, res.exitCode)
+			}
+		}
+		notTheirs("their own install and uninstall")
+
+		res = sudo("uninstall", "--stores", "nss,java")
+		if res.exitCode != 0 || !strings.Contains(res.stderr, "nss: removed") {
+			t.Errorf("sudo --preserve-env=HOME vouch --caroot %s uninstall = exit %d; want 0 and \"nss: removed\"", ca, res.exitCode)
+		}
+		if now := brFileSum(t, filepath.Join(nssdb, "cert9.db")); now != dbBefore {
+			t.Errorf("%s/cert9.db after the uninstalls: sha256 %s, want %s as before", nssdb, now, dbBefore)
+		}
+		notTheirs("sudo vouch uninstall")
 	})
 }
 
