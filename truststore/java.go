@@ -69,7 +69,22 @@ func javaAliasOf(der []byte) string {
 	return fmt.Sprintf("vouch-%x", sum[:8])
 }
 
-var vouchJavaAlias = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^vouch-[0-9a-f]{16}$`) })
+// vouchJavaAlias matches the aliases a vouch root has in a keystore:
+// vouch's own (vouch-<16 hex>) and the one Debian's hook gives the root's
+// system anchor (debian:vouch-<16 hex>.pem).
+var vouchJavaAlias = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(vouch-[0-9a-f]{16})$|^debian:(vouch-[0-9a-f]{16})\.pem$`)
+})
+
+// vouchAliasName is the root's vouch alias (JavaAlias) that alias is one
+// of, or "" when it is no vouch root's.
+func vouchAliasName(alias string) string {
+	m := vouchJavaAlias().FindStringSubmatch(alias)
+	if m == nil {
+		return ""
+	}
+	return m[1] + m[2]
+}
 
 // Keystores finds the keystores of every JDK on the machine. On macOS it
 // also asks /usr/libexec/java_home (not a JVM) which JDKs are registered.
@@ -162,17 +177,19 @@ func (k *keystoreFile) holders(root *x509.Certificate) []ksEntry {
 	return out
 }
 
-// stale are the aliases vouch gave other roots, except those r keeps.
+// stale are the aliases of other vouch roots, vouch's own and those
+// Debian's hook made from their system anchors, except those r keeps.
 func (k *keystoreFile) stale(r Root) []string {
 	var out []string
 	own := JavaAlias(r.Cert)
 	for _, e := range k.Entries {
 		// The kept roots' aliases (a hash each) only for vouch's entries.
-		if !e.Trusted || !vouchJavaAlias().MatchString(e.Alias) || e.Alias == own {
+		name := vouchAliasName(e.Alias)
+		if !e.Trusted || name == "" || name == own {
 			continue
 		}
 		if !r.keeps(func(c *x509.Certificate) bool {
-			return JavaAlias(c) == e.Alias || (len(e.Certs) == 1 && bytes.Equal(e.Certs[0], c.Raw))
+			return JavaAlias(c) == name || (len(e.Certs) == 1 && bytes.Equal(e.Certs[0], c.Raw))
 		}) {
 			out = append(out, e.Alias)
 		}

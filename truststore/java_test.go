@@ -811,27 +811,49 @@ func testJavaHookAlias(t *testing.T, format string, small bool) {
 	}
 }
 
-// TestJavaStaleAliases: aliases vouch gave other roots are listed, and
-// removed only with all.
+// TestJavaStaleAliases: the aliases of other vouch roots, vouch's own and
+// those Debian's hook made from their anchors (after a rotate, the retired
+// root's), are listed, and removed only with all; the current root's hook
+// alias is not stale, nor is an alias that only looks like vouch's.
 func TestJavaStaleAliases(t *testing.T) {
 	root := javaRoot(t, "vouch root now")
 	old := javaRoot(t, "vouch root old")
+	retired := javaRoot(t, "vouch root retired")
 	f, cacerts, kt := realCopy(t, "JKS", false)
-	keytool(t, kt, "-importcert", "-noprompt", "-alias", JavaAlias(old.Cert), "-file", old.File, "-keystore", cacerts, "-storepass", "changeit")
+	hookAlias := "debian:" + JavaAlias(retired.Cert) + ".pem"
+	for _, e := range []struct {
+		alias string
+		r     Root
+	}{
+		{JavaAlias(old.Cert), old},
+		{hookAlias, retired},
+		{"debian:" + JavaAlias(root.Cert) + ".pem", root},
+		{"debian:" + JavaAlias(old.Cert), old},
+	} {
+		keytool(t, kt, "-importcert", "-noprompt", "-alias", e.alias, "-file", e.r.File, "-keystore", cacerts, "-storepass", "changeit")
+	}
 	rec := realRunner()
 	j := f.store(rec, t.TempDir())
 	ctx := context.Background()
-	if st := j.Status(root); !slices.Equal(st.Stale, []string{cacerts + ": " + JavaAlias(old.Cert)}) {
-		t.Errorf("Stale = %q, want the old root's alias", st.Stale)
+	want := []string{cacerts + ": " + hookAlias, cacerts + ": " + JavaAlias(old.Cert)}
+	if st := j.Status(root); !slices.Equal(slices.Sorted(slices.Values(st.Stale)), want) {
+		t.Errorf("Stale = %q, want %q", st.Stale, want)
 	}
-	if changed, err := j.Uninstall(ctx, root, false); err != nil || changed {
-		t.Errorf("Uninstall without all = %v, %v; want nothing", changed, err)
+	// Without all, only the root's own (hook) alias goes.
+	if changed, err := j.Uninstall(ctx, root, false); err != nil || !changed {
+		t.Errorf("Uninstall without all = %v, %v; want the root's hook alias removed", changed, err)
+	}
+	if st := j.Status(root); st.State != NotTrusted || !slices.Equal(slices.Sorted(slices.Values(st.Stale)), want) {
+		t.Errorf("after Uninstall without all, Status = %+v; want not trusted, stale %q", st, want)
 	}
 	if changed, err := j.Uninstall(ctx, root, true); err != nil || !changed {
-		t.Errorf("Uninstall with all = %v, %v; want the old alias removed", changed, err)
+		t.Errorf("Uninstall with all = %v, %v; want the old aliases removed", changed, err)
 	}
 	if st := j.Status(root); len(st.Stale) != 0 {
 		t.Errorf("after Uninstall with all, Stale = %q", st.Stale)
+	}
+	if st := j.Status(old); st.State != Trusted || !strings.Contains(st.Reason, "debian:"+JavaAlias(old.Cert)) {
+		t.Errorf("after Uninstall with all, Status(old) = %+v; want it trusted by the alias that is not vouch's", st)
 	}
 }
 
