@@ -272,7 +272,9 @@ func (a *app) cmdCheck(t checkTarget, caroot string, timeout time.Duration, asJS
 			a.printCheckJSON(&checkJSON{Target: t.String(), Result: resultConnectFailed, ExitCode: exitFail, Summary: err.Error(), Details: []string{}})
 		}
 		a.errorf("%v", err)
-		a.hintf("check the address, and that the server is running: %s", a.vouchCmd("check", t.String()))
+		// The command as given, --timeout and --json included, to run
+		// again once the server is up.
+		a.hintf("check the address, and that the server is running; then again: %s", a.commandLine("vouch"))
 		return exitFail
 	}
 	res := a.judge(t, chain, book, caroot)

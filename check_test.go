@@ -586,6 +586,13 @@ func TestCheckCantConnect(t *testing.T) {
 	if !strings.Contains(f.stderr.String(), "vouch: error: can't connect to "+addr) || !strings.Contains(f.stderr.String(), "vouch: hint: ") {
 		t.Errorf("stderr = %q", f.stderr)
 	}
+	// The hint's command is the one given, flags and all.
+	if code := f.check("--timeout", "2s", "--json", addr); code != exitFail {
+		t.Errorf("check --timeout 2s --json of a closed port = %d, want 1", code)
+	}
+	if want := "; then again: vouch check --timeout 2s --json " + addr + "\n"; !strings.Contains(f.stderr.String(), want) {
+		t.Errorf("stderr = %q, want the hint to end %q", f.stderr, want)
+	}
 
 	// Plain TCP that never speaks TLS back.
 	plain, err := net.Listen("tcp", "127.0.0.1:0")
