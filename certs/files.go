@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/vouchdev/vouch/internal/fsinfo"
 )
@@ -204,18 +205,32 @@ func ToStdout(path string) bool {
 }
 
 // descNumber is N when path names one of this process's file descriptors
-// (/dev/fd/N, /proc/self/fd/N): a file the shell opened (3>>log), to write
-// into at its offset, or its end for >>, as the shell meant. Asked once
+// (/dev/fd/N, /proc/self/fd/N, or a symlink to one: Linux's /dev/stdin,
+// /dev/stdout and /dev/stderr are): a file the shell opened (3>>log, or
+// < in.txt), to write into at its offset, or its end for >>, as the shell
+// meant, or not at all when the shell opened it for reading. Asked once
 // path was found to exist, so N is open here.
 func descNumber(path string) (int, bool) {
-	rest, ok := strings.CutPrefix(filepath.Clean(path), "/dev/fd/")
-	if !ok {
-		if rest, ok = strings.CutPrefix(filepath.Clean(path), "/proc/self/fd/"); !ok {
+	for range 8 {
+		clean := filepath.Clean(path)
+		rest, ok := strings.CutPrefix(clean, "/dev/fd/")
+		if !ok {
+			rest, ok = strings.CutPrefix(clean, "/proc/self/fd/")
+		}
+		if ok {
+			n, err := strconv.Atoi(rest)
+			return n, err == nil && n >= 0
+		}
+		to, err := os.Readlink(clean)
+		if err != nil {
 			return 0, false
 		}
+		if !filepath.IsAbs(to) {
+			to = filepath.Join(filepath.Dir(clean), to)
+		}
+		path = to
 	}
-	n, err := strconv.Atoi(rest)
-	return n, err == nil && n >= 0
+	return 0, false
 }
 
 // danglingEnd follows path's symlinks to the name at the end, which does
@@ -266,6 +281,10 @@ func writeStream(f File, out output) error {
 	_, err = file.Write(f.Data)
 	if cerr := file.Close(); err == nil {
 		err = cerr
+	}
+	if out.desc > 0 && errors.Is(err, syscall.EBADF) {
+		// The shell opened it for reading (< in.txt): nothing was written.
+		return fmt.Errorf("failed to write %s: it is descriptor %d, which is open for reading only", f.Path, out.desc-1)
 	}
 	return wrapStream(f, err)
 }

@@ -120,3 +120,39 @@ func TestDescStaysOpen(t *testing.T) {
 		t.Errorf("the file holds %q, want what was there, then the chain", got)
 	}
 }
+
+// TestDescReadOnly: a path that leads to a descriptor open for reading
+// (/dev/stdin on `< in.txt`, here a symlink to /proc/self/fd/N) is not
+// written, neither into nor by replacing the file the shell opened, and
+// the error says why. Before, /dev/stdin was followed to in.txt, which was
+// replaced by the key.
+func TestDescReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.txt")
+	if err := os.WriteFile(in, []byte("KEEP\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	link := filepath.Join(dir, "stdin")
+	if err := os.Symlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()), link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("no /proc/self/fd here")
+	}
+	err = WriteFiles(File{Path: link, Data: []byte("SECRET\n"), Mode: 0o600, Named: true})
+	want := fmt.Sprintf("failed to write %s: it is descriptor %d, which is open for reading only", link, f.Fd())
+	if err == nil || err.Error() != want {
+		t.Errorf("WriteFiles through %s = %v, want %q", link, err, want)
+	}
+	if got, _ := os.ReadFile(in); string(got) != "KEEP\n" {
+		t.Errorf("in.txt holds %q, want it as it was", got)
+	}
+	if st, err := os.Stat(in); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("in.txt: %v, %v; want mode 0644 as it was", st, err)
+	}
+}
