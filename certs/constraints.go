@@ -61,6 +61,9 @@ func (c *Constraints) Permit(s string) error {
 			return fmt.Errorf("--permit %q has a zone", s)
 		}
 		p = p.Masked()
+		if p.Bits() == 0 {
+			return fmt.Errorf("--permit %s would permit every IP address, other people's servers' included; permit your own addresses or range, or use --unconstrained if you really mean that", s)
+		}
 		c.addRange(&net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())})
 		return nil
 	}
@@ -78,6 +81,11 @@ func (c *Constraints) Permit(s string) error {
 	d, err := parseDNS(d, false)
 	if err != nil {
 		return fmt.Errorf("--permit: %w", err)
+	}
+	// A public suffix would let the CA vouch for other people's sites, and
+	// a friend's vouch trust refuses such a root.
+	if why := wideDomain(d); why != "" {
+		return fmt.Errorf("--permit %s would let this CA vouch for every site under %s; permit a domain of your own below it (--permit yourname.%s), or use --unconstrained if you really mean that", s, why, d)
 	}
 	for _, have := range c.Domains {
 		if domainMatch(d, have) {

@@ -28,6 +28,19 @@ func TestPermit(t *testing.T) {
 	if strings.Count(c.String(), "x.test") != 0 {
 		t.Errorf("Permit(x.test) added a redundant domain: %s", c)
 	}
+	// A public suffix or every address would let the CA vouch for other
+	// people's sites (vouch trust refuses such a root); a name reserved
+	// for local use is fine, though some are on the public suffix list.
+	for _, p := range []string{"com", ".co.uk", "*.github.io", "0.0.0.0/0", "::/0"} {
+		if err := DefaultConstraints().Permit(p); err == nil || !strings.Contains(err.Error(), "--unconstrained if you really mean that") {
+			t.Errorf("Permit(%q) = %v, want it refused", p, err)
+		}
+	}
+	for _, p := range []string{"home.arpa", "lan", "corp", "example.com", "8.8.8.0/24"} {
+		if err := DefaultConstraints().Permit(p); err != nil {
+			t.Errorf("Permit(%q) = %v, want it allowed", p, err)
+		}
+	}
 	for _, p := range []string{".", "*.", "", "10.0.0.0/33", "a..b", "fe80::/10%eth0"} {
 		if err := DefaultConstraints().Permit(p); err == nil {
 			t.Errorf("Permit(%q) succeeded, want an error", p)

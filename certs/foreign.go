@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -188,6 +189,14 @@ func LimitsOf(cert *x509.Certificate) *Limits {
 			}
 		}
 	}
+	// Email constraints name a domain twice (com for its own addresses,
+	// .com for those below): one reason each.
+	seen := map[string]bool{}
+	l.Wide = slices.DeleteFunc(l.Wide, func(w string) bool {
+		dup := seen[w]
+		seen[w] = true
+		return dup
+	})
 	return l
 }
 

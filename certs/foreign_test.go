@@ -181,12 +181,16 @@ func TestLimitsOf(t *testing.T) {
 		{"all IPv4", func(c *x509.Certificate) { c.PermittedIPRanges = []*net.IPNet{cidr("0.0.0.0/0")} }, "every IP address (0.0.0.0/0)", false},
 		{"all IPv6", func(c *x509.Certificate) { c.PermittedIPRanges = []*net.IPNet{cidr("::/0")} }, "every IP address (::/0)", false},
 		{"email suffix", func(c *x509.Certificate) { c.PermittedEmailAddresses = []string{".com"} }, "email addresses under com", true},
+		{"email domain and suffix", func(c *x509.Certificate) { c.PermittedEmailAddresses = []string{"com", ".com"} }, "email addresses under com", true},
 		{"private range", func(c *x509.Certificate) { c.PermittedIPRanges = []*net.IPNet{cidr("192.168.0.0/16")} }, "", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, _ := foreignCert(t, tt.mod, nil, nil)
 			l := LimitsOf(c)
 			got := strings.Join(l.Wide, "; ")
+			if tt.wide != "" && strings.Count(got, tt.wide) != 1 {
+				t.Errorf("LimitsOf().Wide = %q, want %q once", got, tt.wide)
+			}
 			if tt.wide == "" && l.Unconstrained() || tt.wide != "" && !strings.Contains(got, tt.wide) {
 				t.Errorf("LimitsOf().Wide = %q, want %q", got, tt.wide)
 			}
