@@ -265,14 +265,16 @@ func ParseNames(args []string) ([]Name, error) {
 
 // FileBase is the mkcert-compatible base of a leaf's file names:
 // "localhost+2" for three names, "_wildcard.x.test" for "*.x.test",
-// "-client" added for client certificates.
+// "-client" added for client certificates. A URI first gives its scheme
+// and host ("https_app.test"; mkcert can't write such a name at all), so
+// that its certificate, which browsers reject, does not replace the host's.
 func FileBase(names []Name, client bool) string {
 	if len(names) == 0 {
 		return "cert"
 	}
 	base := names[0].String()
 	if names[0].Kind == URI {
-		base = names[0].URI.Hostname()
+		base = names[0].URI.Scheme + "_" + names[0].URI.Hostname()
 	}
 	base = strings.Replace(base, "*", "_wildcard", 1)
 	base = strings.NewReplacer(":", "_", "/", "_", "\\", "_").Replace(base)

@@ -101,7 +101,10 @@ func TestFileBase(t *testing.T) {
 		{[]string{"*.x.test"}, false, "_wildcard.x.test"},
 		{[]string{"alice.test"}, true, "alice.test-client"},
 		{[]string{"::1"}, false, "__1"},
-		{[]string{"https://api.test/x"}, false, "api.test"},
+		// A URI's files are not the host's: a certificate for the URI
+		// would replace the one browsers accept for the host.
+		{[]string{"https://api.test/x"}, false, "https_api.test"},
+		{[]string{"spiffe://app.test/api", "app.test"}, true, "spiffe_app.test+1-client"},
 		{[]string{"me@x.test", "a.test"}, false, "me@x.test+1"},
 	}
 	for _, tt := range tests {
