@@ -441,10 +441,63 @@ func readCSR(path string) ([]byte, error) {
 func (a *app) outside(err error, request string) int {
 	a.errorf("%v", err)
 	var out *certs.OutsideError
-	if errors.As(err, &out) && out.Reason == "" {
-		a.hintf("a CA that may vouch for it: vouch --caroot NEW_FOLDER cert --permit %s %s", suggestPermit(out.Name), request)
+	if !errors.As(err, &out) || out.Reason != "" {
+		return exitFail
 	}
+	// A mistyped command (vouch instal) reads as a host name: a CA made
+	// for that name is not what was meant.
+	if cmd := nearCommand(out.Name); cmd != "" {
+		a.hintf("%s is not a command; did you mean %s?", out.Name, a.vouchCmd(cmd))
+		return exitFail
+	}
+	a.hintf("a CA that may vouch for it: vouch --caroot NEW_FOLDER cert --permit %s %s", suggestPermit(out.Name), request)
 	return exitFail
+}
+
+// nearCommand is the command a single-label name is one slip away from
+// (a letter left out, added, changed, or two swapped; two slips for the
+// longer names), or "" when there is none.
+func nearCommand(name string) string {
+	if strings.ContainsAny(name, ".:@/") {
+		return ""
+	}
+	name = strings.ToLower(name)
+	for _, c := range commands() {
+		slips := 1
+		if len(c.name) > 6 {
+			slips = 2
+		}
+		if name != c.name && editDistance(name, c.name) <= slips {
+			return c.name
+		}
+	}
+	return ""
+}
+
+// editDistance counts the letters to add, take out or change, and the
+// neighbours to swap, that make a into b (optimal string alignment).
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 // suggestPermit turns a refused name into the --permit value that allows it.
