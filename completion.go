@@ -213,8 +213,11 @@ _vouch() {
         case ${COMP_WORDS[i]} in
             --) break ;;
 `)
-	fmt.Fprintf(w, "            %s) (( i++ )) ;;\n", strings.Join(flagNames(valueFlagsOf(cmds), nil), "|"))
-	fmt.Fprint(w, `            -*|=) ;;
+	// A flag's value follows it, as the next word or after "=" (which
+	// is a word of its own, and the value the one after it).
+	fmt.Fprintf(w, "            %s) [[ ${COMP_WORDS[i+1]} == = ]] && (( i++ )); (( i++ )) ;;\n", strings.Join(flagNames(valueFlagsOf(cmds), nil), "|"))
+	fmt.Fprint(w, `            -*) [[ ${COMP_WORDS[i+1]} == = ]] && (( i += 2 )) ;;
+            =) ;;
             *) cmd=${COMP_WORDS[i]}; break ;;
         esac
     done

@@ -95,6 +95,11 @@ func TestCompletionBash(t *testing.T) {
 		{line: "vouch a.test --pk", want: []string{"--pkcs12"}},
 		{line: "vouch --caroot cadir ins", want: []string{"install"}},
 		{line: "vouch --caroot cadir install --st", want: []string{"--stores"}},
+		// --caroot=cadir and --json=true arrive as three words each.
+		{line: "vouch --caroot = cadir install --st", want: []string{"--stores"}},
+		{line: "vouch --caroot = cadir install --", has: []string{"--stores"}, not: []string{"--key-file"}},
+		{line: "vouch status --json = true --st", want: []string{"--stores"}},
+		{line: "vouch --caroot = cadir ins", want: []string{"install"}},
 		{line: "vouch env --shell ", want: []string{"sh", "fish", "powershell"}},
 		{line: "vouch env --", has: []string{"--shell", "--caroot"}, not: []string{"--stores"}},
 		{line: "vouch cert --csr req", want: []string{"req.csr"}},
