@@ -937,6 +937,21 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 		a.printStatus(res)
 	}
 	if !res.Trusted {
+		// The stores that lack a root install can put in (not one
+		// that is missing from the machine, nor an expired root).
+		var lacking []string
+		for _, st := range res.Stores {
+			if st.State == truststore.NotTrusted {
+				lacking = append(lacking, st.Store)
+			}
+		}
+		if len(lacking) > 0 && (res.CA == nil || !res.CA.Expired) {
+			args := []string{"install"}
+			if named {
+				args = append(args, "--stores", strings.Join(lacking, ","))
+			}
+			a.hintf("%s   (trusts it where it is not trusted yet: %s)", a.vouchCmd(args...), strings.Join(lacking, ", "))
+		}
 		return exitFail
 	}
 	return exitOK

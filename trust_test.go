@@ -160,8 +160,17 @@ func TestInstallStatusUninstall(t *testing.T) {
 		t.Errorf("uninstall said %q, want only that the system store's anchor was removed", got)
 	}
 	stdout.Reset()
+	stderr.Reset()
 	if code := a.run([]string{"status"}); code != exitFail || !strings.Contains(stdout.String(), "NOT TRUSTED [debian]") {
 		t.Errorf("status after uninstall = %d, %q; want 1 and NOT TRUSTED", code, stdout)
+	}
+	// It says what to run, as check does.
+	if got, want := stderr.String(), "vouch: hint: vouch install   (trusts it where it is not trusted yet: system)\n"; got != want {
+		t.Errorf("status after uninstall said %q, want %q", got, want)
+	}
+	stderr.Reset()
+	if code := a.run([]string{"status", "--stores", "system", "--json"}); code != exitFail || !strings.HasSuffix(stderr.String(), "vouch: hint: vouch install --stores system   (trusts it where it is not trusted yet: system)\n") {
+		t.Errorf("status --stores system --json after uninstall = %d, stderr %q; want 1 and the hint with --stores system", code, stderr)
 	}
 	if entries, _ := os.ReadDir(filepath.Join(d.root, "/usr/local/share/ca-certificates")); len(entries) != 0 {
 		t.Errorf("uninstall left %d anchor files", len(entries))
