@@ -238,6 +238,12 @@ func (n *NSS) restoreDB(folder string, db platform.NSSDB) (bool, error) {
 				return false, nil
 			}
 		}
+		// A file that is a symlink (a dotfile manager's) would be
+		// replaced by a file, cutting the profile off from the database
+		// it links to, which would go on trusting the root.
+		if info, err := os.Lstat(p); err == nil && info.Mode()&fs.ModeSymlink != 0 {
+			return false, nil
+		}
 		paths = append(paths, p)
 	}
 	now, err := readTracked(db)

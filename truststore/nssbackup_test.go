@@ -453,3 +453,47 @@ func TestNSSRestoreTwoRootsInInstallOrder(t *testing.T) {
 		t.Errorf("after both uninstalls, %s still holds %q", n.BackupDir, kept)
 	}
 }
+
+// A database whose files are symlinks (a dotfile manager's) is not put
+// back by renaming files over the links: certutil takes the entry out of
+// the database they point to, and the links stay links.
+func TestNSSRestoreSymlinks(t *testing.T) {
+	t.Parallel()
+	n, rec, specs := backupNSS(t)
+	ctx := context.Background()
+	dir := strings.TrimPrefix(specs[0], "sql:")
+	real := t.TempDir()
+	var linked []string
+	for _, name := range []string{"cert9.db", "key4.db", "pkcs11.txt"} {
+		p := filepath.Join(dir, name)
+		if _, err := os.Lstat(p); err != nil {
+			continue
+		}
+		if err := os.Rename(p, filepath.Join(real, name)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(filepath.Join(real, name), p); err != nil {
+			t.Fatal(err)
+		}
+		linked = append(linked, p)
+	}
+	r := fileRoot(t)
+	if _, err := n.Install(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	rec.take()
+	if _, err := n.Uninstall(ctx, r, false); err != nil {
+		t.Fatal(err)
+	}
+	if d := deletes(rec.take()); !slices.Contains(d, specs[0]) {
+		t.Errorf("Uninstall ran certutil -D on %q, want it on %s, whose files are links", d, specs[0])
+	}
+	for _, p := range linked {
+		if info, err := os.Lstat(p); err != nil || info.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s after uninstall: %v, %v; want the symlink it was", p, info, err)
+		}
+	}
+	if l := parseListing([]byte(certutil(t, "-L", "-d", "sql:"+real))); l[NSSNickname(r.Cert)] != "" {
+		t.Errorf("the linked-to database after uninstall = %q, want vouch's entry gone", l)
+	}
+}
