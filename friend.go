@@ -566,6 +566,10 @@ func (a *app) othersStatus(stores []truststore.Store, named bool, trusted *bool,
 		}
 		root := br.root
 		root.Keep = keep
+		// What puts this root back, or takes it out, is its own trust and
+		// untrust, never install (which would make the user a CA).
+		root.PutBack = platform.Cmd{Argv: []string{"vouch", "trust", root.File, "--fingerprint", r.Fingerprint, "--name", r.Label}}.String()
+		root.TakeOut = platform.Cmd{Argv: []string{"vouch", "untrust", r.Label}}.String()
 		if end := root.Cert.NotAfter; !a.now().Before(end) {
 			o.Expired, *trusted = true, false
 			a.errorf("%q: this root %s", r.Label, endedWhatever(end))

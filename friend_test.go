@@ -91,6 +91,25 @@ func TestTrustUntrust(t *testing.T) {
 		t.Errorf("trust again = %d, ran %q, stderr %s", code, d.ran, stderr)
 	}
 
+	// Its anchor gone without a refresh: status says what puts it back,
+	// which is its own trust (install would make the user a CA) and what
+	// takes it out, its untrust.
+	anchor := filepath.Join(d.root, "/usr/local/share/ca-certificates", platform.AnchorName(alice.Root))
+	kept, err := os.ReadFile(anchor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(anchor)
+	stdout.Reset()
+	a.run([]string{"status"})
+	fix := platform.Cmd{Argv: []string{"vouch", "trust", book.RootFile(fp.Hex()), "--fingerprint", fp.Hex(), "--name", "alice@nas"}}.String()
+	if out := stdout.String(); !strings.Contains(out, fix+" puts the anchor back, vouch untrust alice@nas refreshes the bundle") || strings.Contains(out, "vouch install") {
+		t.Errorf("status of alice's root without its anchor says\n%s\nwant %q to put it back, and no vouch install", out, fix)
+	}
+	if err := os.WriteFile(anchor, kept, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	// Status works with no CA of one's own, and lists the root.
 	stdout.Reset()
 	if code := a.run([]string{"status", "--json"}); code != exitOK {

@@ -51,15 +51,15 @@ func (s *System) Status(r Root) Status {
 	case ss.InBundle && slices.ContainsFunc(ss.Others, func(p string) bool { return platform.MkcertAnchor(r.Cert, p) }):
 		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s through %s, which mkcert -install wrote, so only vouch uninstall --mkcert (or mkcert -uninstall) removes it", ss.Layout.Bundle, strings.Join(ss.Others, ", "))
 	case ss.InBundle && len(ss.Others) > 0:
-		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s through %s, which vouch did not write, so vouch uninstall will not remove it", ss.Layout.Bundle, strings.Join(ss.Others, ", "))
+		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s through %s, which vouch did not write, so %s will not remove it", ss.Layout.Bundle, strings.Join(ss.Others, ", "), r.takeOut())
 	case orphaned(ss):
 		// No file in the anchor folders holds it: an anchor went without
 		// a refresh after it, and the next refresh (uninstall's, or
 		// apt's) drops it.
 		st.State, st.Fragile = Trusted, true
-		st.Reason = fmt.Sprintf("present in %s only until it is next rebuilt: no anchor file holds it any more (one was removed without %s after it); vouch install puts the anchor back, vouch uninstall refreshes the bundle", ss.Layout.Bundle, strings.Join(ss.Layout.Refresh, " "))
+		st.Reason = fmt.Sprintf("present in %s only until it is next rebuilt: no anchor file holds it any more (one was removed without %s after it); %s puts the anchor back, %s refreshes the bundle", ss.Layout.Bundle, strings.Join(ss.Layout.Refresh, " "), r.putBack(), r.takeOut())
 	case ss.InBundle:
-		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s, but not through vouch's anchor, so vouch uninstall will not remove it", ss.Layout.Bundle)
+		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s, but not through vouch's anchor, so %s will not remove it", ss.Layout.Bundle, r.takeOut())
 	case ss.Anchor != "":
 		st.State, st.Reason = NotTrusted, fmt.Sprintf("anchor %s is there but %s lacks it: the bundle was not refreshed (%s)", ss.Anchor, ss.Layout.Bundle, strings.Join(ss.Layout.Refresh, " "))
 	default:

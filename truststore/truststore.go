@@ -40,6 +40,26 @@ type Root struct {
 	// -uninstall does: for an mkcert CA that mkcert installed, with vouch
 	// uninstall --mkcert or mkcert's -uninstall.
 	Mkcert bool
+	// PutBack and TakeOut are the commands a store's reason names for
+	// putting the root back and taking it out: "vouch install" and "vouch
+	// uninstall" when empty (the user's own CA); for a root trusted for
+	// someone else, its vouch trust and vouch untrust, since install would
+	// make the user a CA and uninstall would not touch that root.
+	PutBack, TakeOut string
+}
+
+func (r Root) putBack() string {
+	if r.PutBack != "" {
+		return r.PutBack
+	}
+	return "vouch install"
+}
+
+func (r Root) takeOut() string {
+	if r.TakeOut != "" {
+		return r.TakeOut
+	}
+	return "vouch uninstall"
 }
 
 // RetiredRoot is the root of a CA that vouch rotate retired to Dir.
