@@ -187,6 +187,16 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 			a.hintf("if its owner made a new CA: vouch trust %s --fingerprint %s --name %s; otherwise pick another label with --name", source, got.Hex(), label)
 			return exitFail
 		}
+		// The same label for someone else's root (two people both named
+		// pi or ubuntu, whose exports both say --name pi) is no rotation:
+		// the first root would be renamed, and the untrust line its owner
+		// handed out would take the second one out.
+		if was, now := rootOwner(book, prev), ownerOf(cert); was != now && !replace {
+			a.errorf("%q already names a root made by %s, and this one was made by %s, so it is not that root's successor; nothing was installed", label, was, now)
+			a.hintf("%s   (another label)", platform.Cmd{Argv: []string{"vouch", "trust", source, "--fingerprint", got.Hex(), "--name", label + "-2"}})
+			a.hintf("%s   (if it does replace that root)", platform.Cmd{Argv: []string{"vouch", "trust", source, "--fingerprint", got.Hex(), "--name", label, "--replace"}})
+			return exitFail
+		}
 		saved := *prev
 		old = &saved
 		entry.Replaces = old.Fingerprint
@@ -255,6 +265,24 @@ func checkLabel(s string) error {
 		return fmt.Errorf("%q reads as a fingerprint; pick a label that does not", s)
 	}
 	return nil
+}
+
+// ownerOf is who made root c: a vouch root's "user@host", else its whole
+// subject.
+func ownerOf(c *x509.Certificate) string {
+	if len(c.Subject.Organization) == 1 && c.Subject.Organization[0] == "vouch local CA" && len(c.Subject.OrganizationalUnit) == 1 {
+		return c.Subject.OrganizationalUnit[0]
+	}
+	return c.Subject.String()
+}
+
+// rootOwner is ownerOf a recorded root, from its copy in the record, or
+// from the subject recorded with it when the copy can't be read.
+func rootOwner(b *record.Book, r *record.Root) string {
+	if c, err := b.ReadRoot(r.Fingerprint); err == nil {
+		return ownerOf(c)
+	}
+	return r.Subject
 }
 
 // friendLabel names a root after its owner: a vouch root's "user@host",

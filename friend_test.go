@@ -213,6 +213,37 @@ func TestTrustRotation(t *testing.T) {
 	if got := anchors(t, d); len(got) != 1 || got[0] != platform.AnchorName(next.Root) {
 		t.Errorf("anchors = %q, want the new root's only", got)
 	}
+
+	// Someone else's root under the same label (two people both called
+	// alice, whose exports both say --name alice) is no rotation: refused,
+	// nothing changed, with a command for another label.
+	dave := ownerCA(t, "alice@pc")
+	stderr.Reset()
+	d.ran = nil
+	if code := a.run([]string{"trust", write(dave), "--fingerprint", certs.Fingerprint(dave.Root), "--name", "alice"}); code != exitFail {
+		t.Errorf("trust of alice@pc's root as alice, which names alice@nas's = %d, want 1", code)
+	}
+	for _, want := range []string{
+		`vouch: error: "alice" already names a root made by alice@nas, and this one was made by alice@pc, so it is not that root's successor; nothing was installed`,
+		"vouch: hint: vouch trust " + write(dave) + " --fingerprint " + certs.Fingerprint(dave.Root) + " --name alice-2   (another label)",
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if book, _ := record.Load(platform.StateDir("linux", a.home, a.getenv)); len(book.Roots) != 1 || book.Roots[0].Label != "alice" || book.Roots[0].Fingerprint != certs.Fingerprint(next.Root) {
+		t.Errorf("record after the refused trust = %+v, want alice's root alone, as it was", book.Roots)
+	}
+	if got := anchors(t, d); len(got) != 1 || len(d.ran) != 0 {
+		t.Errorf("the refused trust left anchors %q and ran %q", got, d.ran)
+	}
+	// --replace says it does replace that root.
+	if code := a.run([]string{"trust", write(dave), "--fingerprint", certs.Fingerprint(dave.Root), "--name", "alice", "--replace"}); code != exitOK {
+		t.Errorf("trust --replace of alice@pc's root as alice = %d; %s", code, stderr)
+	}
+	if got := anchors(t, d); len(got) != 1 || got[0] != platform.AnchorName(dave.Root) {
+		t.Errorf("anchors after --replace = %q, want alice@pc's root's only", got)
+	}
 }
 
 func TestTrustRefusals(t *testing.T) {
