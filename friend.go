@@ -162,6 +162,16 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		if name != "" && name != r.Label {
 			a.infof("it keeps its label %q; to rename it, vouch untrust %s and trust it again with --name", r.Label, r.Label)
 		}
+		// The record's copy, lost or damaged, is what untrust and status
+		// need: the root just checked against its fingerprint is it.
+		if _, err := book.ReadRoot(r.Fingerprint); err != nil {
+			path, werr := book.WriteRoot(cert)
+			if werr != nil {
+				a.errorf("%v; writing it again failed: %v", err, werr)
+				return exitFail
+			}
+			a.infof("its copy in the record was missing or damaged; wrote it again to %s", path)
+		}
 		root, err := a.friendRoot(book, r.Fingerprint, a.keptRoots(book))
 		if err != nil {
 			a.errorf("%v", err)
@@ -404,7 +414,7 @@ func (a *app) untrust(book *record.Book, stores []truststore.Store, named bool, 
 	root, err := a.friendRoot(book, fp, a.keptRoots(book))
 	if err != nil {
 		a.errorf("%v", err)
-		a.hintf("put the root's PEM back in %s, then: vouch untrust %s", book.RootFile(fp), label)
+		a.hintf("with the root's file from its owner, vouch trust writes the copy again: %s, then: vouch untrust %s", platform.Cmd{Argv: []string{"vouch", "trust", "ROOT_FILE", "--fingerprint", fp}}, label)
 		return exitFail
 	}
 	if code, _ := a.uninstallFrom(stores, named, root, false); code != exitOK {

@@ -91,6 +91,19 @@ func TestTrustUntrust(t *testing.T) {
 		t.Errorf("trust again = %d, ran %q, stderr %s", code, d.ran, stderr)
 	}
 
+	// The record's copy of the root lost: trusting it again writes it
+	// back (untrust and status need it), where it had failed.
+	if err := os.Remove(book.RootFile(fp.Hex())); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := a.run([]string{"trust", rootFile, "--fingerprint", fp.Hex()}); code != exitOK || !strings.Contains(stderr.String(), "its copy in the record was missing or damaged; wrote it again to "+book.RootFile(fp.Hex())) {
+		t.Errorf("trust again with the record's copy gone = %d, stderr %s", code, stderr)
+	}
+	if c, err := book.ReadRoot(fp.Hex()); err != nil || !c.Equal(alice.Root) {
+		t.Errorf("the record's copy after trusting again: %v", err)
+	}
+
 	// Its anchor gone without a refresh: status says what puts it back,
 	// which is its own trust (install would make the user a CA) and what
 	// takes it out, its untrust.
