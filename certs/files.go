@@ -452,24 +452,28 @@ func syncDir(dir string) {
 // ParseCertificates reads certificates from PEM (one or more CERTIFICATE
 // blocks) or from a single DER certificate.
 func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
-	trimmed := strings.TrimSpace(string(data))
-	if trimmed == "" {
+	text := strings.TrimPrefix(string(data), "\ufeff") // a byte-order mark from an editor
+	if strings.TrimSpace(text) == "" {
 		return nil, errors.New("empty file, no certificate in it")
 	}
-	if !strings.HasPrefix(trimmed, "-----BEGIN") {
+	if !strings.Contains(text, "-----BEGIN") {
 		c, err := x509.ParseCertificate(data)
 		if err != nil {
 			return nil, errors.New("not a PEM or DER certificate")
 		}
 		return []*x509.Certificate{c}, nil
 	}
+	// Text around the blocks is skipped, as openssl skips it: the output
+	// of openssl x509 -text, a "subject=" line, a comment, an invitation
+	// page's words. A block that does not decode is an error, not skipped.
 	var certs []*x509.Certificate
-	rest := []byte(trimmed)
-	for len(strings.TrimSpace(string(rest))) > 0 {
+	rest := []byte(text)
+	begins := strings.Count(text, "-----BEGIN")
+	for {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
 		if block == nil {
-			return nil, errors.New("malformed or truncated PEM data")
+			break
 		}
 		if block.Type != "CERTIFICATE" {
 			return nil, fmt.Errorf("PEM block is %q, not CERTIFICATE", block.Type)
@@ -479,6 +483,9 @@ func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 			return nil, fmt.Errorf("malformed certificate: %w", err)
 		}
 		certs = append(certs, c)
+	}
+	if len(certs) < begins {
+		return nil, errors.New("malformed or truncated PEM data")
 	}
 	return certs, nil
 }

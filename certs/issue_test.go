@@ -351,7 +351,24 @@ func TestParseCertificates(t *testing.T) {
 	if cs, err := ParseCertificates(ca.Root.Raw); err != nil || len(cs) != 1 {
 		t.Errorf("ParseCertificates(DER) = %d, %v", len(cs), err)
 	}
-	for _, bad := range [][]byte{nil, []byte("  \n"), []byte("junk"), two[:len(two)-40], append(bytes.Clone(two), "junk"...)} {
+	// Text around the blocks is skipped, as openssl skips it: a comment,
+	// openssl x509 -text's output, a byte-order mark, an invitation page.
+	root := CertPEM(ca.Root.Raw)
+	for _, ok := range [][]byte{
+		append(bytes.Clone(two), "# alice's CA\n"...),
+		append([]byte("Certificate:\n    Data:\n        Version: 3 (0x2)\nsubject=O=vouch local CA\n"), two...),
+		append([]byte("\ufeff"), two...),
+		append(append([]byte("Alice invites you.\n\n"), two...), "\nRead the fingerprint back to her.\n"...),
+	} {
+		if cs, err := ParseCertificates(ok); err != nil || len(cs) != 2 {
+			t.Errorf("ParseCertificates(%q) = %d, %v; want the two certificates", ok, len(cs), err)
+		}
+	}
+	for _, bad := range [][]byte{nil, []byte("  \n"), []byte("junk"), two[:len(two)-40],
+		append(bytes.Clone(root), two[:len(two)-40]...), // the second block cut short
+		append([]byte("text\n"), root[:len(root)-30]...),
+		[]byte("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"),
+	} {
 		if _, err := ParseCertificates(bad); err == nil {
 			t.Errorf("ParseCertificates(%q) succeeded", bad)
 		}
