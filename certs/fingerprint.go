@@ -5,9 +5,11 @@ import (
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // A root's SHA-256 fingerprint is read aloud or pasted between people, so
@@ -81,7 +83,7 @@ func (f FP) Equal(g FP) bool { return subtle.ConstantTimeCompare(f[:], g[:]) == 
 
 // fingerprintPrefixes are labels people paste along with a fingerprint,
 // longest first.
-var fingerprintPrefixes = []string{"sha256 fingerprint=", "sha-256 fingerprint:", "sha256:", "sha-256:", "sha256/", "sha256=", "sha256 ", "sha-256 "}
+var fingerprintPrefixes = []string{"sha256 fingerprint=", "sha256 fingerprint:", "sha-256 fingerprint:", "sha-256 fingerprint=", "fingerprint:", "fingerprint=", "sha256:", "sha-256:", "sha256/", "sha256=", "sha256 ", "sha-256 "}
 
 // ParseFingerprint reads a SHA-256 fingerprint in any form vouch prints
 // (voice hex, words) or that browsers and openssl show (colon pairs).
@@ -94,16 +96,26 @@ func ParseFingerprint(s string) (FP, error) {
 			break
 		}
 	}
+	// A name after it, as people write one down: "D4EF … 9AB6 (alice)".
+	if strings.HasSuffix(t, ")") {
+		if i := strings.LastIndexByte(t, '('); i > 0 {
+			t = strings.TrimSpace(t[:i])
+		}
+	}
 	if t == "" {
 		return f, fmt.Errorf("empty fingerprint")
 	}
+	// Any space (a chat app's no-break space too), dash (an en dash a web
+	// page made of a hyphen), comma, colon or dot between the groups.
 	compact := strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '\n', '\r', ':', '-', '.':
+		if unicode.IsSpace(r) || unicode.Is(unicode.Pd, r) || strings.ContainsRune(":.,;_", r) {
 			return -1
 		}
 		return r
 	}, t)
+	if err := nearlyHex(compact); err != nil {
+		return f, err
+	}
 	if isHex(compact) {
 		switch len(compact) {
 		case 2 * FingerprintSize:
@@ -135,6 +147,37 @@ func ParseFingerprint(s string) (FP, error) {
 		return f, fmt.Errorf("a word fingerprint has %d words, not %d", FingerprintSize, len(fields))
 	}
 	return f, nil
+}
+
+// nearlyHex finds a fingerprint of the hex digits' length with a few
+// characters that are not hex digits, a mistyped or misread one ("O" for
+// 0), and says which; it is nil for anything else (a word fingerprint).
+func nearlyHex(s string) error {
+	rs := []rune(s)
+	if len(rs) != 2*FingerprintSize && len(rs) != 40 {
+		return nil
+	}
+	var bad []int
+	for i, r := range rs {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			bad = append(bad, i)
+		}
+	}
+	if len(bad) == 0 || len(bad) > 4 {
+		return nil
+	}
+	c := rs[bad[0]]
+	msg := fmt.Sprintf("character %d of the fingerprint (not counting spaces and colons), %q, is not a hex digit (0-9, A-F)", bad[0]+1, c)
+	switch c {
+	case 'o':
+		msg += "; did you mean 0 (zero)?"
+	case 'l', 'i':
+		msg += "; did you mean 1 (one)?"
+	}
+	if len(bad) > 1 {
+		msg += fmt.Sprintf(" (%d such characters in all)", len(bad))
+	}
+	return errors.New(msg)
 }
 
 func isHex(s string) bool {

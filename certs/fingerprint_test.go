@@ -27,7 +27,16 @@ func TestFingerprintFormsRoundTrip(t *testing.T) {
 		for j := 2; j < 64; j += 2 {
 			colons += ":" + strings.ToUpper(f.Hex()[j:j+2])
 		}
-		for _, form := range []string{f.Hex(), f.Voice(), f.Words(), colons, "SHA256:" + f.Hex(), "sha256 Fingerprint=" + colons, strings.ToUpper(f.Words()), "  " + f.Voice() + "\n"} {
+		// As pasted from elsewhere: a chat app's no-break spaces, a web
+		// page's en dashes, commas, a label with a colon, a name after it.
+		pasted := []string{
+			strings.ReplaceAll(f.Voice(), " ", "\u00a0"),
+			strings.ReplaceAll(f.Voice(), " ", " \u2013 "),
+			strings.ReplaceAll(f.Voice(), " ", ", "),
+			"SHA256 Fingerprint: " + colons,
+			f.Voice() + " (alice)",
+		}
+		for _, form := range append([]string{f.Hex(), f.Voice(), f.Words(), colons, "SHA256:" + f.Hex(), "sha256 Fingerprint=" + colons, strings.ToUpper(f.Words()), "  " + f.Voice() + "\n"}, pasted...) {
 			got, err := ParseFingerprint(form)
 			if err != nil {
 				t.Fatalf("ParseFingerprint(%q): %v", form, err)
@@ -95,6 +104,10 @@ func TestParseFingerprintErrors(t *testing.T) {
 		{words[0][1:2] + words[0][:1] + words[0][2:], fmt.Sprintf("did you mean %q?", words[0])},
 		{words[0] + "s", fmt.Sprintf("did you mean %q?", words[0])},
 		{"zzzzzzzz", `"zzzzzzzz" (word 1) is not one of vouch's fingerprint words; expected 64 hex digits or 32 words`},
+		// A misread or mistyped digit is named, where a hint helps.
+		{"D4EF 5BO2" + strings.Repeat(" ABCD", 14), `character 7 of the fingerprint (not counting spaces and colons), 'o', is not a hex digit (0-9, A-F); did you mean 0 (zero)?`},
+		{"D4EF 5Bl2" + strings.Repeat(" ABCD", 14), `'l', is not a hex digit (0-9, A-F); did you mean 1 (one)?`},
+		{"D4EF 5BX2" + strings.Repeat(" ABCD", 13) + " ABCG", `character 7 of the fingerprint (not counting spaces and colons), 'x', is not a hex digit (0-9, A-F) (2 such characters in all)`},
 	} {
 		_, err := ParseFingerprint(c.in)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
