@@ -60,6 +60,20 @@ once with --replace.`,
 			allow := fs.Bool("allow-unconstrained", false, "trust a root that could vouch for any site (dangerous)")
 			stores := fs.String("stores", "", "comma-separated `LIST` of stores (default: all found)")
 			return func(a *app, args []string) int {
+				if len(args) > 1 && *fp != "" {
+					// --fingerprint D4EF 5B22 …, unquoted: the shell made
+					// each group an argument of its own.
+					whole := strings.Join(append([]string{*fp}, args[1:]...), " ")
+					if _, err := certs.ParseFingerprint(whole); err == nil {
+						a.errorf("the fingerprint was not quoted, so only its first group (%s) reached --fingerprint and the rest read as more sources", *fp)
+						argv := []string{"vouch", "trust", args[0], "--fingerprint", whole}
+						if *name != "" {
+							argv = append(argv, "--name", *name)
+						}
+						a.hintf("%s", platform.Cmd{Argv: argv})
+						return exitUsage
+					}
+				}
 				if len(args) != 1 {
 					return a.usageError("trust", "give one SOURCE: a file, a URL or host:port")
 				}

@@ -414,3 +414,28 @@ func TestStatusKeepsCarootCA(t *testing.T) {
 		t.Errorf("alice's system line under status --caroot calls the --caroot CA stale: %s", r)
 	}
 }
+
+// TestTrustUnquotedFingerprint: a fingerprint typed without quotes reaches
+// --fingerprint as its first group alone; vouch says so, and gives the
+// command with it quoted, where it had said only "give one SOURCE".
+func TestTrustUnquotedFingerprint(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	alice := ownerCA(t, "alice@nas")
+	voice := certs.FingerprintOf(alice.Root).Voice()
+	groups := strings.Fields(voice)
+	args := append([]string{"trust", "alice.pem", "--fingerprint"}, groups...)
+	args = append(args, "--name", "alice")
+	if code := a.run(args); code != exitUsage {
+		t.Errorf("trust with the fingerprint unquoted = %d, want 2", code)
+	}
+	want := "vouch: error: the fingerprint was not quoted, so only its first group (" + groups[0] + ") reached --fingerprint and the rest read as more sources\n" +
+		"vouch: hint: vouch trust alice.pem --fingerprint '" + voice + "' --name alice\n"
+	if stderr.String() != want {
+		t.Errorf("stderr = %q, want %q", stderr, want)
+	}
+	if len(d.ran) != 0 || len(anchors(t, d)) != 0 {
+		t.Errorf("ran %q, anchors %q; want nothing", d.ran, anchors(t, d))
+	}
+}
