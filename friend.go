@@ -356,27 +356,15 @@ func (a *app) keptRoots(b *record.Book) []*x509.Certificate {
 	if _, ca, err := a.loadCA(""); err == nil {
 		keep = append(keep, ca.Root)
 	}
-	return append(keep, recordedRoots(b)...)
-}
-
-// recordedRoots are the certificates of every root in the book that can
-// be read back.
-func recordedRoots(b *record.Book) []*x509.Certificate {
-	var out []*x509.Certificate
-	for _, r := range b.Roots {
-		if c, err := b.ReadRoot(r.Fingerprint); err == nil {
-			out = append(out, c)
-		}
-	}
-	return out
+	return append(keep, record.KeptRoots(b.Dir)...)
 }
 
 // keeping adds to the user's own root the roots trusted for others, which
 // the stores must then not take for stale roots of the user's own.
 func (a *app) keeping(r truststore.Root) truststore.Root {
-	if b, err := record.Load(a.stateDir()); err == nil {
-		r.Keep = append(r.Keep, recordedRoots(b)...)
-	}
+	// The roots folder, not the record: a record moved aside (damaged)
+	// must not let --all-vouch-roots take friends' roots for stale ones.
+	r.Keep = append(r.Keep, record.KeptRoots(a.stateDir())...)
 	return r
 }
 
@@ -574,17 +562,6 @@ func readBook(b *record.Book) []bookRoot {
 		}
 		br.err = err
 		out = append(out, br)
-	}
-	return out
-}
-
-// certsOf are the certificates of the roots read back.
-func certsOf(roots []bookRoot) []*x509.Certificate {
-	var out []*x509.Certificate
-	for _, r := range roots {
-		if r.err == nil {
-			out = append(out, r.root.Cert)
-		}
 	}
 	return out
 }

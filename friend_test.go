@@ -439,3 +439,53 @@ func TestTrustUnquotedFingerprint(t *testing.T) {
 		t.Errorf("ran %q, anchors %q; want nothing", d.ran, anchors(t, d))
 	}
 }
+
+// TestRecordMovedAside: a damaged record says to move it aside and trust
+// each root again; once it is moved aside, the roots whose copies are in
+// its roots folder are still no stale roots of the user's own: status
+// does not count them, and uninstall --all-vouch-roots leaves them, where
+// it had taken out every friend's root.
+func TestRecordMovedAside(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, stdout, stderr := testApp(t, true)
+	// A root made under the same user@host as this user's own (another
+	// of their machines, or two people with the same names), which only
+	// the record tells from a stale root of their own.
+	alice := ownerCA(t, a.who())
+	fp := certs.Fingerprint(alice.Root)
+	if code := a.run([]string{"trust", filepath.Join(alice.Dir, certs.RootCertFile), "--fingerprint", fp, "--name", "alice"}); code != exitOK {
+		t.Fatalf("trust = %d; %s", code, stderr)
+	}
+	if code := a.run([]string{"install"}); code != exitOK {
+		t.Fatalf("install = %d; %s", code, stderr)
+	}
+	state := platform.StateDir("linux", a.home, a.getenv)
+	record := filepath.Join(state, "trusted.json")
+	if err := os.WriteFile(record, []byte("{oops"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	a.run([]string{"status"})
+	if want := "move it aside to start a new record, then run vouch trust again for each root in " + filepath.Join(state, "roots"); !strings.Contains(stderr.String(), want) {
+		t.Errorf("status with a damaged record said\n%s\nwant %q", stderr, want)
+	}
+	if err := os.Rename(record, record+".damaged"); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	a.run([]string{"status", "--json"})
+	var st statusJSON
+	if err := json.Unmarshal(stdout.Bytes(), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Stores) == 0 || len(st.Stores[0].Stale) != 0 {
+		t.Errorf("status with the record moved aside counts alice's root as stale: %s", stdout)
+	}
+	if code := a.run([]string{"uninstall", "--all-vouch-roots"}); code != exitOK {
+		t.Fatalf("uninstall --all-vouch-roots = %d; %s", code, stderr)
+	}
+	if got := anchors(t, d); len(got) != 1 || got[0] != platform.AnchorName(alice.Root) {
+		t.Errorf("uninstall --all-vouch-roots with the record moved aside left %q, want alice's anchor", got)
+	}
+}

@@ -880,7 +880,10 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 	if bookErr == nil {
 		friends = readBook(book)
 	}
-	keep := certsOf(friends)
+	// The roots folder's copies, not only the record's: a record moved
+	// aside (damaged) leaves friends' roots that are not stale ones.
+	kept := record.KeptRoots(a.stateDir())
+	keep := slices.Clone(kept)
 	if ca != nil {
 		keep = append([]*x509.Certificate{ca.Root}, keep...)
 	}
@@ -908,7 +911,7 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 		// status fails, so that a script's status || install sees it.
 		expired := a.noteExpiry(ca, true)
 		root := rootOf(ca)
-		root.Keep = append(root.Keep, certsOf(friends)...) // as keeping does
+		root.Keep = append(root.Keep, kept...) // as keeping does
 		res.CA = describeCA(ca)
 		res.CA.Expired = expired
 		if expired {

@@ -115,6 +115,32 @@ func Open(dir string, waiting func()) (*Book, func(), error) {
 	return b, unlock, nil
 }
 
+// KeptRoots are the roots whose copies are in dir's roots folder: those
+// the record lists, and any it lost (a damaged trusted.json moved aside),
+// which are still trusted for someone and must not be taken for stale
+// roots of the user's own. Files that are not one certificate named by
+// its fingerprint are passed over.
+func KeptRoots(dir string) []*x509.Certificate {
+	if dir == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, rootsDir))
+	if err != nil {
+		return nil
+	}
+	var out []*x509.Certificate
+	for _, e := range entries {
+		fp, ok := strings.CutSuffix(e.Name(), ".pem")
+		if !ok || len(out) >= 1000 {
+			continue
+		}
+		if c, err := (&Book{Dir: dir}).ReadRoot(fp); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func readJSON(path string, v any) error {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -124,7 +150,7 @@ func readJSON(path string, v any) error {
 		return fmt.Errorf("can't read %s: %w", path, err)
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("%s is damaged (%v); move it aside to start a new record", path, err)
+		return fmt.Errorf("%s is damaged (%v); move it aside to start a new record, then run vouch trust again for each root in %s (vouch trust FILE --fingerprint FILE'S NAME), which stays trusted meanwhile", path, err, filepath.Join(filepath.Dir(path), rootsDir))
 	}
 	return nil
 }
