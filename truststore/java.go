@@ -420,7 +420,7 @@ func (j *Java) Status(r Root) Status {
 		return st
 	}
 	trusted, failed := 0, 0
-	var lines []string
+	var lines, retired, stale []string
 	for _, k := range stores {
 		ks := j.statusOf(k, r)
 		switch {
@@ -431,7 +431,14 @@ func (j *Java) Status(r Root) Status {
 		}
 		lines = append(lines, ks.line(r.Cert))
 		for _, a := range ks.stale {
+			// Listed all the same (--all-vouch-roots takes it out), but a
+			// retired root's alias is named as such, not stale.
 			st.Stale = append(st.Stale, k.Path+": "+a)
+			if rr := r.retired(func(c *x509.Certificate) bool { return JavaAlias(c) == vouchAliasName(a) }); rr != nil {
+				retired = append(retired, retiredNote(k.Path+" ("+a+")", rr))
+			} else {
+				stale = append(stale, k.Path+": "+a)
+			}
 		}
 	}
 	st.Checked = lines
@@ -449,8 +456,9 @@ func (j *Java) Status(r Root) Status {
 	} else {
 		st.Reason = fmt.Sprintf("%d of %d Java keystores trust the root: %s", trusted, len(stores), strings.Join(lines, "; "))
 	}
-	if len(st.Stale) > 0 {
-		st.Reason += fmt.Sprintf("; %d alias(es) of other vouch roots: %s", len(st.Stale), strings.Join(st.Stale, ", "))
+	st.Reason += strings.Join(retired, "")
+	if len(stale) > 0 {
+		st.Reason += fmt.Sprintf("; %d alias(es) of other vouch roots: %s", len(stale), strings.Join(stale, ", "))
 	}
 	if why := j.Search.UnusedJavaHome(stores); why != "" {
 		st.Reason += "; " + why

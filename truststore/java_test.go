@@ -839,6 +839,15 @@ func TestJavaStaleAliases(t *testing.T) {
 	if st := j.Status(root); !slices.Equal(slices.Sorted(slices.Values(st.Stale)), want) {
 		t.Errorf("Stale = %q, want %q", st.Stale, want)
 	}
+	// The hook's alias of a root vouch rotate retired from this CA: still
+	// listed, but named as retired, and not counted with the stale ones.
+	withRetired := root
+	withRetired.Retired = []RetiredRoot{{Cert: retired.Cert, Dir: "/ca/retired/2026-01-02-x"}}
+	st := j.Status(withRetired)
+	note := "; " + cacerts + " (" + hookAlias + ") holds the root of the CA vouch rotate retired to /ca/retired/2026-01-02-x, trusted until vouch uninstall --caroot /ca/retired/2026-01-02-x --purge"
+	if !slices.Equal(slices.Sorted(slices.Values(st.Stale)), want) || !strings.Contains(st.Reason, note) || !strings.Contains(st.Reason, "1 alias(es) of other vouch roots: "+cacerts+": "+JavaAlias(old.Cert)) {
+		t.Errorf("Status with a retired root's alias = %+v; want it listed, named as retired (%q), and one stale alias", st, note)
+	}
 	// Without all, only the root's own (hook) alias goes.
 	if changed, err := j.Uninstall(ctx, root, false); err != nil || !changed {
 		t.Errorf("Uninstall without all = %v, %v; want the root's hook alias removed", changed, err)

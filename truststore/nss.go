@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -273,6 +274,10 @@ func (n *NSS) Status(r Root) Status {
 	ours, mk := NSSNickname(r.Cert), platform.MkcertName(r.Cert)
 	var trusted int
 	var not, others, failed []string
+	// Entries of roots vouch rotate retired from this CA: kept on
+	// purpose, named as such rather than stale; by retired CA folder.
+	retired, retiredBy := map[string][]string{}, map[string]*RetiredRoot{}
+	stale := 0
 	ctx := context.Background()
 	// One certutil -L per database is all status costs; they read
 	// different files, so they run side by side.
@@ -312,7 +317,14 @@ func (n *NSS) Status(r Root) Status {
 		st.Checked = append(st.Checked, where+": "+verdict)
 		for nick := range l {
 			if nick != ours && staleNickname().MatchString(nick) && !keptNickname(r, nick) {
+				// Listed all the same: --all-vouch-roots takes it out.
 				st.Stale = append(st.Stale, db.Spec()+": "+nick)
+				if rr := r.retired(func(c *x509.Certificate) bool { return NSSNickname(c) == nick }); rr != nil {
+					retired[rr.Dir] = append(retired[rr.Dir], where)
+					retiredBy[rr.Dir] = rr
+				} else {
+					stale++
+				}
 			}
 		}
 	}
@@ -335,9 +347,12 @@ func (n *NSS) Status(r Root) Status {
 	if len(others) > 0 {
 		st.Reason += fmt.Sprintf("; through mkcert's entry %q in %s, which only vouch uninstall --mkcert (or mkcert -uninstall) removes", mk, strings.Join(others, ", "))
 	}
-	if len(st.Stale) > 0 {
-		slices.Sort(st.Stale)
-		st.Reason += fmt.Sprintf("; %d stale entr%s from other vouch roots", len(st.Stale), plural(len(st.Stale), "y", "ies"))
+	for _, dir := range slices.Sorted(maps.Keys(retired)) {
+		st.Reason += retiredNote(strings.Join(retired[dir], ", "), retiredBy[dir])
+	}
+	slices.Sort(st.Stale)
+	if stale > 0 {
+		st.Reason += fmt.Sprintf("; %d stale entr%s from other vouch roots", stale, plural(stale, "y", "ies"))
 	}
 	if len(found.NoDB) > 0 {
 		st.Reason += "; profiles with no database yet (the browser makes it on first start): " + strings.Join(found.NoDB, ", ")

@@ -401,6 +401,16 @@ func TestNSSStale(t *testing.T) {
 	if st.State != Trusted || len(st.Stale) != 2 || !strings.Contains(st.Reason, "2 stale entries") {
 		t.Fatalf("Status with an older vouch root's entries = %+v, want 2 stale", st)
 	}
+	// The same root, retired by vouch rotate from r's folder: still
+	// listed (--all-vouch-roots takes it out), but named as retired, with
+	// what takes it out, and not counted stale.
+	retired := r
+	retired.Retired = []RetiredRoot{{Cert: old.Cert, Dir: "/ca/retired/2026-01-02-x"}}
+	st = n.Status(retired)
+	want := " holds the root of the CA vouch rotate retired to /ca/retired/2026-01-02-x, trusted until vouch uninstall --caroot /ca/retired/2026-01-02-x --purge"
+	if len(st.Stale) != 2 || !strings.Contains(st.Reason, specs[0]) || !strings.Contains(st.Reason, want) || strings.Contains(st.Reason, "stale") {
+		t.Errorf("Status with a retired root's entries = %+v; want them listed, and named as retired (%q), not stale", st, want)
+	}
 	if _, err := n.Uninstall(ctx, r, false); err != nil {
 		t.Fatal(err)
 	}

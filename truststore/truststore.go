@@ -68,6 +68,23 @@ type RetiredRoot struct {
 	Dir  string
 }
 
+// retired is the CA vouch rotate retired from r's folder whose root c
+// matches, or nil.
+func (r Root) retired(match func(c *x509.Certificate) bool) *RetiredRoot {
+	for i := range r.Retired {
+		if match(r.Retired[i].Cert) {
+			return &r.Retired[i]
+		}
+	}
+	return nil
+}
+
+// retiredNote is what a store says of entries holding a retired root:
+// retired on purpose, not stale, and what takes it out.
+func retiredNote(where string, rr *RetiredRoot) string {
+	return fmt.Sprintf("; %s holds the root of the CA vouch rotate retired to %s, trusted until %s", where, rr.Dir, platform.Cmd{Argv: []string{"vouch", "uninstall", "--caroot", rr.Dir, "--purge"}})
+}
+
 // keeps reports whether c is one of the roots r keeps.
 func (r Root) keeps(c func(*x509.Certificate) bool) bool {
 	for _, k := range r.Keep {
