@@ -361,6 +361,21 @@ func (n *NSS) Status(r Root) Status {
 	return st
 }
 
+// addedTo lists the databases whose copy from before an install of root
+// vouch still keeps: it added root to them, and no uninstall since has
+// put them back or taken it out.
+func (n *NSS) addedTo(dbs []platform.NSSDB, root *x509.Certificate) []string {
+	var out []string
+	for _, db := range dbs {
+		if p := n.backupPath(db, root); p != "" {
+			if _, err := os.Stat(p); err == nil {
+				out = append(out, fmt.Sprintf("%s (%s)", db.Spec(), db.Label()))
+			}
+		}
+	}
+	return out
+}
+
 // Install trusts the root, as a CA for TLS servers only (C,,), in every
 // database that does not trust it yet, and leaves the others alone: when
 // all do, it runs only certutil -L. It goes on past a database it can't
@@ -520,6 +535,13 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 	}
 	certutil, err := n.certutil(found)
 	if err != nil {
+		// Without certutil a store is passed over with a warning, but
+		// not when vouch's own copies show it added this root to these
+		// databases: they trust it still, and uninstall must not pass.
+		var mt *MissingToolError
+		if held := n.addedTo(found.DBs, r.Cert); errors.As(err, &mt) && len(held) > 0 {
+			return false, fmt.Errorf("%s not found, and vouch added this root to %s, which still trust it; install it (%s), then run the uninstall again", mt.Tool, strings.Join(held, ", "), mt.Hint)
+		}
 		return false, err
 	}
 	ours := NSSNickname(r.Cert)

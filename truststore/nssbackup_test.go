@@ -3,8 +3,10 @@ package truststore
 import (
 	"bytes"
 	"context"
+	"errors"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -495,5 +497,23 @@ func TestNSSRestoreSymlinks(t *testing.T) {
 	}
 	if l := parseListing([]byte(certutil(t, "-L", "-d", "sql:"+real))); l[NSSNickname(r.Cert)] != "" {
 		t.Errorf("the linked-to database after uninstall = %q, want vouch's entry gone", l)
+	}
+}
+
+// Without certutil, an uninstall that finds vouch's copies from its own
+// install of the root fails (those databases trust it still) rather than
+// passing the store over with a warning as a missing tool is otherwise.
+func TestNSSUninstallWithoutCertutilAfterInstall(t *testing.T) {
+	t.Parallel()
+	n, _, specs, r, _ := installedNSS(t)
+	n.LookPath = func(string) (string, error) { return "", exec.ErrNotFound }
+	_, err := n.Uninstall(context.Background(), r, false)
+	var mt *MissingToolError
+	if err == nil || errors.As(err, &mt) || !strings.Contains(err.Error(), "certutil not found, and vouch added this root to "+specs[0]) || !strings.Contains(err.Error(), "then run the uninstall again") {
+		t.Errorf("Uninstall without certutil after an install = %v; want an error (not a missing tool) naming the databases", err)
+	}
+	// A root vouch never added anywhere: the missing tool, as before.
+	if _, err := n.Uninstall(context.Background(), fileRoot(t), false); !errors.As(err, &mt) {
+		t.Errorf("Uninstall without certutil of a root never installed = %v, want a *MissingToolError", err)
 	}
 }
