@@ -267,7 +267,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		// Nor for a certificate that can't be written where asked.
 		if err := certs.CanWrite(outputs...); err != nil {
 			a.errorf("%v; no CA was made", err)
-			a.writeHint(f, base)
+			a.outputHint(f, base, err)
 			return exitFail
 		}
 		var created bool
@@ -361,9 +361,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	unkept, toStdout, err := certs.WriteNamed(files...)
 	if err != nil {
 		a.errorf("%v", err)
-		if cantWrite(err) {
-			a.writeHint(f, base)
-		}
+		a.outputHint(f, base, err)
 		return exitFail
 	}
 	for _, u := range unkept {
@@ -582,22 +580,35 @@ func cantWrite(err error) bool {
 	return errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.ENOTDIR)
 }
 
-// writeHint repeats the command with its output files in the home folder.
-func (a *app) writeHint(f *certFlags, base string) {
-	home := "~"
-	if a.goos == "windows" {
-		home = "$HOME"
+// outputHint follows an error writing the output files with the command
+// that avoids it, where one would: a short file name for a name too long
+// (a long host name makes one), another folder for one that can't be
+// written.
+func (a *app) outputHint(f *certFlags, base string, err error) {
+	switch {
+	case errors.Is(err, syscall.ENAMETOOLONG):
+		a.writeHint(f, ".", "cert", "a shorter file name")
+	case cantWrite(err):
+		home := "~"
+		if a.goos == "windows" {
+			home = "$HOME"
+		}
+		a.writeHint(f, home, base, "files in a folder you can write")
 	}
+}
+
+// writeHint repeats the command with its output files named base in dir.
+func (a *app) writeHint(f *certFlags, dir, base, why string) {
 	var out []string
 	switch {
 	case f.pkcs12:
-		out = []string{"--p12-file", home + "/" + base + ".p12"}
+		out = []string{"--p12-file", dir + "/" + base + ".p12"}
 	case f.csr != "":
-		out = []string{"--cert-file", home + "/" + base + ".pem"}
+		out = []string{"--cert-file", dir + "/" + base + ".pem"}
 	default:
-		out = []string{"--cert-file", home + "/" + base + ".pem", "--key-file", home + "/" + base + "-key.pem"}
+		out = []string{"--cert-file", dir + "/" + base + ".pem", "--key-file", dir + "/" + base + "-key.pem"}
 	}
-	a.hintf("vouch %s %s   (files in a folder you can write)", strings.Join(out, " "), platform.Cmd{Argv: withoutOutputFlags(a.argv)})
+	a.hintf("vouch %s %s   (%s)", strings.Join(out, " "), platform.Cmd{Argv: withoutOutputFlags(a.argv)}, why)
 }
 
 // withoutOutputFlags drops the file flags (vouch's and mkcert's spellings)
