@@ -541,6 +541,12 @@ func (a *app) warnUnkept(u certs.Unkept) {
 	if grp, err := user.LookupGroupId(group); err == nil {
 		group = grp.Name
 	}
+	if u.UID == os.Getuid() {
+		// Already the user's: only its group could not be kept.
+		a.warnf("%s belonged to the group %s (mode %04o), which you are not in; only root can give the new one that group, so its group is yours now, and a server that read it as group %s can't", u.Path, group, u.Mode, group)
+		a.hintf("%s && %s", platform.Cmd{Argv: []string{"sudo", "chgrp", group, u.Path}}, platform.Cmd{Argv: []string{"chmod", fmt.Sprintf("%04o", u.Mode), u.Path}})
+		return
+	}
 	a.warnf("%s belonged to %s:%s (mode %04o); only root can give the new one that owner and group, so it is yours now, and a server that read it as %s can't", u.Path, owner, group, u.Mode, owner+":"+group)
 	a.hintf("%s && %s", platform.Cmd{Argv: []string{"sudo", "chown", owner + ":" + group, u.Path}}, platform.Cmd{Argv: []string{"sudo", "chmod", fmt.Sprintf("%04o", u.Mode), u.Path}})
 }

@@ -148,6 +148,24 @@ func TestNamedFilesOfAnotherUser(t *testing.T) {
 		t.Errorf("want 65534:65534 -rw-------: the group that could read the old key was not kept, so no group may read the new one")
 	}
 
+	// Their own key whose group they are not in: only the group is lost,
+	// and the warning says that, not that the file "is yours now".
+	if err := os.Chown(key, 65534, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(key, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	res = vouch("localhost")
+	for _, want := range []string{
+		"vouch: warning: ./localhost-key.pem belonged to the group " + g.Name + " (mode 0640), which you are not in; only root can give the new one that group, so its group is yours now, and a server that read it as group " + g.Name + " can't\n",
+		"vouch: hint: sudo chgrp " + g.Name + " ./localhost-key.pem && chmod 0640 ./localhost-key.pem\n",
+	} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
+		}
+	}
+
 	res = vouch("--cert-file", "/dev/stdout", "--key-file", "k.pem", "localhost")
 	if n := strings.Count(res.stdout, "-----BEGIN CERTIFICATE-----"); n != 2 || strings.Contains(res.stdout, "k.pem") {
 		t.Errorf("stdout through /dev/stdout = %q, want the chain (2 certificates) and no list of paths", res.stdout)
