@@ -44,7 +44,7 @@ var (
 func checkCommand() *command {
 	return &command{
 		name:    "check",
-		usage:   "https://HOST[:PORT] | HOST:PORT [--json] [--caroot DIR]",
+		usage:   "https://HOST[:PORT][/PATH] | HOST[:PORT] [--timeout DURATION] [--json] [--caroot DIR]",
 		summary: "connect to a server and explain whether to trust it",
 		help: `Connects to the server, takes the certificates it presents and says, in plain
 words, what they mean for you: whether they chain to a root you trusted for
