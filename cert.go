@@ -279,7 +279,9 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		if created {
 			a.infof("created a new local CA in %s", dir)
 			a.infof("it may vouch for %s", ca.Constraints.Describe())
-			a.hintf("%s   (trust it on this machine; until then clients warn)", a.vouchCmd("install"))
+			if !a.installNext {
+				a.hintf("%s   (trust it on this machine; until then clients warn)", a.vouchCmd("install"))
+			}
 		}
 	default:
 		a.errorf("%v", err)

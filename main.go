@@ -42,6 +42,9 @@ type app struct {
 	stopGuard   func()
 	// lookupUID finds the user sudo was run by; nil means user.LookupId.
 	lookupUID func(uid string) (*user.User, error)
+	// installNext: mkcert's -install HOST, whose install runs right after
+	// the certificate, so the certificate does not hint it.
+	installNext bool
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -127,7 +130,11 @@ func (a *app) run(args []string) int {
 	if install, cert, ok := splitMkcertInstall(args); ok {
 		// The certificate first: a mistake in its flags or names then
 		// leaves the stores as they were, and --permit shapes the CA made.
-		if code := a.run(cert); code != exitOK {
+		// The install comes next, so it is not hinted.
+		a.installNext = true
+		code := a.run(cert)
+		a.installNext = false
+		if code != exitOK {
 			return code
 		}
 		return a.run(install)
