@@ -303,9 +303,6 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		return exitFail
 	}
 	a.warnRisky(ca)
-	if !ca.Unconstrained() && hasURI(names) {
-		a.warnf("Chromium and Firefox can't check URI names against name constraints, so they reject this certificate; Go, OpenSSL, curl, Python, Node and Java accept it")
-	}
 
 	req := certs.LeafRequest{CSR: csr, Client: f.client, KeyType: kt, Validity: validity, Owner: a.who(), Now: a.now()}
 	if csr == nil {
@@ -319,6 +316,10 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		}
 		a.errorf("%v", err)
 		return exitFail
+	}
+	// Once there is a certificate to warn of (not before a refusal).
+	if !ca.Unconstrained() && hasURI(names) {
+		a.warnf("Chromium and Firefox can't check URI names against name constraints, so they reject this certificate; Go, OpenSSL, curl, Python, Node and Java accept it")
 	}
 
 	// Measured on the certificate: its start is backdated a minute, and
