@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"strings"
 )
 
@@ -52,6 +53,9 @@ func normalizeNet(n *net.IPNet) *net.IPNet {
 // Permit adds one --permit value: a DNS domain (a leading "." or "*." is
 // accepted and means the same), an IP address, or a CIDR range.
 func (c *Constraints) Permit(s string) error {
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" && u.Host != "" {
+		return fmt.Errorf("--permit takes a domain, an IP address or a CIDR range, not a URL: for %s that is --permit %s", s, u.Hostname())
+	}
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {

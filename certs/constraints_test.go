@@ -41,6 +41,9 @@ func TestPermit(t *testing.T) {
 			t.Errorf("Permit(%q) = %v, want it allowed", p, err)
 		}
 	}
+	if err := DefaultConstraints().Permit("https://photos.example.org/app"); err == nil || !strings.Contains(err.Error(), "not a URL: for https://photos.example.org/app that is --permit photos.example.org") {
+		t.Errorf("Permit(a URL) = %v, want it refused with the domain to permit", err)
+	}
 	for _, p := range []string{".", "*.", "", "10.0.0.0/33", "a..b", "fe80::/10%eth0"} {
 		if err := DefaultConstraints().Permit(p); err == nil {
 			t.Errorf("Permit(%q) succeeded, want an error", p)
