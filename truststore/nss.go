@@ -134,6 +134,46 @@ func (n *NSS) find() platform.NSSSearch {
 	return platform.FindNSSDBs(n.Home, n.Getenv, n.GOOS)
 }
 
+// findFor is find, and the databases vouch added root to that this search
+// no longer finds (the install ran with another $XDG_CONFIG_HOME or
+// $MOZ_PROFILE_PATH, say): vouch's copies from those installs name them,
+// and they still trust root until uninstall reaches them.
+func (n *NSS) findFor(root *x509.Certificate) platform.NSSSearch {
+	found := n.find()
+	if n.BackupDir == "" {
+		return found
+	}
+	copies, _ := filepath.Glob(filepath.Join(n.BackupDir, "*-"+strings.TrimPrefix(NSSNickname(root), "vouch ")))
+	for _, folder := range copies {
+		m, err := readManifest(folder)
+		if err != nil || m.After == nil {
+			continue
+		}
+		db := dbOfSpec(m.Spec)
+		if db.Dir == "" || slices.ContainsFunc(found.DBs, func(d platform.NSSDB) bool { return d.Spec() == m.Spec }) {
+			continue
+		}
+		name := "cert9.db"
+		if db.Legacy {
+			name = "cert8.db"
+		}
+		if _, err := os.Stat(filepath.Join(db.Dir, name)); err == nil {
+			found.DBs = append(found.DBs, db)
+		}
+	}
+	return found
+}
+
+// dbOfSpec is the database certutil's spec (sql:DIR, dbm:DIR) names, as
+// one vouch found it for an install it no longer finds.
+func dbOfSpec(spec string) platform.NSSDB {
+	format, dir, ok := strings.Cut(spec, ":")
+	if !ok || (format != "sql" && format != "dbm") || !filepath.IsAbs(dir) {
+		return platform.NSSDB{}
+	}
+	return platform.NSSDB{Dir: dir, Legacy: format == "dbm", App: "recorded by vouch's install"}
+}
+
 // certutil is the certutil to run, or a *MissingToolError.
 func (n *NSS) certutil(found platform.NSSSearch) (string, error) {
 	lookPath := n.LookPath
@@ -248,7 +288,7 @@ func (n *NSS) listing(ctx context.Context, certutil string, db platform.NSSDB, f
 // database and changes nothing, and reports each database in Checked.
 func (n *NSS) Status(r Root) Status {
 	st := Status{Store: "nss"}
-	found := n.find()
+	found := n.findFor(r.Cert)
 	if len(found.DBs) == 0 {
 		st.State = NotPresent
 		st.Checked = found.Looked
@@ -529,7 +569,7 @@ func explainCertutil(err error, argv []string) error {
 // files back, so that the database is byte for byte as before the install
 // (see restoreDB); otherwise it deletes the entries with certutil.
 func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
-	found := n.find()
+	found := n.findFor(r.Cert)
 	if len(found.DBs) == 0 {
 		return false, nil
 	}

@@ -517,3 +517,27 @@ func TestNSSUninstallWithoutCertutilAfterInstall(t *testing.T) {
 		t.Errorf("Uninstall without certutil of a root never installed = %v, want a *MissingToolError", err)
 	}
 }
+
+// A database vouch added the root to, that a later search does not find
+// (the install ran with another $XDG_CONFIG_HOME, say), is still reached
+// through vouch's copy from that install: status names it, and uninstall
+// puts it back, where it had said "removed" and left it trusting the root.
+func TestNSSUninstallReachesInstalledDBs(t *testing.T) {
+	t.Parallel()
+	n, _, specs, r, before := installedNSS(t)
+	n.Home = t.TempDir() // nothing to find here
+	st := n.Status(r)
+	if st.State != Trusted || len(st.Checked) != len(specs) || !strings.Contains(st.Checked[0], "recorded by vouch's install") {
+		t.Errorf("Status with the databases no longer found = %+v; want them reached through vouch's copies", st)
+	}
+	changed, err := n.Uninstall(context.Background(), r, false)
+	if err != nil || !changed {
+		t.Fatalf("Uninstall = %v, %v; want the databases put back", changed, err)
+	}
+	if d := differing(t, specs, before); len(d) != 0 {
+		t.Errorf("after uninstall, %q differ from before the install", d)
+	}
+	if st := n.Status(r); st.State != NotPresent {
+		t.Errorf("Status after the uninstall = %+v, want no database (none is found, and no copy is left)", st)
+	}
+}
