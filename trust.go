@@ -799,8 +799,28 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 			_, others := a.reached(stores)
 			a.putBackOthers(others, root)
 		}
+		if changed && s.Name() == "java" {
+			a.warnRefill(stores, root)
+		}
 	}
 	return code, left
+}
+
+// warnRefill says, after Java's uninstall without the system store's,
+// when the system store still trusts the root and its full refresh
+// rebuilds Java's cacerts from it (Debian's hook): the root comes back
+// there at the next one, which a package upgrade may run.
+func (a *app) warnRefill(stores []truststore.Store, root truststore.Root) {
+	if slices.ContainsFunc(stores, func(s truststore.Store) bool { return s.Name() == "system" }) {
+		return
+	}
+	for _, s := range a.stores() {
+		if sys, ok := s.(*truststore.System); ok && sys.FeedsJava() && sys.Status(root).State == truststore.Trusted {
+			a.warnf("java: the system store still trusts this root, and Debian's full refresh (update-ca-certificates --fresh, which a package upgrade may run) rebuilds Java's cacerts from it, so the root comes back there")
+			argv := append([]string{"vouch"}, withoutFlags(a.argv, "stores")...)
+			a.hintf("%s   (takes it out of both)", platform.Cmd{Argv: append(argv, "--stores", "system,java")})
+		}
+	}
 }
 
 func statusCommand() *command {

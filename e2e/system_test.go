@@ -246,6 +246,46 @@ func TestSystemStoreAlone(t *testing.T) {
 	})
 }
 
+// TestSystemJavaAloneComesBack: on Debian, uninstall --stores java while
+// the system store keeps the root takes it out of Java's cacerts, and
+// says that Debian's next full refresh brings it back (which it does),
+// with the command that takes it out of both.
+func TestSystemJavaAloneComesBack(t *testing.T) {
+	debianStoreTest(t, "runs update-ca-certificates and its Java hook")
+	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
+		h := &sysHost{home: env.Home}
+		caDir := filepath.Join(env.Home, "ca")
+		if res := h.vouch(t, "install", "--caroot", caDir, "--stores", "system,java"); res.exitCode != 0 {
+			t.Fatalf("install = exit %d", res.exitCode)
+		}
+		res := h.vouch(t, "uninstall", "--caroot", caDir, "--stores", "java")
+		for _, want := range []string{
+			"vouch: java: removed\n",
+			"vouch: warning: java: the system store still trusts this root, and Debian's full refresh (update-ca-certificates --fresh, which a package upgrade may run) rebuilds Java's cacerts from it, so the root comes back there\n",
+			"vouch: hint: vouch uninstall --caroot " + caDir + " --stores system,java   (takes it out of both)\n",
+		} {
+			if !strings.Contains(res.stderr, want) {
+				t.Errorf("uninstall --stores java said:\n%s\nwant %q", res.stderr, want)
+			}
+		}
+		if res := h.vouch(t, "status", "--caroot", caDir, "--stores", "java"); res.exitCode != 1 || !strings.Contains(res.stdout, "java            NOT TRUSTED") {
+			t.Errorf("status --stores java after its uninstall = exit %d, %q; want 1 and NOT TRUSTED", res.exitCode, res.stdout)
+		}
+		// What the warning says, so: the refresh brings it back.
+		if out, err := exec.Command("update-ca-certificates", "--fresh").CombinedOutput(); err != nil {
+			t.Fatalf("update-ca-certificates --fresh: %v\n%s", err, out)
+		}
+		if res := h.vouch(t, "status", "--caroot", caDir, "--stores", "java"); res.exitCode != 0 || !strings.Contains(res.stdout, "java            TRUSTED") {
+			t.Errorf("status --stores java after update-ca-certificates --fresh = exit %d, %q; want 0 and TRUSTED, as the warning said", res.exitCode, res.stdout)
+		}
+		// With the system store in the uninstall, no such warning.
+		res = h.vouch(t, "uninstall", "--caroot", caDir, "--stores", "system,java")
+		if res.exitCode != 0 || strings.Contains(res.stderr, "comes back") {
+			t.Errorf("uninstall --stores system,java = exit %d, stderr %q; want 0 and no warning", res.exitCode, res.stderr)
+		}
+	})
+}
+
 // TestSystemConcurrentInstall starts 16 installs at once with no CA yet:
 // they must make exactly one CA and trust it exactly once.
 func TestSystemConcurrentInstall(t *testing.T) {

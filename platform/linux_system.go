@@ -151,6 +151,27 @@ type PartialSystem interface {
 	PartialLeft() string
 }
 
+// JavaFeedingSystem is a system store whose full refresh rebuilds Java's
+// cacerts from its bundle too (Debian's jks-keystore hook).
+type JavaFeedingSystem interface {
+	JavaHook() string
+}
+
+// JavaHook is the layout's hook that rebuilds Java's cacerts from the
+// bundle on a full refresh, when it is there to run, or "".
+func (s *LinuxSystem) JavaHook() string {
+	l, err := s.Layout()
+	if err != nil {
+		return ""
+	}
+	for _, h := range l.FreshHooks {
+		if st, err := os.Stat(s.path(h)); err == nil && st.Mode()&0o111 != 0 {
+			return h
+		}
+	}
+	return ""
+}
+
 // ErrNoLayout means no known system-store layout is on this machine.
 var ErrNoLayout = errors.New("no known system trust store layout")
 

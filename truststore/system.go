@@ -176,6 +176,13 @@ func (s *System) Partial() string {
 	return ""
 }
 
+// FeedsJava reports whether a full refresh of this store rebuilds Java's
+// cacerts from it (Debian's hook): a root it trusts comes back there.
+func (s *System) FeedsJava() bool {
+	fs, ok := s.Sys.(platform.JavaFeedingSystem)
+	return ok && s.Err == nil && fs.JavaHook() != ""
+}
+
 // state reads the store's state, from the root's file and a probe leaf too
 // when the store takes them (macOS).
 func (s *System) state(r Root) (platform.SystemState, error) {
