@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -200,7 +201,7 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		label = friendLabel(cert, book)
 	}
 	entry := record.Root{
-		Label: label, Fingerprint: got.Hex(), Subject: cert.Subject.String(), Source: source,
+		Label: label, Fingerprint: got.Hex(), Subject: cert.Subject.String(), Source: recordedSource(source),
 		TrustedAt: a.now().UTC().Truncate(time.Second), NotAfter: cert.NotAfter.UTC(), Permits: limits.Describe(),
 	}
 	before := append([]record.Root(nil), book.Roots...)
@@ -465,6 +466,19 @@ func readRootFrom(ctx context.Context, source string) (*x509.Certificate, error)
 		return handshakeRoot(host, port)
 	}
 	return nil, errors.New("no such file, and not an https:// URL or host:port")
+}
+
+// recordedSource is where a root came from, as the record keeps it: a
+// file by its absolute path (status may run from another folder), and a
+// URL or host:port as given. A stream (/dev/stdin, a pipe) has no place
+// to name again, and is kept as given.
+func recordedSource(source string) string {
+	if st, err := os.Stat(source); err == nil && st.Mode().IsRegular() && !strings.HasPrefix(source, "/dev/") {
+		if abs, err := filepath.Abs(source); err == nil {
+			return abs
+		}
+	}
+	return source
 }
 
 func validPort(p string) bool {
