@@ -226,6 +226,20 @@ func (b *Book) Find(labelOrFingerprint string) (*Root, error) {
 			return r, nil
 		}
 	}
+	// The label in another case, or the start of the fingerprint that
+	// vouch's anchor file and NSS nickname show (vouch-d4ef5b2290ab12cd),
+	// when it names one root only.
+	var match []*Root
+	s := strings.ToLower(labelOrFingerprint)
+	prefix := strings.TrimPrefix(strings.TrimPrefix(s, "vouch-"), "vouch ")
+	for i := range b.Roots {
+		if strings.ToLower(b.Roots[i].Label) == s || len(prefix) >= 16 && strings.HasPrefix(b.Roots[i].Fingerprint, prefix) {
+			match = append(match, &b.Roots[i])
+		}
+	}
+	if len(match) == 1 {
+		return match[0], nil
+	}
 	var labels []string
 	for _, r := range b.Roots {
 		labels = append(labels, r.Label)

@@ -92,6 +92,19 @@ func TestFindNamesKnownLabels(t *testing.T) {
 	if r, err := b.Find(strings.Repeat("BB", 32)); err != nil || r.Label != "bob" {
 		t.Fatalf("Find(hex) = %+v, %v", r, err)
 	}
+	// The label in another case; the start of the fingerprint as vouch's
+	// anchor file and NSS nickname show it, when it names one root only.
+	for _, q := range []string{"Alice", "ALICE", "vouch-" + strings.Repeat("a", 16), "vouch " + strings.Repeat("a", 16), strings.Repeat("a", 20)} {
+		if r, err := b.Find(q); err != nil || r.Label != "alice" {
+			t.Errorf("Find(%q) = %+v, %v; want alice", q, r, err)
+		}
+	}
+	two := &Book{Roots: []Root{{Label: "pi", Fingerprint: strings.Repeat("a", 64)}, {Label: "PI", Fingerprint: strings.Repeat("a", 16) + strings.Repeat("c", 48)}}}
+	for _, q := range []string{"Pi", strings.Repeat("a", 16), strings.Repeat("a", 15)} {
+		if r, err := two.Find(q); err == nil {
+			t.Errorf("Find(%q) = %+v; want an error, since it names both roots or is too short", q, r)
+		}
+	}
 }
 
 func TestDamagedRecord(t *testing.T) {
