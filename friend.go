@@ -40,9 +40,10 @@ func trustCommand() *command {
 your own CA, but only when its SHA-256 fingerprint is the one they read
 you (vouch export prints it; any of its forms is accepted, hex or words).
 
-SOURCE is the root's file (PEM or DER), a URL of it (https:// or http://:
-the fingerprint, not the channel, is what makes it safe), or host:port of
-their server, whose TLS handshake must include the root.
+SOURCE is the root's file (PEM or DER; - reads it from stdin), a URL of
+it (https:// or http://: the fingerprint, not the channel, is what makes
+it safe), or host:port of their server, whose TLS handshake must include
+the root.
 
 Refused, with nothing installed: a fingerprint that does not match, more
 than one certificate, a leaf or intermediate instead of the root, a
@@ -447,15 +448,18 @@ func readRootFrom(ctx context.Context, source string) (*x509.Certificate, error)
 	case strings.Contains(source, "://"):
 		return nil, errors.New("not a file, and only https:// and http:// URLs are read")
 	}
-	if st, err := os.Stat(source); err == nil {
-		if st.IsDir() {
+	if st, err := os.Stat(source); err == nil || source == "-" {
+		if source != "-" && st.IsDir() {
 			return nil, errors.New("is a folder, not a certificate file")
 		}
-		f, err := os.Open(source)
-		if err != nil {
-			return nil, err
+		// "-" is stdin (a root pasted, or piped from curl).
+		f := os.Stdin
+		if source != "-" {
+			if f, err = os.Open(source); err != nil {
+				return nil, err
+			}
+			defer f.Close()
 		}
-		defer f.Close()
 		data, err := io.ReadAll(io.LimitReader(f, certs.MaxRootSize+1))
 		if err != nil {
 			return nil, err
@@ -473,6 +477,9 @@ func readRootFrom(ctx context.Context, source string) (*x509.Certificate, error)
 // URL or host:port as given. A stream (/dev/stdin, a pipe) has no place
 // to name again, and is kept as given.
 func recordedSource(source string) string {
+	if source == "-" {
+		return "stdin"
+	}
 	if st, err := os.Stat(source); err == nil && st.Mode().IsRegular() && !strings.HasPrefix(source, "/dev/") {
 		if abs, err := filepath.Abs(source); err == nil {
 			return abs

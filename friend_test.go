@@ -489,3 +489,32 @@ func TestRecordMovedAside(t *testing.T) {
 		t.Errorf("uninstall --all-vouch-roots with the record moved aside left %q, want alice's anchor", got)
 	}
 }
+
+// TestTrustFromStdin: "-" reads the root from stdin, as /dev/stdin did.
+func TestTrustFromStdin(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	alice := ownerCA(t, "alice@nas")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		w.Write(certs.CertPEM(alice.Root.Raw))
+		w.Close()
+	}()
+	stdin := os.Stdin
+	os.Stdin = r
+	defer func() { os.Stdin = stdin }()
+	if code := a.run([]string{"trust", "-", "--fingerprint", certs.Fingerprint(alice.Root), "--name", "alice"}); code != exitOK {
+		t.Fatalf("trust - = %d; %s", code, stderr)
+	}
+	if got := anchors(t, d); len(got) != 1 || got[0] != platform.AnchorName(alice.Root) {
+		t.Errorf("anchors after trust - = %q", got)
+	}
+	book, _ := record.Load(platform.StateDir("linux", a.home, a.getenv))
+	if r, err := book.Find("alice"); err != nil || r.Source != "stdin" {
+		t.Errorf("record after trust - = %+v, %v; want the source stdin", r, err)
+	}
+}
