@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -488,6 +489,17 @@ func recordedSource(source string) string {
 	return source
 }
 
+// portOf is u's port, or its scheme's.
+func portOf(u *neturl.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "http" {
+		return "80"
+	}
+	return "443"
+}
+
 func validPort(p string) bool {
 	n, err := strconv.Atoi(p)
 	return err == nil && n > 0 && n < 65536
@@ -517,7 +529,18 @@ func fetchRoot(ctx context.Context, url string) (*x509.Certificate, error) {
 	}}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, err
+		// The URL of a server rather than of the root's file (a TLS
+		// server that is no web server answers EOF): host:port takes
+		// the root from its handshake.
+		hint := ""
+		if req.URL.Scheme == "https" {
+			hint = fmt.Sprintf("; to take the root from the server's handshake instead, give %s", net.JoinHostPort(req.URL.Hostname(), portOf(req.URL)))
+		}
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is named already
+		}
+		return nil, fmt.Errorf("can't fetch it: %v%s", err, hint)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

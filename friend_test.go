@@ -355,6 +355,23 @@ func TestTrustFromServer(t *testing.T) {
 	t.Cleanup(plain.Close)
 	hostport := func(s *httptest.Server) string { return strings.TrimPrefix(s.URL, "https://") }
 	fp := certs.FingerprintOf(owner.Root).Voice()
+	// A TLS server that is no web server: it hangs up after the handshake.
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leaf.Cert.Raw, owner.Issuer.Raw, owner.Root.Raw}, PrivateKey: leaf.Key}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.(*tls.Conn).Handshake()
+			c.Close()
+		}
+	}()
+	notWeb := ln.Addr().String()
 	for _, tt := range []struct {
 		source string
 		err    string
@@ -365,6 +382,7 @@ func TestTrustFromServer(t *testing.T) {
 		{plain.URL, ""},
 		{withRoot.URL + "/", "the page is HTML"},
 		{withRoot.URL + "/missing.pem", ""}, // the mux's "/" serves HTML here too
+		{"https://" + notWeb + "/", "; to take the root from the server's handshake instead, give " + notWeb},
 	} {
 		t.Run(tt.source, func(t *testing.T) {
 			a, _, stderr := testApp(t, true)
