@@ -231,6 +231,10 @@ func (a *app) cmdExport(f *exportFlags, args []string) int {
 	if outDir == "" {
 		outDir = "."
 	}
+	if st, err := os.Stat(outDir); err == nil && !st.IsDir() {
+		a.errorf("--out %s is a file, not a folder: export writes three files into the folder it names", outDir)
+		return exitFail
+	}
 	rootName := label + "-root.crt"
 	if source == "" {
 		source = rootName
