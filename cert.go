@@ -284,17 +284,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 			}
 		}
 	default:
-		a.errorf("%v", err)
-		switch st, serr := os.Stat(dir); {
-		case errors.Is(err, fs.ErrPermission):
-			// Not broken, only not this user's: a new CA would be a new
-			// root to trust everywhere.
-			a.hintf("the CA in %s is not readable by you: run vouch as the user who made it, or give a folder of your own with --caroot", dir)
-		case serr == nil && st.IsDir():
-			// Only a folder with a broken CA in it can be moved aside.
-			a.hintf("move %s aside and run vouch again to make a new CA", dir)
-		}
-		return exitFail
+		return a.badCA(dir, err)
 	}
 	// Before the warnings below, which an expired CA makes moot.
 	if end := ca.End(); !a.now().Before(end) {
@@ -587,6 +577,22 @@ func urlHosts(names []certs.Name) ([]string, bool) {
 // cantWrite is an output error that another folder would avoid.
 func cantWrite(err error) bool {
 	return errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.ENOTDIR)
+}
+
+// badCA says why the CA in dir can't be used (it exists, but can't be
+// read or is broken), with what to do, and returns exitFail.
+func (a *app) badCA(dir string, err error) int {
+	a.errorf("%v", err)
+	switch st, serr := os.Stat(dir); {
+	case errors.Is(err, fs.ErrPermission):
+		// Not broken, only not this user's: a new CA would be a new
+		// root to trust everywhere.
+		a.hintf("the CA in %s is not readable by you: run vouch as the user who made it, or give a folder of your own with --caroot", dir)
+	case serr == nil && st.IsDir():
+		// Only a folder with a broken CA in it can be moved aside.
+		a.hintf("move %s aside and run vouch again to make a new CA", dir)
+	}
+	return exitFail
 }
 
 // outputHint follows an error writing the output files with the command

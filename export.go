@@ -212,8 +212,7 @@ func (a *app) cmdExport(f *exportFlags, args []string) int {
 		return exitFail
 	}
 	if err != nil {
-		a.errorf("%v", err)
-		return exitFail
+		return a.badCA(dir, err)
 	}
 	now := a.now()
 	root := ca.Root

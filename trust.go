@@ -227,8 +227,7 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 	}
 	ca, created, err := certs.LoadOrCreate(dir, !explicit, certs.CreateOptions{Constraints: planned, Owner: a.who(), Now: a.now, Waiting: a.waitingFor(dir)})
 	if err != nil {
-		a.errorf("%v", err)
-		return exitFail
+		return a.badCA(dir, err)
 	}
 	if created {
 		a.infof("created a new local CA in %s", dir)
@@ -696,8 +695,7 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge, mkcert bool) in
 		return a.uninstallLeftBehind(dir, stores, named, all)
 	}
 	if err != nil {
-		a.errorf("%v", err)
-		return exitFail
+		return a.badCA(dir, err)
 	}
 	root := a.keeping(rootOf(ca))
 	root.Mkcert = mkcert
@@ -888,8 +886,7 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 	dir, ca, err := a.loadCA(caroot)
 	noCA := errors.Is(err, certs.ErrNoCA)
 	if err != nil && !noCA {
-		a.errorf("%v", err)
-		return exitFail
+		return a.badCA(dir, err)
 	}
 	res := statusJSON{Trusted: true, Stores: []truststore.Status{}}
 	// The record of roots trusted for others, read once: their statuses,
