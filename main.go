@@ -214,6 +214,37 @@ func translateMkcert(args []string) []string {
 		}
 		out = keep
 	}
+	if cmd == "install" || cmd == "uninstall --mkcert" {
+		// mkcert -install with no host name (with one, see
+		// splitMkcertInstall) ignores the certificate's flags, and
+		// -uninstall ignores them and any host names: so does vouch.
+		var keep []string
+		for i := 0; i < len(out); i++ {
+			name, _, inline := strings.Cut(strings.TrimLeft(out[i], "-"), "=")
+			switch {
+			case out[i] == "--":
+				if cmd == "install" {
+					keep = append(keep, out[i:]...)
+				}
+				i = len(out)
+			case !strings.HasPrefix(out[i], "-") || out[i] == "-":
+				if cmd == "install" {
+					keep = append(keep, out[i])
+				}
+			case mkcertFlags[name] && name != "help" && name != "version":
+				if valueFlags[name] && !inline {
+					i++
+				}
+			default:
+				keep = append(keep, out[i])
+				if valueFlags[name] && !inline && i+1 < len(out) {
+					keep = append(keep, out[i+1])
+					i++
+				}
+			}
+		}
+		out = keep
+	}
 	if cmd != "" {
 		out = append(strings.Fields(cmd), out...)
 	}

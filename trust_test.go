@@ -585,6 +585,37 @@ func TestMkcertInstallThenIssue(t *testing.T) {
 	}
 }
 
+// TestMkcertIgnoredFlags: mkcert's -install with no host name ignores the
+// certificate's flags, and -uninstall ignores them and host names too;
+// vouch refused both with a usage error naming --cert-file, a spelling
+// the user had not typed.
+func TestMkcertIgnoredFlags(t *testing.T) {
+	for _, c := range []struct{ in, want []string }{
+		{[]string{"-install", "-cert-file", "x.pem"}, []string{"install"}},
+		{[]string{"-install", "-pkcs12", "-ecdsa", "--stores", "system"}, []string{"install", "--stores", "system"}},
+		{[]string{"-uninstall", "localhost", "-key-file=k.pem"}, []string{"uninstall", "--mkcert"}},
+		{[]string{"--caroot", "x", "-uninstall", "a.test", "b.test"}, []string{"uninstall", "--mkcert", "--caroot", "x"}},
+	} {
+		if got := translateMkcert(c.in); !slices.Equal(got, c.want) {
+			t.Errorf("translateMkcert(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	dir := t.TempDir()
+	c := filepath.Join(dir, "x.pem")
+	if code := a.run([]string{"-install", "-cert-file", c}); code != exitOK || len(anchors(t, d)) != 1 {
+		t.Errorf("-install -cert-file x.pem = %d, anchors %q; want the install; stderr %s", code, anchors(t, d), stderr)
+	}
+	if _, err := os.Stat(c); err == nil {
+		t.Errorf("-install with no host wrote %s", c)
+	}
+	if code := a.run([]string{"-uninstall", "localhost"}); code != exitOK || len(anchors(t, d)) != 0 {
+		t.Errorf("-uninstall localhost = %d, anchors %q; want the uninstall; stderr %s", code, anchors(t, d), stderr)
+	}
+}
+
 func TestSplitMkcertInstall(t *testing.T) {
 	for _, c := range []struct {
 		args          []string
