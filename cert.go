@@ -131,7 +131,16 @@ func parseValidity(days int, valid string) (time.Duration, error) {
 }
 
 func (a *app) caroot(flag string) (string, bool, error) {
-	return certs.CARoot(flag, certs.Env{Getenv: a.getenv, GOOS: a.goos, Home: a.home})
+	dir, explicit, err := certs.CARoot(flag, certs.Env{Getenv: a.getenv, GOOS: a.goos, Home: a.home})
+	// A ~ no shell expanded (--caroot=~/ca, quoted, a Dockerfile's ENV)
+	// names a folder called ~ here; every command says so, rather than
+	// each finding no CA there and hinting a command that can't work.
+	if err == nil && explicit && (dir == "~" || strings.HasPrefix(dir, "~"+string(filepath.Separator))) {
+		if _, serr := os.Stat(dir); serr != nil {
+			return dir, explicit, fmt.Errorf("the CA folder %s starts with a ~ that no shell expanded (a ~ stands for your home folder only unquoted at the start of a word): give the whole path, such as %s", dir, filepath.Join(a.home, strings.TrimPrefix(dir, "~")))
+		}
+	}
+	return dir, explicit, err
 }
 
 // createConstraints are the constraints a CA made by this command gets; nil
