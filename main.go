@@ -192,63 +192,50 @@ func translateMkcert(args []string) []string {
 		}
 		out = append(out, arg)
 	}
-	if cmd == "caroot" {
-		// mkcert -CAROOT prints the folder, whatever certificate it was
-		// also given to make; other flags are still checked.
-		var keep []string
-		for i := 0; i < len(out); i++ {
-			name, _, inline := strings.Cut(strings.TrimLeft(out[i], "-"), "=")
-			switch {
-			case !strings.HasPrefix(out[i], "-") || out[i] == "-":
-			case mkcertFlags[name] && name != "help" && name != "version":
-				if valueFlags[name] && !inline {
-					i++
-				}
-			default:
-				keep = append(keep, out[i])
-				if valueFlags[name] && !inline && i+1 < len(out) {
-					keep = append(keep, out[i+1])
-					i++
-				}
-			}
-		}
-		out = keep
-	}
-	if cmd == "install" || cmd == "uninstall --mkcert" {
-		// mkcert -install with no host name (with one, see
+	switch cmd {
+	case "caroot", "install", "uninstall --mkcert":
+		// mkcert -CAROOT prints the folder whatever certificate it was
+		// also given to make; -install with no host name (with one, see
 		// splitMkcertInstall) ignores the certificate's flags, and
 		// -uninstall ignores them and any host names: so does vouch.
-		var keep []string
-		for i := 0; i < len(out); i++ {
-			name, _, inline := strings.Cut(strings.TrimLeft(out[i], "-"), "=")
-			switch {
-			case out[i] == "--":
-				if cmd == "install" {
-					keep = append(keep, out[i:]...)
-				}
-				i = len(out)
-			case !strings.HasPrefix(out[i], "-") || out[i] == "-":
-				if cmd == "install" {
-					keep = append(keep, out[i])
-				}
-			case mkcertFlags[name] && name != "help" && name != "version":
-				if valueFlags[name] && !inline {
-					i++
-				}
-			default:
-				keep = append(keep, out[i])
-				if valueFlags[name] && !inline && i+1 < len(out) {
-					keep = append(keep, out[i+1])
-					i++
-				}
-			}
-		}
-		out = keep
+		// Other flags are still checked.
+		out = withoutCertArgs(out, cmd == "install")
 	}
 	if cmd != "" {
 		out = append(strings.Fields(cmd), out...)
 	}
 	return out
+}
+
+// withoutCertArgs is args less the certificate's flags (with their
+// values), and less its host names unless keepNames.
+func withoutCertArgs(args []string, keepNames bool) []string {
+	var keep []string
+	for i := 0; i < len(args); i++ {
+		name, _, inline := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		switch {
+		case args[i] == "--":
+			if keepNames {
+				keep = append(keep, args[i:]...)
+			}
+			i = len(args)
+		case !strings.HasPrefix(args[i], "-") || args[i] == "-":
+			if keepNames {
+				keep = append(keep, args[i])
+			}
+		case mkcertFlags[name] && name != "help" && name != "version":
+			if valueFlags[name] && !inline {
+				i++
+			}
+		default:
+			keep = append(keep, args[i])
+			if valueFlags[name] && !inline && i+1 < len(args) {
+				keep = append(keep, args[i+1])
+				i++
+			}
+		}
+	}
+	return keep
 }
 
 // mkcertConflict is mkcert's refusal of -install with -uninstall or
