@@ -109,7 +109,8 @@ func (a *app) foreignIn(sys truststore.Status) (roots []*x509.Certificate, owner
 // is one of roots', by the name each store gives a root.
 func heldBy(e string, roots []*x509.Certificate) bool {
 	return slices.ContainsFunc(roots, func(c *x509.Certificate) bool {
-		return strings.HasSuffix(e, ": "+truststore.NSSNickname(c)) || strings.HasSuffix(e, ": "+truststore.JavaAlias(c))
+		return strings.HasSuffix(e, ": "+truststore.NSSNickname(c)) || strings.HasSuffix(e, ": "+truststore.JavaAlias(c)) ||
+			strings.HasSuffix(e, ": debian:"+truststore.JavaAlias(c)+".pem") // Debian's hook's alias of its anchor
 	})
 }
 

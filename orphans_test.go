@@ -10,9 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vouchdev/vouch/certs"
 	"github.com/vouchdev/vouch/platform"
+	"github.com/vouchdev/vouch/truststore"
 )
 
 // TestLeftBehind: the CA folder deleted by hand leaves its root (and the
@@ -226,5 +228,26 @@ func TestLeftBehindAdoptedMkcert(t *testing.T) {
 	}
 	if now, _ := os.ReadFile(bundle); !bytes.Equal(now, before) {
 		t.Errorf("the bundle after uninstall --all-vouch-roots is not as it was before the install")
+	}
+}
+
+// TestHeldBy: a stale NSS or Java entry is tied to its root by the name
+// each store gives it, Debian's hook's Java alias (debian:vouch-<16
+// hex>.pem) included, so that another user's root is not reported as this
+// user's leftover through that alias.
+func TestHeldBy(t *testing.T) {
+	c := newTestCA(t, time.Now()).Root
+	other := newTestCA(t, time.Now()).Root
+	for _, e := range []string{
+		"nss: sql:/h/.pki/nssdb: " + truststore.NSSNickname(c),
+		"java: /etc/ssl/certs/java/cacerts: " + truststore.JavaAlias(c),
+		"java: /etc/ssl/certs/java/cacerts: debian:" + truststore.JavaAlias(c) + ".pem",
+	} {
+		if !heldBy(e, []*x509.Certificate{other, c}) {
+			t.Errorf("heldBy(%q) = false, want true", e)
+		}
+		if heldBy(e, []*x509.Certificate{other}) {
+			t.Errorf("heldBy(%q) with another root only = true", e)
+		}
 	}
 }
