@@ -150,7 +150,7 @@ func (n *NSS) findFor(root *x509.Certificate) platform.NSSSearch {
 			continue
 		}
 		db := dbOfSpec(m.Spec)
-		if db.Dir == "" || slices.ContainsFunc(found.DBs, func(d platform.NSSDB) bool { return d.Spec() == m.Spec }) {
+		if db.Dir == "" || slices.ContainsFunc(found.DBs, func(d platform.NSSDB) bool { return sameDB(d, db) }) {
 			continue
 		}
 		name := "cert9.db"
@@ -162,6 +162,20 @@ func (n *NSS) findFor(root *x509.Certificate) platform.NSSSearch {
 		}
 	}
 	return found
+}
+
+// sameDB says whether a and b are one database, by any path to it (a
+// home reached through a symlink).
+func sameDB(a, b platform.NSSDB) bool {
+	if a.Legacy != b.Legacy {
+		return false
+	}
+	if a.Dir == b.Dir {
+		return true
+	}
+	ra, erra := filepath.EvalSymlinks(a.Dir)
+	rb, errb := filepath.EvalSymlinks(b.Dir)
+	return erra == nil && errb == nil && ra == rb
 }
 
 // dbOfSpec is the database certutil's spec (sql:DIR, dbm:DIR) names, as
@@ -421,7 +435,7 @@ func (n *NSS) addedTo(dbs []platform.NSSDB, root *x509.Certificate) []string {
 // all do, it runs only certutil -L. It goes on past a database it can't
 // change and reports each one that failed.
 func (n *NSS) Install(ctx context.Context, r Root) (bool, error) {
-	found := n.find()
+	found := n.findFor(r.Cert)
 	if len(found.DBs) == 0 {
 		return false, nil
 	}
@@ -577,10 +591,11 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 	if err != nil {
 		// Without certutil a store is passed over with a warning, but
 		// not when vouch's own copies show it added this root to these
-		// databases: they trust it still, and uninstall must not pass.
+		// databases and has not taken it out: they may trust it still,
+		// and uninstall must not pass.
 		var mt *MissingToolError
 		if held := n.addedTo(found.DBs, r.Cert); errors.As(err, &mt) && len(held) > 0 {
-			return false, fmt.Errorf("%s not found, and vouch added this root to %s, which still trust it; install it (%s), then run the uninstall again", mt.Tool, strings.Join(held, ", "), mt.Hint)
+			return false, fmt.Errorf("%s not found, and vouch added this root to %s and has not taken it out; install it (%s), then run the uninstall again", mt.Tool, strings.Join(held, ", "), mt.Hint)
 		}
 		return false, err
 	}
