@@ -12,6 +12,7 @@ import (
 	neturl "net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -425,6 +426,18 @@ func (a *app) untrust(book *record.Book, stores []truststore.Store, named bool, 
 	if code, _ := a.uninstallFrom(stores, named, root, false); code != exitOK {
 		a.errorf("%q stays recorded, since not every store let go of it; run vouch untrust %s again once that is fixed", label, label)
 		return code
+	}
+	// --stores named only some: while a store left out still trusts the
+	// root, the record keeps it, so that untrust can take it out there.
+	var still []string
+	for _, s := range a.stores() {
+		if !slices.ContainsFunc(stores, func(t truststore.Store) bool { return t.Name() == s.Name() }) && s.Status(root).State == truststore.Trusted {
+			still = append(still, s.Name())
+		}
+	}
+	if len(still) > 0 {
+		a.infof("%q stays recorded, since a store left out still trusts it (%s); %s takes it out there too", label, strings.Join(still, ", "), platform.Cmd{Argv: []string{"vouch", "untrust", label}})
+		return exitOK
 	}
 	book.Remove(fp)
 	if err := book.Save(); err != nil {

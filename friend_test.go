@@ -536,3 +536,27 @@ func TestTrustFromStdin(t *testing.T) {
 		t.Errorf("record after trust - = %+v, %v; want the source stdin", r, err)
 	}
 }
+
+// TestUntrustSomeStores: untrust --stores naming only some stores keeps
+// the record while a store left out still trusts the root, so that a
+// later untrust can take it out there; it had forgotten the root, and no
+// vouch command could take it out of the system store any more.
+func TestUntrustSomeStores(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	bob := ownerCA(t, "bob@pc")
+	if code := a.run([]string{"trust", filepath.Join(bob.Dir, certs.RootCertFile), "--fingerprint", certs.Fingerprint(bob.Root), "--name", "bob"}); code != exitOK {
+		t.Fatalf("trust = %d; %s", code, stderr)
+	}
+	stderr.Reset()
+	if code := a.run([]string{"untrust", "bob", "--stores", "nss"}); code != exitOK {
+		t.Fatalf("untrust --stores nss = %d; %s", code, stderr)
+	}
+	if want := `vouch: "bob" stays recorded, since a store left out still trusts it (system); vouch untrust bob takes it out there too`; !strings.Contains(stderr.String(), want) {
+		t.Errorf("untrust --stores nss said\n%s\nwant %q", stderr, want)
+	}
+	if code := a.run([]string{"untrust", "bob"}); code != exitOK || len(anchors(t, d)) != 0 {
+		t.Errorf("untrust bob after it = %d, anchors %q; want it taken out; %s", code, anchors(t, d), stderr)
+	}
+}
