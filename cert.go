@@ -269,7 +269,12 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 			return exitFail
 		}
 	case errors.Is(err, certs.ErrNoCA):
-		// Refuse before a CA is made for names it could never sign.
+		// Refuse before a CA is made that could vouch for other
+		// people's sites (--permit com), or for names it could never
+		// sign.
+		if err := planned.Wide(); err != nil {
+			return a.usageError("cert", "%v", err)
+		}
 		if err := planned.Check(names); err != nil {
 			return a.outside(err, request)
 		}
@@ -450,7 +455,13 @@ func (a *app) outside(err error, request string) int {
 		a.hintf("%s is not a command; did you mean %s?", out.Name, a.vouchCmd(cmd))
 		return exitFail
 	}
-	a.hintf("a CA that may vouch for it: vouch --caroot NEW_FOLDER cert --permit %s %s", suggestPermit(out.Name), request)
+	permit := suggestPermit(out.Name)
+	if certs.PublicSuffix(permit) {
+		// Anyone can register a name below it: no CA permits it whole.
+		a.hintf("%s is a public suffix, so a CA may permit only a domain below it, one of yours: vouch --caroot NEW_FOLDER cert --permit YOURNAME.%s YOURNAME.%s", permit, permit, permit)
+		return exitFail
+	}
+	a.hintf("a CA that may vouch for it: vouch --caroot NEW_FOLDER cert --permit %s %s", permit, request)
 	return exitFail
 }
 

@@ -225,9 +225,20 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 		a.errorf("%v", err)
 		return exitFail
 	}
+	if !hasCA(dir) {
+		// Not a CA that could vouch for other people's sites (--permit
+		// com): an existing one made so is used as it is.
+		if err := planned.Wide(); err != nil {
+			return a.usageError("install", "%v", err)
+		}
+	}
 	ca, created, err := certs.LoadOrCreate(dir, !explicit, certs.CreateOptions{Constraints: planned, Owner: a.who(), Now: a.now, Waiting: a.waitingFor(dir)})
 	if err != nil {
-		return a.badCA(dir, err)
+		if hasCA(dir) {
+			return a.badCA(dir, err) // there, but broken or not this user's
+		}
+		a.errorf("%v", err)
+		return exitFail
 	}
 	if created {
 		a.infof("created a new local CA in %s", dir)

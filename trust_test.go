@@ -638,3 +638,35 @@ func TestSplitMkcertInstall(t *testing.T) {
 		}
 	}
 }
+
+// TestPermitWideExistingCA: a CA made with a public suffix permitted
+// (before vouch refused to make one) is used as it is, with the same
+// --permit flags, by cert and install; a new one is refused.
+func TestPermitWideExistingCA(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	c := certs.DefaultConstraints()
+	if err := c.Permit("co.uk"); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "wide")
+	if _, _, err := certs.LoadOrCreate(dir, true, certs.CreateOptions{Constraints: c, Owner: "tester@host"}); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if code := a.run([]string{"cert", "--caroot", dir, "--permit", "co.uk", "--cert-file", filepath.Join(out, "c.pem"), "--key-file", filepath.Join(out, "k.pem"), "shop.example.co.uk"}); code != exitOK {
+		t.Errorf("cert --permit co.uk with the CA made so = %d; %s", code, stderr)
+	}
+	if code := a.run([]string{"install", "--caroot", dir, "--permit", "co.uk", "--stores", "system"}); code != exitOK {
+		t.Errorf("install --permit co.uk with the CA made so = %d; %s", code, stderr)
+	}
+	stderr.Reset()
+	fresh := filepath.Join(t.TempDir(), "new")
+	if code := a.run([]string{"install", "--caroot", fresh, "--permit", "co.uk", "--stores", "system"}); code != exitUsage || !strings.Contains(stderr.String(), "--permit co.uk would let this CA vouch for every site under co.uk") {
+		t.Errorf("install --permit co.uk making a CA = %d, %s; want it refused", code, stderr)
+	}
+	if _, err := os.Stat(fresh); err == nil {
+		t.Errorf("the refused install made %s", fresh)
+	}
+}

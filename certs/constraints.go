@@ -65,9 +65,6 @@ func (c *Constraints) Permit(s string) error {
 			return fmt.Errorf("--permit %q has a zone", s)
 		}
 		p = p.Masked()
-		if p.Bits() == 0 {
-			return fmt.Errorf("--permit %s would permit every IP address, other people's servers' included; permit your own addresses or range, or use --unconstrained if you really mean that", s)
-		}
 		c.addRange(&net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())})
 		return nil
 	}
@@ -86,11 +83,6 @@ func (c *Constraints) Permit(s string) error {
 	if err != nil {
 		return fmt.Errorf("--permit: %w", err)
 	}
-	// A public suffix would let the CA vouch for other people's sites, and
-	// a friend's vouch trust refuses such a root.
-	if why := wideDomain(d); why != "" {
-		return fmt.Errorf("--permit %s would let this CA vouch for every site under %s; permit a domain of your own below it (--permit yourname.%s), or use --unconstrained if you really mean that", s, why, d)
-	}
 	for _, have := range c.Domains {
 		if domainMatch(d, have) {
 			return nil
@@ -98,6 +90,37 @@ func (c *Constraints) Permit(s string) error {
 	}
 	c.Domains = append(c.Domains, d)
 	return nil
+}
+
+// Wide says why a CA made with these constraints could vouch for other
+// people's sites (a public suffix such as com or github.io, or every
+// address), which a friend's vouch trust refuses: a CA is not made so
+// from --permit; --unconstrained is the way to mean it. An existing CA
+// made so before is used as it is.
+func (c *Constraints) Wide() error {
+	if c == nil {
+		return nil
+	}
+	for _, d := range c.Domains {
+		if why := wideDomain(d); why != "" {
+			return fmt.Errorf("--permit %s would let this CA vouch for every site under %s; permit a domain of your own below it (--permit yourname.%s), or use --unconstrained if you really mean that", d, why, d)
+		}
+	}
+	for _, r := range c.Ranges {
+		if ones, _ := r.Mask.Size(); ones == 0 {
+			return fmt.Errorf("--permit %s would permit every IP address, other people's servers' included; permit your own addresses or range, or use --unconstrained if you really mean that", r)
+		}
+	}
+	return nil
+}
+
+// PublicSuffix says whether d is a public suffix (com, co.uk, github.io):
+// a CA may permit names below it, not d itself.
+func PublicSuffix(d string) bool {
+	if _, err := netip.ParseAddr(d); err == nil || d == "" {
+		return false // an address, not a domain
+	}
+	return wideDomain(strings.ToLower(d)) != ""
 }
 
 func (c *Constraints) addRange(n *net.IPNet) {
