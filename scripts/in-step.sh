@@ -21,7 +21,9 @@ enter_private_ns "$@"
 # outlive this script's cleanup, and nothing is left in the machine's /tmp
 # but the empty folder, taken out at the end.
 work=$(mktemp -d)
-trap 'umount /etc/ca-certificates.conf /var/log/dpkg.log "$work" 2>/dev/null; rmdir "$work"' EXIT
+# (Each umount on its own, and none may fail the script: a file that was
+# not there was never bound.)
+trap 'for m in /etc/ca-certificates.conf /var/log/dpkg.log "$work"; do umount "$m" 2>/dev/null || true; done; rmdir "$work" 2>/dev/null || true' EXIT
 mount -t tmpfs tmpfs "$work"
 for d in /etc/ssl /etc/ca-certificates /usr/local/share/ca-certificates \
 	/usr/share/ca-certificates /var/lib/ca-certificates-java /var/lib/dpkg; do
