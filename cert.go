@@ -451,7 +451,7 @@ func (a *app) outside(err error, request string) int {
 	}
 	// A mistyped command (vouch instal) reads as a host name: a CA made
 	// for that name is not what was meant.
-	if cmd := nearCommand(out.Name); cmd != "" {
+	if cmd := nearCommand(out.Name); cmd != "" && a.implicitCert {
 		a.hintf("%s is not a command; did you mean %s?", out.Name, a.vouchCmd(cmd))
 		return exitFail
 	}

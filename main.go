@@ -45,6 +45,10 @@ type app struct {
 	// installNext: mkcert's -install HOST, whose install runs right after
 	// the certificate, so the certificate does not hint it.
 	installNext bool
+	// implicitCert: no command word was given, so the arguments are a
+	// certificate's (mkcert's way), and a host name may be a mistyped
+	// command; after "cert" it is a host name.
+	implicitCert bool
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -142,6 +146,7 @@ func (a *app) run(args []string) int {
 	a.argv = args
 	args = translateMkcert(args)
 	name, rest := splitCommand(args)
+	a.implicitCert = false
 	if name == "" {
 		if len(rest) == 0 {
 			fmt.Fprint(a.stderr, globalUsage)
@@ -157,6 +162,8 @@ func (a *app) run(args []string) int {
 			}
 		}
 		name = "cert"
+		// No command word: a host name may be a mistyped command.
+		a.implicitCert = true
 	}
 	cmd := findCommand(name)
 	defer a.keepStateTheirs()()
