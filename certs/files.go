@@ -456,19 +456,23 @@ func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, errors.New("empty file, no certificate in it")
 	}
-	if !strings.Contains(text, "-----BEGIN") {
-		c, err := x509.ParseCertificate(data)
-		if err != nil {
-			return nil, errors.New("not a PEM or DER certificate")
-		}
+	// DER first: its bytes may hold "-----BEGIN" (in a subject, say).
+	if c, err := x509.ParseCertificate(data); err == nil {
 		return []*x509.Certificate{c}, nil
+	}
+	begins, ends := lineStarts(text, "-----BEGIN "), lineStarts(text, "-----END ")
+	if begins == 0 {
+		if strings.Contains(text, "-----BEGIN") {
+			return nil, errors.New("no PEM block starts a line in it (a web page's copy? use the .pem or .txt file)")
+		}
+		return nil, errors.New("not a PEM or DER certificate")
 	}
 	// Text around the blocks is skipped, as openssl skips it: the output
 	// of openssl x509 -text, a "subject=" line, a comment, an invitation
-	// page's words. A block that does not decode is an error, not skipped.
+	// page's words. A block that does not decode, or has lost its first
+	// or last line, is an error, not skipped.
 	var certs []*x509.Certificate
 	rest := []byte(text)
-	begins := strings.Count(text, "-----BEGIN")
 	for {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
@@ -484,10 +488,26 @@ func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 		}
 		certs = append(certs, c)
 	}
-	if len(certs) < begins {
+	if len(certs) != begins || len(certs) != ends {
 		return nil, errors.New("malformed or truncated PEM data")
 	}
 	return certs, nil
+}
+
+// lineStarts counts the lines of text that start with prefix, as a PEM
+// block's first and last lines must for Go's PEM reader.
+func lineStarts(text, prefix string) int {
+	n := 0
+	for i := 0; ; {
+		j := strings.Index(text[i:], prefix)
+		if j < 0 {
+			return n
+		}
+		if at := i + j; at == 0 || text[at-1] == '\n' {
+			n++
+		}
+		i += j + len(prefix)
+	}
 }
 
 // CertPEM encodes DER certificates as consecutive PEM blocks.

@@ -364,6 +364,27 @@ func TestParseCertificates(t *testing.T) {
 			t.Errorf("ParseCertificates(%q) = %d, %v; want the two certificates", ok, len(cs), err)
 		}
 	}
+	// Prose that names a BEGIN line mid-sentence is text too.
+	if cs, err := ParseCertificates(append([]byte("Paste it from -----BEGIN CERTIFICATE----- on.\n"), root...)); err != nil || len(cs) != 1 {
+		t.Errorf("ParseCertificates(prose naming BEGIN, then the root) = %d, %v", len(cs), err)
+	}
+	// A web page's copy (BEGIN not at a line's start) says so.
+	if _, err := ParseCertificates(append([]byte(`<pre id="pem">`), root...)); err == nil || !strings.Contains(err.Error(), "no PEM block starts a line") {
+		t.Errorf("ParseCertificates(a page's <pre>) = %v, want it named", err)
+	}
+	// A chain whose first block lost its BEGIN line is cut, not the root.
+	lost := bytes.Replace(bytes.Clone(two), []byte("-----BEGIN CERTIFICATE-----\n"), nil, 1)
+	if cs, err := ParseCertificates(lost); err == nil {
+		t.Errorf("ParseCertificates(a block without its BEGIN line) = %d certificates, want an error", len(cs))
+	}
+	// DER whose bytes hold "-----BEGIN" (in its subject) is DER.
+	odd, err := Create(t.TempDir(), CreateOptions{Constraints: DefaultConstraints(), Owner: "-----BEGIN x@y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs, err := ParseCertificates(odd.Root.Raw); err != nil || len(cs) != 1 {
+		t.Errorf("ParseCertificates(DER holding -----BEGIN) = %d, %v", len(cs), err)
+	}
 	for _, bad := range [][]byte{nil, []byte("  \n"), []byte("junk"), two[:len(two)-40],
 		append(bytes.Clone(root), two[:len(two)-40]...), // the second block cut short
 		append([]byte("text\n"), root[:len(root)-30]...),
