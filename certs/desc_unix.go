@@ -5,6 +5,8 @@ package certs
 import (
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // dupDesc is a duplicate of descriptor n, closed with no harm to n: an
@@ -17,4 +19,10 @@ func dupDesc(n int, name string) (*os.File, error) {
 	}
 	syscall.CloseOnExec(d)
 	return os.NewFile(uintptr(d), name), nil
+}
+
+// descReadOnly says whether descriptor n is open for reading only.
+func descReadOnly(n int) bool {
+	flags, err := unix.FcntlInt(uintptr(n), unix.F_GETFL, 0)
+	return err == nil && flags&unix.O_ACCMODE == unix.O_RDONLY
 }

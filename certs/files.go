@@ -360,6 +360,11 @@ func CanWrite(paths ...string) error {
 		if err != nil {
 			return fmt.Errorf("can't write %s: %w", p, err)
 		}
+		if out.desc > 0 && descReadOnly(out.desc-1) {
+			// The shell opened it for reading (< in.txt): found now, not
+			// after a CA was made for a certificate that can't go there.
+			return fmt.Errorf("can't write %s: it is descriptor %d, which is open for reading only", p, out.desc-1)
+		}
 		dir := filepath.Dir(out.path)
 		if out.stream || seen[dir] {
 			continue

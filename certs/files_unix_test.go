@@ -144,6 +144,10 @@ func TestDescReadOnly(t *testing.T) {
 	if _, err := os.Stat("/proc/self/fd"); err != nil {
 		t.Skip("no /proc/self/fd here")
 	}
+	// CanWrite, asked before a CA is made, finds it too.
+	if err := CanWrite(link); err == nil || err.Error() != fmt.Sprintf("can't write %s: it is descriptor %d, which is open for reading only", link, f.Fd()) {
+		t.Errorf("CanWrite(%s) = %v, want it found read-only", link, err)
+	}
 	err = WriteFiles(File{Path: link, Data: []byte("SECRET\n"), Mode: 0o600, Named: true})
 	want := fmt.Sprintf("failed to write %s: it is descriptor %d, which is open for reading only", link, f.Fd())
 	if err == nil || err.Error() != want {
