@@ -98,7 +98,7 @@ func TestCompletionBash(t *testing.T) {
 		// --caroot=cadir and --json=true arrive as three words each.
 		{line: "vouch --caroot = cadir install --st", want: []string{"--stores"}},
 		{line: "vouch --caroot = cadir install --", has: []string{"--stores"}, not: []string{"--key-file"}},
-		{line: "vouch status --json = true --st", want: []string{"--stores"}},
+		{line: "vouch --only = true ins", want: []string{"install"}},
 		{line: "vouch --caroot = cadir ins", want: []string{"install"}},
 		{line: "vouch env --shell ", want: []string{"sh", "fish", "powershell"}},
 		{line: "vouch env --", has: []string{"--shell", "--caroot"}, not: []string{"--stores"}},
