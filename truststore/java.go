@@ -430,15 +430,23 @@ func (j *Java) Status(r Root) Status {
 			trusted++
 		}
 		lines = append(lines, ks.line(r.Cert))
+		held := map[*RetiredRoot][]string{} // a retired root's aliases here
+		var order []*RetiredRoot
 		for _, a := range ks.stale {
 			// Listed all the same (--all-vouch-roots takes it out), but a
-			// retired root's alias is named as such, not stale.
+			// retired root's aliases are named as such, not stale.
 			st.Stale = append(st.Stale, k.Path+": "+a)
 			if rr := r.retired(func(c *x509.Certificate) bool { return JavaAlias(c) == vouchAliasName(a) }); rr != nil {
-				retired = append(retired, retiredNote(k.Path+" ("+a+")", rr))
+				if held[rr] == nil {
+					order = append(order, rr)
+				}
+				held[rr] = append(held[rr], a)
 			} else {
 				stale = append(stale, k.Path+": "+a)
 			}
+		}
+		for _, rr := range order {
+			retired = append(retired, retiredNote(k.Path+" ("+strings.Join(held[rr], ", ")+")", rr))
 		}
 	}
 	st.Checked = lines

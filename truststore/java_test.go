@@ -848,6 +848,13 @@ func TestJavaStaleAliases(t *testing.T) {
 	if !slices.Equal(slices.Sorted(slices.Values(st.Stale)), want) || !strings.Contains(st.Reason, note) || !strings.Contains(st.Reason, "1 alias(es) of other vouch roots: "+cacerts+": "+JavaAlias(old.Cert)) {
 		t.Errorf("Status with a retired root's alias = %+v; want it listed, named as retired (%q), and one stale alias", st, note)
 	}
+	// Its own alias beside the hook's: one note names both.
+	keytool(t, kt, "-importcert", "-noprompt", "-alias", JavaAlias(retired.Cert), "-file", retired.File, "-keystore", cacerts, "-storepass", "changeit")
+	st = j.Status(withRetired)
+	if n := strings.Count(st.Reason, "holds the root of the CA vouch rotate retired"); n != 1 || !strings.Contains(st.Reason, JavaAlias(retired.Cert)+")") && !strings.Contains(st.Reason, JavaAlias(retired.Cert)+", ") {
+		t.Errorf("Status with a retired root's two aliases = %q; want one note naming both", st.Reason)
+	}
+	keytool(t, kt, "-delete", "-alias", JavaAlias(retired.Cert), "-keystore", cacerts, "-storepass", "changeit")
 	// Without all, only the root's own (hook) alias goes.
 	if changed, err := j.Uninstall(ctx, root, false); err != nil || !changed {
 		t.Errorf("Uninstall without all = %v, %v; want the root's hook alias removed", changed, err)

@@ -2,6 +2,7 @@ package truststore
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -67,12 +68,11 @@ func (s *System) Status(r Root) Status {
 	}
 	var stale []string
 	for _, p := range ss.Stale {
-		i := slices.IndexFunc(r.Retired, func(rr RetiredRoot) bool { return filepath.Base(p) == platform.AnchorName(rr.Cert) })
-		if i < 0 {
-			stale = append(stale, p)
+		if rr := r.retired(func(c *x509.Certificate) bool { return filepath.Base(p) == platform.AnchorName(c) }); rr != nil {
+			st.Reason += retiredNote(p, rr)
 			continue
 		}
-		st.Reason += fmt.Sprintf("; %s holds the root of the CA vouch rotate retired to %s, trusted until %s", p, r.Retired[i].Dir, platform.Cmd{Argv: []string{"vouch", "uninstall", "--caroot", r.Retired[i].Dir, "--purge"}})
+		stale = append(stale, p)
 	}
 	if len(stale) > 0 {
 		st.Reason += fmt.Sprintf("; %d stale anchor(s) from other vouch roots: %s", len(stale), strings.Join(stale, ", "))
