@@ -70,11 +70,15 @@ once with --replace.`,
 					whole := strings.Join(append([]string{*fp}, args[1:]...), " ")
 					if _, err := certs.ParseFingerprint(whole); err == nil {
 						a.errorf("the fingerprint was not quoted, so only its first group (%s) reached --fingerprint and the rest read as more sources", *fp)
-						argv := []string{"vouch", "trust", args[0], "--fingerprint", whole}
-						if *name != "" {
-							argv = append(argv, "--name", *name)
+						// The command as given, its other flags kept,
+						// with the groups made one argument.
+						argv := []string{"vouch"}
+						for _, arg := range withoutFlags(a.argv, "fingerprint") {
+							if !slices.Contains(args[1:], arg) {
+								argv = append(argv, arg)
+							}
 						}
-						a.hintf("%s", platform.Cmd{Argv: argv})
+						a.hintf("%s", platform.Cmd{Argv: append(argv, "--fingerprint", whole)})
 						return exitUsage
 					}
 				}
@@ -298,17 +302,31 @@ func checkLabel(s string) error {
 // ownerOf is who made root c: a vouch root's "user@host", else its whole
 // subject.
 func ownerOf(c *x509.Certificate) string {
-	if len(c.Subject.Organization) == 1 && c.Subject.Organization[0] == "vouch local CA" && len(c.Subject.OrganizationalUnit) == 1 {
+	if isVouchRoot(c) {
 		return c.Subject.OrganizationalUnit[0]
 	}
 	return c.Subject.String()
 }
 
+// isVouchRoot says whether c's subject is a vouch CA's, whose OU names
+// its owner.
+func isVouchRoot(c *x509.Certificate) bool {
+	return len(c.Subject.Organization) == 1 && c.Subject.Organization[0] == "vouch local CA" && len(c.Subject.OrganizationalUnit) == 1
+}
+
 // rootOwner is ownerOf a recorded root, from its copy in the record, or
-// from the subject recorded with it when the copy can't be read.
+// from the subject recorded with it when the copy can't be read (a vouch
+// root's OU=user@host in it).
 func rootOwner(b *record.Book, r *record.Root) string {
 	if c, err := b.ReadRoot(r.Fingerprint); err == nil {
 		return ownerOf(c)
+	}
+	if strings.Contains(r.Subject, "O=vouch local CA") {
+		for _, part := range strings.Split(r.Subject, ",") {
+			if ou, ok := strings.CutPrefix(part, "OU="); ok {
+				return ou
+			}
+		}
 	}
 	return r.Subject
 }
@@ -319,7 +337,7 @@ func rootOwner(b *record.Book, r *record.Root) string {
 func friendLabel(c *x509.Certificate, b *record.Book) string {
 	s := c.Subject.CommonName
 	switch {
-	case len(c.Subject.Organization) == 1 && c.Subject.Organization[0] == "vouch local CA" && len(c.Subject.OrganizationalUnit) == 1:
+	case isVouchRoot(c):
 		s = c.Subject.OrganizationalUnit[0]
 	case s == "" && len(c.Subject.Organization) > 0:
 		s = c.Subject.Organization[0]
@@ -546,7 +564,10 @@ func fetchRoot(ctx context.Context, url string) (*x509.Certificate, error) {
 		// server that is no web server answers EOF): host:port takes
 		// the root from its handshake.
 		hint := ""
-		if req.URL.Scheme == "https" {
+		var dns *net.DNSError
+		var op *net.OpError
+		dialed := errors.As(err, &dns) || errors.As(err, &op) && op.Op == "dial"
+		if req.URL.Scheme == "https" && !dialed { // it answered, but not as a web server
 			hint = fmt.Sprintf("; to take the root from the server's handshake instead, give %s", net.JoinHostPort(req.URL.Hostname(), portOf(req.URL)))
 		}
 		var ue *neturl.Error

@@ -383,6 +383,9 @@ func TestTrustFromServer(t *testing.T) {
 		{withRoot.URL + "/", "the page is HTML"},
 		{withRoot.URL + "/missing.pem", ""}, // the mux's "/" serves HTML here too
 		{"https://" + notWeb + "/", "; to take the root from the server's handshake instead, give " + notWeb},
+		// A name that does not resolve gets no such hint: host:port would
+		// fail the same way.
+		{"https://nonexistent.invalid/root.pem", "can't fetch it: "},
 	} {
 		t.Run(tt.source, func(t *testing.T) {
 			a, _, stderr := testApp(t, true)
@@ -393,6 +396,9 @@ func TestTrustFromServer(t *testing.T) {
 			}
 			if want == "" && code != exitOK || want != "" && (code != exitFail || !strings.Contains(stderr.String(), want)) {
 				t.Errorf("trust %s = %d, stderr %s; want error %q", tt.source, code, stderr, want)
+			}
+			if strings.Contains(tt.source, ".invalid") && strings.Contains(stderr.String(), "handshake instead") {
+				t.Errorf("trust %s hinted host:port for a name that does not resolve: %s", tt.source, stderr)
 			}
 			if want == "" {
 				if code := a.run([]string{"untrust", "alice@nas"}); code != exitOK {
@@ -444,12 +450,12 @@ func TestTrustUnquotedFingerprint(t *testing.T) {
 	voice := certs.FingerprintOf(alice.Root).Voice()
 	groups := strings.Fields(voice)
 	args := append([]string{"trust", "alice.pem", "--fingerprint"}, groups...)
-	args = append(args, "--name", "alice")
+	args = append(args, "--name", "alice", "--stores", "java", "--replace")
 	if code := a.run(args); code != exitUsage {
 		t.Errorf("trust with the fingerprint unquoted = %d, want 2", code)
 	}
 	want := "vouch: error: the fingerprint was not quoted, so only its first group (" + groups[0] + ") reached --fingerprint and the rest read as more sources\n" +
-		"vouch: hint: vouch trust alice.pem --fingerprint '" + voice + "' --name alice\n"
+		"vouch: hint: vouch trust alice.pem --name alice --stores java --replace --fingerprint '" + voice + "'\n"
 	if stderr.String() != want {
 		t.Errorf("stderr = %q, want %q", stderr, want)
 	}
@@ -558,5 +564,26 @@ func TestUntrustSomeStores(t *testing.T) {
 	}
 	if code := a.run([]string{"untrust", "bob"}); code != exitOK || len(anchors(t, d)) != 0 {
 		t.Errorf("untrust bob after it = %d, anchors %q; want it taken out; %s", code, anchors(t, d), stderr)
+	}
+}
+
+// TestTrustRotationCopyLost: the owner check reads the recorded subject
+// when the record's copy of the old root is gone, so a real rotation (the
+// same user@host) is still taken as one.
+func TestTrustRotationCopyLost(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	old, next := ownerCA(t, "alice@nas"), ownerCA(t, "alice@nas")
+	write := func(ca *certs.CA) string { return filepath.Join(ca.Dir, certs.RootCertFile) }
+	if code := a.run([]string{"trust", write(old), "--fingerprint", certs.Fingerprint(old.Root), "--name", "alice"}); code != exitOK {
+		t.Fatalf("trust = %d; %s", code, stderr)
+	}
+	book, _ := record.Load(platform.StateDir("linux", a.home, a.getenv))
+	if err := os.Remove(book.RootFile(certs.Fingerprint(old.Root))); err != nil {
+		t.Fatal(err)
+	}
+	if code := a.run([]string{"trust", write(next), "--fingerprint", certs.Fingerprint(next.Root), "--name", "alice"}); code != exitOK || !strings.Contains(stderr.String(), "this replaces the root trusted as") {
+		t.Errorf("rotation with the old copy gone = %d; %s", code, stderr)
 	}
 }

@@ -981,6 +981,9 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 			if named {
 				args = append(args, "--stores", strings.Join(lacking, ","))
 			}
+			if a.machine {
+				args = append(args, "--machine") // the store status asked about
+			}
 			a.hintf("%s   (trusts it where it is not trusted yet: %s)", a.vouchCmd(args...), strings.Join(lacking, ", "))
 		}
 		return exitFail

@@ -63,6 +63,11 @@ func TestMachineNotElevated(t *testing.T) {
 	if strings.Contains(stderr.String(), "Windows will now ask") {
 		t.Errorf("--machine announced the user store's dialog: %q", stderr)
 	}
+	// status --machine's hint installs into the store it asked about.
+	stderr.Reset()
+	if code := a.run([]string{"status", "--machine", "--stores", "system"}); code != exitFail || !strings.Contains(stderr.String(), "vouch: hint: vouch install --stores system --machine   (trusts it where it is not trusted yet: system)") {
+		t.Errorf("status --machine = %d, stderr %q; want 1 and the install hint with --machine", code, stderr)
+	}
 }
 
 // Off WSL the windows store is left out, and named it is an error.
