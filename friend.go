@@ -381,6 +381,21 @@ func (a *app) keptRoots(b *record.Book) []*x509.Certificate {
 	return append(keep, record.KeptRoots(b.Dir)...)
 }
 
+// warnUnrecorded names the roots whose copies are in the record's roots
+// folder but that the record does not list (it was moved aside, damaged):
+// still trusted, kept from --all-vouch-roots, but out of sight of status
+// and untrust until trusted again, which the hint does.
+func (a *app) warnUnrecorded(book *record.Book, kept []*x509.Certificate) {
+	for _, c := range kept {
+		fp := certs.Fingerprint(c)
+		if book.ByFingerprint(fp) != nil {
+			continue
+		}
+		a.warnf("the roots folder holds %s's root (fingerprint %s), which the record does not list: status and untrust can't see it", ownerOf(c), fp)
+		a.hintf("%s   (records it again)", platform.Cmd{Argv: []string{"vouch", "trust", book.RootFile(fp), "--fingerprint", fp}})
+	}
+}
+
 // keeping adds to the user's own root the roots trusted for others, which
 // the stores must then not take for stale roots of the user's own.
 func (a *app) keeping(r truststore.Root) truststore.Root {

@@ -498,6 +498,7 @@ func TestRecordMovedAside(t *testing.T) {
 		t.Fatal(err)
 	}
 	stdout.Reset()
+	stderr.Reset()
 	a.run([]string{"status", "--json"})
 	var st statusJSON
 	if err := json.Unmarshal(stdout.Bytes(), &st); err != nil {
@@ -506,11 +507,25 @@ func TestRecordMovedAside(t *testing.T) {
 	if len(st.Stores) == 0 || len(st.Stores[0].Stale) != 0 {
 		t.Errorf("status with the record moved aside counts alice's root as stale: %s", stdout)
 	}
+	// Status names the root the record lost, with the trust that lists
+	// it again.
+	copyFile := filepath.Join(state, "roots", fp+".pem")
+	again := "vouch: hint: vouch trust " + copyFile + " --fingerprint " + fp + "   (records it again)"
+	if !strings.Contains(stderr.String(), "which the record does not list") || !strings.Contains(stderr.String(), again) {
+		t.Errorf("status with the record moved aside said\n%s\nwant the root named, and %q", stderr, again)
+	}
 	if code := a.run([]string{"uninstall", "--all-vouch-roots"}); code != exitOK {
 		t.Fatalf("uninstall --all-vouch-roots = %d; %s", code, stderr)
 	}
 	if got := anchors(t, d); len(got) != 1 || got[0] != platform.AnchorName(alice.Root) {
 		t.Errorf("uninstall --all-vouch-roots with the record moved aside left %q, want alice's anchor", got)
+	}
+	// The hint's command records it again; untrust then finds it.
+	if code := a.run([]string{"trust", copyFile, "--fingerprint", fp}); code != exitOK {
+		t.Fatalf("the hint's trust = %d; %s", code, stderr)
+	}
+	if code := a.run([]string{"untrust", fp}); code != exitOK || len(anchors(t, d)) != 0 {
+		t.Errorf("untrust after it = %d, anchors %q; %s", code, anchors(t, d), stderr)
 	}
 }
 

@@ -912,6 +912,9 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 	// aside (damaged) leaves friends' roots that are not stale ones.
 	kept := record.KeptRoots(a.stateDir())
 	keep := slices.Clone(kept)
+	if bookErr == nil {
+		a.warnUnrecorded(book, kept)
+	}
 	if ca != nil {
 		keep = append([]*x509.Certificate{ca.Root}, keep...)
 	}

@@ -150,7 +150,7 @@ func readJSON(path string, v any) error {
 		return fmt.Errorf("can't read %s: %w", path, err)
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("%s is damaged (%v); move it aside to start a new record, then run vouch trust again for each root in %s (vouch trust FILE --fingerprint FILE'S NAME), which stays trusted meanwhile", path, err, filepath.Join(filepath.Dir(path), rootsDir))
+		return fmt.Errorf("%s is damaged (%v); move it aside to start a new record, then run vouch trust again for each root in %s (vouch trust FP.pem --fingerprint FP, FP being the file's name without .pem; vouch status names each), which stays trusted meanwhile", path, err, filepath.Join(filepath.Dir(path), rootsDir))
 	}
 	return nil
 }
