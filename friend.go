@@ -85,6 +85,7 @@ once with --replace.`,
 				if len(args) != 1 {
 					return a.usageError("trust", "give one SOURCE: a file, a URL or host:port")
 				}
+				a.rootOnStdin = args[0] == "-"
 				return a.cmdTrust(args[0], *fp, *name, *replace, *allow, *stores)
 			}
 		},

@@ -49,6 +49,9 @@ type app struct {
 	// certificate's (mkcert's way), and a host name may be a mistyped
 	// command; after "cert" it is a host name.
 	implicitCert bool
+	// rootOnStdin: vouch trust - reads the root from stdin, which is then
+	// no terminal for sudo to ask on, though the user may be at one.
+	rootOnStdin bool
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

@@ -37,7 +37,10 @@ func (a *app) runner() platform.Runner {
 	if testOnlyRunner != nil {
 		return testOnlyRunner
 	}
-	return &platform.Exec{IsRoot: a.isRoot, Interactive: platform.IsTerminal(os.Stdin.Fd()), Prompt: "vouch: sudo password for %u (to change the system trust store): "}
+	// sudo asks on the terminal, not on stdin: with the root piped in
+	// (vouch trust - at a terminal), stderr tells there is one.
+	interactive := platform.IsTerminal(os.Stdin.Fd()) || a.rootOnStdin && platform.IsTerminal(os.Stderr.Fd())
+	return &platform.Exec{IsRoot: a.isRoot, Interactive: interactive, Prompt: "vouch: sudo password for %u (to change the system trust store): "}
 }
 
 func (a *app) fsRoot() string {
