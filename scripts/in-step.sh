@@ -49,7 +49,11 @@ entries() {
 if [ -x /etc/ca-certificates/update.d/jks-keystore ] && [ -f "$cacerts" ] && command -v update-ca-certificates >/dev/null; then
 	was=$(entries)
 	rm -f "$cacerts"
-	if ! update-ca-certificates --fresh >"$work/refresh.log" 2>&1 || [ ! -s "$cacerts" ]; then
+	# Java's hook alone: another hook (Mono's, say) would write outside
+	# the copies.
+	mkdir "$work/hooks"
+	ln -s /etc/ca-certificates/update.d/jks-keystore "$work/hooks/jks-keystore"
+	if ! update-ca-certificates --fresh --hooksdir "$work/hooks" >"$work/refresh.log" 2>&1 || [ ! -s "$cacerts" ]; then
 		echo "in-step.sh: update-ca-certificates --fresh did not rebuild $cacerts on the copies:" >&2
 		cat "$work/refresh.log" >&2
 		exit 1
