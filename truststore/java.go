@@ -79,6 +79,10 @@ var vouchJavaAlias = sync.OnceValue(func() *regexp.Regexp {
 // vouchAliasName is the root's vouch alias (JavaAlias) that alias is one
 // of, or "" when it is no vouch root's.
 func vouchAliasName(alias string) string {
+	// Most aliases are the public roots' (debian:some_ca.pem): not ours.
+	if !strings.HasPrefix(alias, "vouch-") && !strings.HasPrefix(alias, "debian:vouch-") {
+		return ""
+	}
 	m := vouchJavaAlias().FindStringSubmatch(alias)
 	if m == nil {
 		return ""

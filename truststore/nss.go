@@ -145,6 +145,11 @@ func (n *NSS) findFor(root *x509.Certificate) platform.NSSSearch {
 	}
 	copies, _ := filepath.Glob(filepath.Join(n.BackupDir, "*-"+strings.TrimPrefix(NSSNickname(root), "vouch ")))
 	for _, folder := range copies {
+		// A copy of a database found already (its folder is named by
+		// the database's path) needs no reading.
+		if slices.ContainsFunc(found.DBs, func(d platform.NSSDB) bool { return n.backupPath(d, root) == folder }) {
+			continue
+		}
 		m, err := readManifest(folder)
 		if err != nil || m.After == nil {
 			continue
