@@ -192,15 +192,25 @@ func TestTrustUntrust(t *testing.T) {
 	}
 }
 
-func TestTrustRotation(t *testing.T) {
-	d := newFakeDebian(t)
+// aliceTrusted is a root app on a fake Debian that trusts alice@nas's
+// root as "alice"; next is the CA of her next root, the same user@host's.
+func aliceTrusted(t *testing.T) (d *fakeDebian, a *app, stderr *bytes.Buffer, old, next *certs.CA) {
+	t.Helper()
+	d = newFakeDebian(t)
 	withFake(t, d)
-	a, _, stderr := testApp(t, true)
-	old, next := ownerCA(t, "alice@nas"), ownerCA(t, "alice@nas")
-	write := func(ca *certs.CA) string { return filepath.Join(ca.Dir, certs.RootCertFile) }
-	if code := a.run([]string{"trust", write(old), "--fingerprint", certs.Fingerprint(old.Root), "--name", "alice"}); code != exitOK {
+	a, _, stderr = testApp(t, true)
+	old, next = ownerCA(t, "alice@nas"), ownerCA(t, "alice@nas")
+	if code := a.run([]string{"trust", rootFileOf(old), "--fingerprint", certs.Fingerprint(old.Root), "--name", "alice"}); code != exitOK {
 		t.Fatalf("trust = %d; %s", code, stderr)
 	}
+	return d, a, stderr, old, next
+}
+
+func rootFileOf(ca *certs.CA) string { return filepath.Join(ca.Dir, certs.RootCertFile) }
+
+func TestTrustRotation(t *testing.T) {
+	d, a, stderr, old, next := aliceTrusted(t)
+	write := rootFileOf
 	// The same derived label for a different root is not taken for a rotation.
 	if code := a.run([]string{"trust", write(next), "--fingerprint", certs.Fingerprint(next.Root)}); code != exitOK {
 		t.Fatalf("trust of a second root under its own label = %d; %s", code, stderr)
@@ -586,14 +596,8 @@ func TestUntrustSomeStores(t *testing.T) {
 // when the record's copy of the old root is gone, so a real rotation (the
 // same user@host) is still taken as one.
 func TestTrustRotationCopyLost(t *testing.T) {
-	d := newFakeDebian(t)
-	withFake(t, d)
-	a, _, stderr := testApp(t, true)
-	old, next := ownerCA(t, "alice@nas"), ownerCA(t, "alice@nas")
-	write := func(ca *certs.CA) string { return filepath.Join(ca.Dir, certs.RootCertFile) }
-	if code := a.run([]string{"trust", write(old), "--fingerprint", certs.Fingerprint(old.Root), "--name", "alice"}); code != exitOK {
-		t.Fatalf("trust = %d; %s", code, stderr)
-	}
+	_, a, stderr, old, next := aliceTrusted(t)
+	write := rootFileOf
 	book, _ := record.Load(platform.StateDir("linux", a.home, a.getenv))
 	if err := os.Remove(book.RootFile(certs.Fingerprint(old.Root))); err != nil {
 		t.Fatal(err)
