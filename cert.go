@@ -121,7 +121,16 @@ func parseValidity(days int, valid string) (time.Duration, error) {
 	} else {
 		var err error
 		if d, err = time.ParseDuration(valid); err != nil {
-			return 0, fmt.Errorf("--valid %q is not a duration like 36h or 90d", valid)
+			// Whole hours past Go's longest duration (292 years) are a
+			// duration all the same: as with days, cut to the most.
+			if h, ok := strings.CutSuffix(valid, "h"); ok && h != "" && strings.Trim(h, "0123456789") == "" {
+				d = time.Duration(maxValidityDays) * 24 * time.Hour
+			} else {
+				return 0, fmt.Errorf("--valid %q is not a duration like 36h or 90d", valid)
+			}
+		}
+		if d > time.Duration(maxValidityDays)*24*time.Hour {
+			d = time.Duration(maxValidityDays) * 24 * time.Hour
 		}
 	}
 	if d < certs.MinLeafValidity {
