@@ -536,17 +536,6 @@ func recordedSource(source string) string {
 	return source
 }
 
-// portOf is u's port, or its scheme's.
-func portOf(u *neturl.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	if u.Scheme == "http" {
-		return "80"
-	}
-	return "443"
-}
-
 func validPort(p string) bool {
 	n, err := strconv.Atoi(p)
 	return err == nil && n > 0 && n < 65536
@@ -582,9 +571,9 @@ func fetchRoot(ctx context.Context, url string) (*x509.Certificate, error) {
 		hint := ""
 		var dns *net.DNSError
 		var op *net.OpError
-		dialed := errors.As(err, &dns) || errors.As(err, &op) && op.Op == "dial"
-		if req.URL.Scheme == "https" && !dialed { // it answered, but not as a web server
-			hint = fmt.Sprintf("; to take the root from the server's handshake instead, give %s", net.JoinHostPort(req.URL.Hostname(), portOf(req.URL)))
+		unreached := errors.As(err, &dns) || errors.As(err, &op) && op.Op == "dial"
+		if t, terr := parseCheckTarget(url); terr == nil && !unreached { // https, and it answered, but not as a web server
+			hint = "; to take the root from the server's handshake instead, give " + t.String()
 		}
 		var ue *neturl.Error
 		if errors.As(err, &ue) {
