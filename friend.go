@@ -386,12 +386,9 @@ func (a *app) keptRoots(b *record.Book) []*x509.Certificate {
 // folder but that the record does not list (it was moved aside, damaged):
 // still trusted, kept from --all-vouch-roots, but out of sight of status
 // and untrust until trusted again, which the hint does.
-func (a *app) warnUnrecorded(book *record.Book, kept []*x509.Certificate) {
-	for _, c := range kept {
+func (a *app) warnUnrecorded(book *record.Book, lost []*x509.Certificate) {
+	for _, c := range lost {
 		fp := certs.Fingerprint(c)
-		if book.ByFingerprint(fp) != nil {
-			continue
-		}
 		a.warnf("the roots folder holds %s's root (fingerprint %s), which the record does not list: status and untrust can't see it", ownerOf(c), fp)
 		a.hintf("%s   (records it again)", platform.Cmd{Argv: []string{"vouch", "trust", book.RootFile(fp), "--fingerprint", fp}})
 	}

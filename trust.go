@@ -908,16 +908,23 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 	// this command's, --caroot's).
 	book, bookErr := record.Load(a.stateDir())
 	var friends []bookRoot
-	if bookErr == nil {
-		friends = readBook(book)
-	}
 	// The roots folder's copies, not only the record's: a record moved
 	// aside (damaged) leaves friends' roots that are not stale ones.
-	kept := record.KeptRoots(a.stateDir())
-	keep := slices.Clone(kept)
+	var kept []*x509.Certificate
 	if bookErr == nil {
-		a.warnUnrecorded(book, kept)
+		friends = readBook(book)
+		for _, br := range friends {
+			if br.err == nil {
+				kept = append(kept, br.root.Cert)
+			}
+		}
+		lost := book.Unrecorded()
+		a.warnUnrecorded(book, lost)
+		kept = append(kept, lost...)
+	} else {
+		kept = record.KeptRoots(a.stateDir())
 	}
+	keep := slices.Clone(kept)
 	if ca != nil {
 		keep = append([]*x509.Certificate{ca.Root}, keep...)
 	}

@@ -121,20 +121,32 @@ func Open(dir string, waiting func()) (*Book, func(), error) {
 // roots of the user's own. Files that are not one certificate named by
 // its fingerprint are passed over.
 func KeptRoots(dir string) []*x509.Certificate {
-	if dir == "" {
+	return (&Book{Dir: dir}).rootsBut(func(string) bool { return false })
+}
+
+// Unrecorded are the roots whose copies are in the roots folder but that
+// the record does not list (a record moved aside); the listed ones are
+// not read.
+func (b *Book) Unrecorded() []*x509.Certificate {
+	return b.rootsBut(func(fp string) bool { return b.ByFingerprint(fp) != nil })
+}
+
+// rootsBut reads the roots folder's copies, but those skip names.
+func (b *Book) rootsBut(skip func(fingerprint string) bool) []*x509.Certificate {
+	if b.Dir == "" {
 		return nil
 	}
-	entries, err := os.ReadDir(filepath.Join(dir, rootsDir))
+	entries, err := os.ReadDir(filepath.Join(b.Dir, rootsDir))
 	if err != nil {
 		return nil
 	}
 	var out []*x509.Certificate
 	for _, e := range entries {
 		fp, ok := strings.CutSuffix(e.Name(), ".pem")
-		if !ok || len(out) >= 1000 {
+		if !ok || skip(fp) || len(out) >= 1000 {
 			continue
 		}
-		if c, err := (&Book{Dir: dir}).ReadRoot(fp); err == nil {
+		if c, err := b.ReadRoot(fp); err == nil {
 			out = append(out, c)
 		}
 	}
