@@ -11,11 +11,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/pavlo-v-chernykh/keystore-go/v4"
 	"software.sslmate.com/src/go-pkcs12"
@@ -69,25 +67,20 @@ func javaAliasOf(der []byte) string {
 	return fmt.Sprintf("vouch-%x", sum[:8])
 }
 
-// vouchJavaAlias matches the aliases a vouch root has in a keystore:
-// vouch's own (vouch-<16 hex>) and the one Debian's hook gives the root's
-// system anchor (debian:vouch-<16 hex>.pem).
-var vouchJavaAlias = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^(vouch-[0-9a-f]{16})$|^debian:(vouch-[0-9a-f]{16})\.pem$`)
-})
-
-// vouchAliasName is the root's vouch alias (JavaAlias) that alias is one
-// of, or "" when it is no vouch root's.
+// vouchAliasName is the root's vouch alias (JavaAlias, vouch-<16 hex>)
+// that alias is one of, or "": vouch's own, or the one Debian's hook gives
+// the root's system anchor (debian:vouch-<16 hex>.pem).
 func vouchAliasName(alias string) string {
-	// Most aliases are the public roots' (debian:some_ca.pem): not ours.
-	if !strings.HasPrefix(alias, "vouch-") && !strings.HasPrefix(alias, "debian:vouch-") {
+	if rest, ok := strings.CutPrefix(alias, "debian:"); ok {
+		if alias, ok = strings.CutSuffix(rest, ".pem"); !ok {
+			return ""
+		}
+	}
+	hexPart, ok := strings.CutPrefix(alias, "vouch-")
+	if !ok || len(hexPart) != 16 || strings.Trim(hexPart, "0123456789abcdef") != "" {
 		return ""
 	}
-	m := vouchJavaAlias().FindStringSubmatch(alias)
-	if m == nil {
-		return ""
-	}
-	return m[1] + m[2]
+	return alias
 }
 
 // Keystores finds the keystores of every JDK on the machine. On macOS it
@@ -440,7 +433,8 @@ func (j *Java) Status(r Root) Status {
 			// Listed all the same (--all-vouch-roots takes it out), but a
 			// retired root's aliases are named as such, not stale.
 			st.Stale = append(st.Stale, k.Path+": "+a)
-			if rr := r.retired(func(c *x509.Certificate) bool { return JavaAlias(c) == vouchAliasName(a) }); rr != nil {
+			name := vouchAliasName(a)
+			if rr := r.retired(func(c *x509.Certificate) bool { return JavaAlias(c) == name }); rr != nil {
 				if held[rr] == nil {
 					order = append(order, rr)
 				}
