@@ -185,20 +185,18 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		if name != "" && name != r.Label {
 			a.infof("it keeps its label %q; to rename it, vouch untrust %s and trust it again with --name", r.Label, r.Label)
 		}
-		// The record's copy, lost or damaged, is what untrust and status
-		// need: the root just checked against its fingerprint is it.
-		if _, err := book.ReadRoot(r.Fingerprint); err != nil {
+		root, err := a.friendRoot(book, r.Fingerprint, a.keptRoots(book))
+		if err != nil {
+			// The record's copy, lost or damaged, is what untrust and
+			// status need: the root just checked against its fingerprint
+			// is it.
 			path, werr := book.WriteRoot(cert)
 			if werr != nil {
 				a.errorf("%v; writing it again failed: %v", err, werr)
 				return exitFail
 			}
 			a.infof("its copy in the record was missing or damaged; wrote it again to %s", path)
-		}
-		root, err := a.friendRoot(book, r.Fingerprint, a.keptRoots(book))
-		if err != nil {
-			a.errorf("%v", err)
-			return exitFail
+			root = truststore.Root{Cert: cert, PEM: certs.CertPEM(cert.Raw), File: path, Keep: a.keptRoots(book)}
 		}
 		code, _ := a.installIn(stores, named, root, sameCommand)
 		return code
@@ -461,8 +459,8 @@ func (a *app) untrust(book *record.Book, stores []truststore.Store, named bool, 
 	// --stores named only some: while a store left out still trusts the
 	// root, the record keeps it, so that untrust can take it out there.
 	var still []string
-	for _, s := range a.stores() {
-		if !slices.ContainsFunc(stores, func(t truststore.Store) bool { return t.Name() == s.Name() }) && s.Status(root).State == truststore.Trusted {
+	for _, s := range a.leftOut(stores) {
+		if s.Status(root).State == truststore.Trusted {
 			still = append(still, s.Name())
 		}
 	}
@@ -632,15 +630,11 @@ type bookRoot struct {
 }
 
 // readBook reads back every root in the record, once.
-func readBook(b *record.Book) []bookRoot {
+func (a *app) readBook(b *record.Book) []bookRoot {
 	var out []bookRoot
 	for _, r := range b.Roots {
 		br := bookRoot{Root: r}
-		c, err := b.ReadRoot(r.Fingerprint)
-		if err == nil {
-			br.root = truststore.Root{Cert: c, PEM: certs.CertPEM(c.Raw), File: b.RootFile(r.Fingerprint)}
-		}
-		br.err = err
+		br.root, br.err = a.friendRoot(b, r.Fingerprint, nil)
 		out = append(out, br)
 	}
 	return out

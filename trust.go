@@ -479,13 +479,23 @@ func (a *app) reached(stores []truststore.Store) (picked, others []truststore.Pr
 			picked = append(picked, p)
 		}
 	}
-	for _, s := range a.stores() {
-		p, is := s.(truststore.Preparer)
-		if is && !slices.ContainsFunc(stores, func(q truststore.Store) bool { return q.Name() == s.Name() }) {
+	for _, s := range a.leftOut(stores) {
+		if p, is := s.(truststore.Preparer); is {
 			others = append(others, p)
 		}
 	}
 	return picked, others
+}
+
+// leftOut are this machine's stores that stores does not name.
+func (a *app) leftOut(stores []truststore.Store) []truststore.Store {
+	var out []truststore.Store
+	for _, s := range a.stores() {
+		if !slices.ContainsFunc(stores, func(q truststore.Store) bool { return q.Name() == s.Name() }) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // lockStores takes the CA folder's lock for changing stores, so that
@@ -826,12 +836,10 @@ func (a *app) warnRefill(stores []truststore.Store, root truststore.Root) {
 	if slices.ContainsFunc(stores, func(s truststore.Store) bool { return s.Name() == "system" }) {
 		return
 	}
-	for _, s := range a.stores() {
-		if sys, ok := s.(*truststore.System); ok && sys.FeedsJava() && sys.Status(root).State == truststore.Trusted {
-			a.warnf("java: the system store still trusts this root, and Debian's full refresh (update-ca-certificates --fresh, which a package upgrade may run) rebuilds Java's cacerts from it, so the root comes back there")
-			argv := append([]string{"vouch"}, withoutFlags(a.argv, "stores")...)
-			a.hintf("%s   (takes it out of both)", platform.Cmd{Argv: append(argv, "--stores", "system,java")})
-		}
+	if sys, ok := a.systemStore(a.runner()).(*truststore.System); ok && sys.FeedsJava() && sys.Status(root).State == truststore.Trusted {
+		a.warnf("java: the system store still trusts this root, and Debian's full refresh (update-ca-certificates --fresh, which a package upgrade may run) rebuilds Java's cacerts from it, so the root comes back there")
+		argv := append([]string{"vouch"}, withoutFlags(a.argv, "stores")...)
+		a.hintf("%s   (takes it out of both)", platform.Cmd{Argv: append(argv, "--stores", "system,java")})
 	}
 }
 
@@ -912,7 +920,7 @@ func (a *app) cmdStatus(caroot, storeList string, asJSON bool) int {
 	// aside (damaged) leaves friends' roots that are not stale ones.
 	var kept []*x509.Certificate
 	if bookErr == nil {
-		friends = readBook(book)
+		friends = a.readBook(book)
 		for _, br := range friends {
 			if br.err == nil {
 				kept = append(kept, br.root.Cert)
