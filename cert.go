@@ -94,6 +94,15 @@ sends, so it only costs bytes in every handshake).`,
 // longer ask is cut to the CA's end as any ask past it is.
 const maxValidityDays = 100 * 366
 
+// maxValidity is maxValidityDays as a duration.
+const maxValidity = maxValidityDays * 24 * time.Hour
+
+// validityDays is n days, cut to maxValidity before it is multiplied (so
+// that no count of days overflows).
+func validityDays(n int) time.Duration {
+	return time.Duration(min(n, maxValidityDays)) * 24 * time.Hour
+}
+
 // parseValidity reads --days or --valid; 0 means the default.
 func parseValidity(days int, valid string) (time.Duration, error) {
 	if days != 0 && valid != "" {
@@ -103,7 +112,7 @@ func parseValidity(days int, valid string) (time.Duration, error) {
 		return 0, fmt.Errorf("--days %d is negative", days)
 	}
 	if days > 0 {
-		return time.Duration(min(days, maxValidityDays)) * 24 * time.Hour, nil
+		return validityDays(days), nil
 	}
 	if valid == "" {
 		return 0, nil
@@ -117,21 +126,19 @@ func parseValidity(days int, valid string) (time.Duration, error) {
 		if days < 0 {
 			return 0, fmt.Errorf("--valid %s is negative", valid)
 		}
-		d = time.Duration(min(days, maxValidityDays)) * 24 * time.Hour
+		d = validityDays(days)
 	} else {
 		var err error
 		if d, err = time.ParseDuration(valid); err != nil {
 			// Whole hours past Go's longest duration (292 years) are a
 			// duration all the same: as with days, cut to the most.
-			if h, ok := strings.CutSuffix(valid, "h"); ok && h != "" && strings.Trim(h, "0123456789") == "" {
-				d = time.Duration(maxValidityDays) * 24 * time.Hour
-			} else {
+			h, ok := strings.CutSuffix(valid, "h")
+			if !ok || h == "" || strings.Trim(h, "0123456789") != "" {
 				return 0, fmt.Errorf("--valid %q is not a duration like 36h or 90d", valid)
 			}
+			d = maxValidity
 		}
-		if d > time.Duration(maxValidityDays)*24*time.Hour {
-			d = time.Duration(maxValidityDays) * 24 * time.Hour
-		}
+		d = min(d, maxValidity)
 	}
 	if d < certs.MinLeafValidity {
 		return 0, fmt.Errorf("--valid %s is shorter than an hour", valid)

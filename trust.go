@@ -228,7 +228,8 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 		a.errorf("%v", err)
 		return exitFail
 	}
-	if !hasCA(dir) {
+	existed := hasCA(dir)
+	if !existed {
 		// Not a CA that could vouch for other people's sites (--permit
 		// com): an existing one made so is used as it is.
 		if err := planned.Wide(); err != nil {
@@ -237,7 +238,7 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 	}
 	ca, created, err := certs.LoadOrCreate(dir, !explicit, certs.CreateOptions{Constraints: planned, Owner: a.who(), Now: a.now, Waiting: a.waitingFor(dir)})
 	if err != nil {
-		if hasCA(dir) {
+		if existed {
 			return a.badCA(dir, err) // there, but broken or not this user's
 		}
 		a.errorf("%v", err)
@@ -747,7 +748,9 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge, mkcert bool) in
 		retired := certs.Retired(dir)
 		for i := len(retired) - 1; i >= 0 && code == exitOK; i-- {
 			a.infof("the CA vouch rotate retired to %s goes with the folder; taking its root out too", retired[i].Dir)
-			code, _ = a.uninstallFrom(stores, named, a.keeping(retiredRoot(retired[i])), false)
+			r := retiredRoot(retired[i])
+			r.Keep = root.Keep // keeping's, read once above
+			code, _ = a.uninstallFrom(stores, named, r, false)
 		}
 	}
 	if purge && code == exitOK {
