@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/vouchdev/vouch/internal/fsinfo"
 )
@@ -268,6 +267,9 @@ func writeStream(f File, out output) error {
 		_, err := out.std.Write(f.Data)
 		return wrapStream(f, err)
 	}
+	if err := out.readOnly(); err != nil {
+		return fmt.Errorf("failed to write %s: %w", f.Path, err)
+	}
 	var file *os.File
 	var err error
 	if out.desc > 0 {
@@ -282,11 +284,16 @@ func writeStream(f File, out output) error {
 	if cerr := file.Close(); err == nil {
 		err = cerr
 	}
-	if out.desc > 0 && errors.Is(err, syscall.EBADF) {
-		// The shell opened it for reading (< in.txt): nothing was written.
-		return fmt.Errorf("failed to write %s: it is descriptor %d, which is open for reading only", f.Path, out.desc-1)
-	}
 	return wrapStream(f, err)
+}
+
+// readOnly is why out, a descriptor the shell opened for reading (<
+// in.txt), can't be written; nil for anything else.
+func (out output) readOnly() error {
+	if out.desc > 0 && descReadOnly(out.desc-1) {
+		return fmt.Errorf("it is descriptor %d, which is open for reading only", out.desc-1)
+	}
+	return nil
 }
 
 func wrapStream(f File, err error) error {
@@ -360,10 +367,10 @@ func CanWrite(paths ...string) error {
 		if err != nil {
 			return fmt.Errorf("can't write %s: %w", p, err)
 		}
-		if out.desc > 0 && descReadOnly(out.desc-1) {
-			// The shell opened it for reading (< in.txt): found now, not
-			// after a CA was made for a certificate that can't go there.
-			return fmt.Errorf("can't write %s: it is descriptor %d, which is open for reading only", p, out.desc-1)
+		// Found now, not after a CA was made for a certificate that
+		// can't go there.
+		if err := out.readOnly(); err != nil {
+			return fmt.Errorf("can't write %s: %w", p, err)
 		}
 		dir := filepath.Dir(out.path)
 		if out.stream || seen[dir] {

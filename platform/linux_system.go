@@ -164,12 +164,21 @@ func (s *LinuxSystem) JavaHook() string {
 	if err != nil {
 		return ""
 	}
-	for _, h := range l.FreshHooks {
-		if st, err := os.Stat(s.path(h)); err == nil && st.Mode()&0o111 != 0 {
-			return h
-		}
+	if hooks := s.presentHooks(l); len(hooks) > 0 {
+		return hooks[0]
 	}
 	return ""
+}
+
+// presentHooks are l's FreshHooks that are there to run (executable).
+func (s *LinuxSystem) presentHooks(l Layout) []string {
+	var out []string
+	for _, h := range l.FreshHooks {
+		if st, err := os.Stat(s.path(h)); err == nil && st.Mode()&0o111 != 0 {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // ErrNoLayout means no known system-store layout is on this machine.
@@ -470,10 +479,8 @@ func (s *LinuxSystem) UninstallPlan(root *x509.Certificate, st SystemState, all 
 		plan = append(plan, Cmd{Argv: append([]string{"rm", "-f", "--"}, remove...), Root: true})
 	}
 	plan = append(plan, Cmd{Argv: s.argv(refresh), Root: true})
-	for _, h := range l.FreshHooks {
-		if st, err := os.Stat(s.path(h)); err == nil && st.Mode()&0o111 != 0 {
-			plan = append(plan, Cmd{Argv: []string{h, "--fresh"}, Root: true})
-		}
+	for _, h := range s.presentHooks(l) {
+		plan = append(plan, Cmd{Argv: []string{h, "--fresh"}, Root: true})
 	}
 	return plan
 }
