@@ -32,6 +32,14 @@ func (d NSSDB) Spec() string {
 	return "sql:" + d.Dir
 }
 
+// File is the file certutil reads: cert9.db, or cert8.db for Legacy.
+func (d NSSDB) File() string {
+	if d.Legacy {
+		return filepath.Join(d.Dir, "cert8.db")
+	}
+	return filepath.Join(d.Dir, "cert9.db")
+}
+
 // Label says who reads the database, for messages.
 func (d NSSDB) Label() string {
 	if d.Profile != "" {

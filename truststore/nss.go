@@ -144,10 +144,17 @@ func (n *NSS) findFor(root *x509.Certificate) platform.NSSSearch {
 		return found
 	}
 	copies, _ := filepath.Glob(filepath.Join(n.BackupDir, "*-"+strings.TrimPrefix(NSSNickname(root), "vouch ")))
+	if len(copies) == 0 {
+		return found
+	}
+	// A copy of a database found already (its folder is named by the
+	// database's path) needs no reading.
+	foundCopies := map[string]bool{}
+	for _, d := range found.DBs {
+		foundCopies[n.backupPath(d, root)] = true
+	}
 	for _, folder := range copies {
-		// A copy of a database found already (its folder is named by
-		// the database's path) needs no reading.
-		if slices.ContainsFunc(found.DBs, func(d platform.NSSDB) bool { return n.backupPath(d, root) == folder }) {
+		if foundCopies[folder] {
 			continue
 		}
 		m, err := readManifest(folder)
@@ -158,11 +165,7 @@ func (n *NSS) findFor(root *x509.Certificate) platform.NSSSearch {
 		if db.Dir == "" || slices.ContainsFunc(found.DBs, func(d platform.NSSDB) bool { return sameDB(d, db) }) {
 			continue
 		}
-		name := "cert9.db"
-		if db.Legacy {
-			name = "cert8.db"
-		}
-		if _, err := os.Stat(filepath.Join(db.Dir, name)); err == nil {
+		if _, err := os.Stat(db.File()); err == nil {
 			found.DBs = append(found.DBs, db)
 		}
 	}
@@ -335,7 +338,7 @@ func (n *NSS) Status(r Root) Status {
 	var not, others, failed []string
 	// Entries of roots vouch rotate retired from this CA: kept on
 	// purpose, named as such rather than stale; by retired CA folder.
-	retired, retiredBy := map[string][]string{}, map[string]*RetiredRoot{}
+	retired := map[*RetiredRoot][]string{} // where each retired root is
 	stale := 0
 	ctx := context.Background()
 	// One certutil -L per database is all status costs; they read
@@ -379,8 +382,7 @@ func (n *NSS) Status(r Root) Status {
 				// Listed all the same: --all-vouch-roots takes it out.
 				st.Stale = append(st.Stale, db.Spec()+": "+nick)
 				if rr := r.retired(func(c *x509.Certificate) bool { return NSSNickname(c) == nick }); rr != nil {
-					retired[rr.Dir] = append(retired[rr.Dir], where)
-					retiredBy[rr.Dir] = rr
+					retired[rr] = append(retired[rr], where)
 				} else {
 					stale++
 				}
@@ -406,8 +408,8 @@ func (n *NSS) Status(r Root) Status {
 	if len(others) > 0 {
 		st.Reason += fmt.Sprintf("; through mkcert's entry %q in %s, which only vouch uninstall --mkcert (or mkcert -uninstall) removes", mk, strings.Join(others, ", "))
 	}
-	for _, dir := range slices.Sorted(maps.Keys(retired)) {
-		st.Reason += retiredNote(strings.Join(retired[dir], ", "), retiredBy[dir])
+	for _, rr := range slices.SortedFunc(maps.Keys(retired), func(x, y *RetiredRoot) int { return strings.Compare(x.Dir, y.Dir) }) {
+		st.Reason += retiredNote(strings.Join(retired[rr], ", "), rr)
 	}
 	slices.Sort(st.Stale)
 	if stale > 0 {

@@ -42,11 +42,7 @@ func newListingCache(path string) *listingCache {
 // dbHash hashes the file certutil reads for db, with certutil's path in
 // the key; ok is false when the database must be read with certutil.
 func dbHash(db platform.NSSDB, certutil string) (string, bool) {
-	name := "cert9.db"
-	if db.Legacy {
-		name = "cert8.db"
-	}
-	file := filepath.Join(db.Dir, name)
+	file := db.File()
 	for _, side := range []string{"-journal", "-wal"} {
 		if _, err := os.Lstat(file + side); !errors.Is(err, fs.ErrNotExist) {
 			return "", false
