@@ -424,12 +424,11 @@ func (a *app) partialStops(stores []truststore.Store, root truststore.Root, verb
 		if !ok {
 			continue
 		}
-		// The stat first: a no-op install must not read the store twice.
-		p := sys.Partial()
-		if p == "" || install && !sys.WouldInstall(root) || !install && !sys.WouldUninstall(root, all) {
+		err := sys.PartialBlocks(root, install, all)
+		if err == nil {
 			return false
 		}
-		a.storeError(s.Name(), verb, finish, &platform.PartialError{Path: p})
+		a.storeError(s.Name(), verb, finish, err)
 		return true
 	}
 	return false

@@ -102,23 +102,24 @@ func (s *System) installPlan(r Root) ([]platform.Cmd, platform.SystemState, erro
 	return s.Sys.InstallPlan(r.Cert, r.File, ss), ss, nil
 }
 
-// WouldInstall and WouldUninstall say whether Install or Uninstall has
-// anything to do for r: a command that would fail on a Partial bundle
-// need not stop when this store is left as it is.
-func (s *System) WouldInstall(r Root) bool {
-	if s.Err != nil {
-		return false
-	}
-	plan, _, err := s.installPlan(r)
-	return err == nil && len(plan) > 0
-}
-
-func (s *System) WouldUninstall(r Root, all bool) bool {
-	if s.Err != nil {
-		return false
+// PartialBlocks is the error Install (install) or Uninstall would meet
+// for r: a half-written bundle (Partial) left by a refresh that stopped
+// part way, when the change has anything to do; nil otherwise, so that a
+// command need not stop while this store is left as it is. It costs a
+// stat, not a read of the store, when there is no such bundle.
+func (s *System) PartialBlocks(r Root, install, all bool) error {
+	p := s.Partial()
+	if p == "" {
+		return nil
 	}
 	plan, _, err := s.uninstallPlan(r, all)
-	return err == nil && len(plan) > 0
+	if install {
+		plan, _, err = s.installPlan(r)
+	}
+	if err != nil || len(plan) == 0 {
+		return nil
+	}
+	return &platform.PartialError{Path: p}
 }
 
 // orphaned is a root in the bundle that no file in the anchor folders
