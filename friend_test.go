@@ -48,7 +48,7 @@ func TestTrustUntrust(t *testing.T) {
 	withFake(t, d)
 	a, stdout, stderr := testApp(t, true)
 	alice := ownerCA(t, "alice@nas", "photos.alice.org")
-	rootFile := filepath.Join(alice.Dir, certs.RootCertFile)
+	rootFile := rootFileOf(alice)
 	fp := certs.FingerprintOf(alice.Root)
 	state := platform.StateDir("linux", a.home, a.getenv)
 
@@ -210,16 +210,15 @@ func rootFileOf(ca *certs.CA) string { return filepath.Join(ca.Dir, certs.RootCe
 
 func TestTrustRotation(t *testing.T) {
 	d, a, stderr, old, next := aliceTrusted(t)
-	write := rootFileOf
 	// The same derived label for a different root is not taken for a rotation.
-	if code := a.run([]string{"trust", write(next), "--fingerprint", certs.Fingerprint(next.Root)}); code != exitOK {
+	if code := a.run([]string{"trust", rootFileOf(next), "--fingerprint", certs.Fingerprint(next.Root)}); code != exitOK {
 		t.Fatalf("trust of a second root under its own label = %d; %s", code, stderr)
 	}
 	if code := a.run([]string{"untrust", "alice@nas"}); code != exitOK {
 		t.Fatal(stderr)
 	}
 	stderr.Reset()
-	if code := a.run([]string{"trust", write(next), "--fingerprint", certs.Fingerprint(next.Root), "--name", "alice"}); code != exitOK {
+	if code := a.run([]string{"trust", rootFileOf(next), "--fingerprint", certs.Fingerprint(next.Root), "--name", "alice"}); code != exitOK {
 		t.Fatalf("rotation = %d; %s", code, stderr)
 	}
 	book, _ := record.Load(platform.StateDir("linux", a.home, a.getenv))
@@ -243,12 +242,12 @@ func TestTrustRotation(t *testing.T) {
 	dave := ownerCA(t, "alice@pc")
 	stderr.Reset()
 	d.ran = nil
-	if code := a.run([]string{"trust", write(dave), "--fingerprint", certs.Fingerprint(dave.Root), "--name", "alice"}); code != exitFail {
+	if code := a.run([]string{"trust", rootFileOf(dave), "--fingerprint", certs.Fingerprint(dave.Root), "--name", "alice"}); code != exitFail {
 		t.Errorf("trust of alice@pc's root as alice, which names alice@nas's = %d, want 1", code)
 	}
 	for _, want := range []string{
 		`vouch: error: "alice" already names a root made by alice@nas, and this one was made by alice@pc, so it is not that root's successor; nothing was installed`,
-		"vouch: hint: vouch trust " + write(dave) + " --fingerprint " + certs.Fingerprint(dave.Root) + " --name alice-2   (another label)",
+		"vouch: hint: vouch trust " + rootFileOf(dave) + " --fingerprint " + certs.Fingerprint(dave.Root) + " --name alice-2   (another label)",
 	} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
@@ -261,7 +260,7 @@ func TestTrustRotation(t *testing.T) {
 		t.Errorf("the refused trust left anchors %q and ran %q", got, d.ran)
 	}
 	// --replace says it does replace that root.
-	if code := a.run([]string{"trust", write(dave), "--fingerprint", certs.Fingerprint(dave.Root), "--name", "alice", "--replace"}); code != exitOK {
+	if code := a.run([]string{"trust", rootFileOf(dave), "--fingerprint", certs.Fingerprint(dave.Root), "--name", "alice", "--replace"}); code != exitOK {
 		t.Errorf("trust --replace of alice@pc's root as alice = %d; %s", code, stderr)
 	}
 	if got := anchors(t, d); len(got) != 1 || got[0] != platform.AnchorName(dave.Root) {
@@ -429,7 +428,7 @@ func TestStatusKeepsCarootCA(t *testing.T) {
 	a, stdout, stderr := testApp(t, true)
 	alice := ownerCA(t, "alice@nas", "photos.alice.org")
 	fp := certs.FingerprintOf(alice.Root)
-	if code := a.run([]string{"trust", filepath.Join(alice.Dir, certs.RootCertFile), "--fingerprint", fp.Voice()}); code != exitOK {
+	if code := a.run([]string{"trust", rootFileOf(alice), "--fingerprint", fp.Voice()}); code != exitOK {
 		t.Fatalf("trust = %d; stderr %s", code, stderr)
 	}
 	mine := filepath.Join(t.TempDir(), "mine")
@@ -488,7 +487,7 @@ func TestRecordMovedAside(t *testing.T) {
 	// the record tells from a stale root of their own.
 	alice := ownerCA(t, a.who())
 	fp := certs.Fingerprint(alice.Root)
-	if code := a.run([]string{"trust", filepath.Join(alice.Dir, certs.RootCertFile), "--fingerprint", fp, "--name", "alice"}); code != exitOK {
+	if code := a.run([]string{"trust", rootFileOf(alice), "--fingerprint", fp, "--name", "alice"}); code != exitOK {
 		t.Fatalf("trust = %d; %s", code, stderr)
 	}
 	if code := a.run([]string{"install"}); code != exitOK {
@@ -577,7 +576,7 @@ func TestUntrustSomeStores(t *testing.T) {
 	withFake(t, d)
 	a, _, stderr := testApp(t, true)
 	bob := ownerCA(t, "bob@pc")
-	if code := a.run([]string{"trust", filepath.Join(bob.Dir, certs.RootCertFile), "--fingerprint", certs.Fingerprint(bob.Root), "--name", "bob"}); code != exitOK {
+	if code := a.run([]string{"trust", rootFileOf(bob), "--fingerprint", certs.Fingerprint(bob.Root), "--name", "bob"}); code != exitOK {
 		t.Fatalf("trust = %d; %s", code, stderr)
 	}
 	stderr.Reset()
@@ -597,12 +596,11 @@ func TestUntrustSomeStores(t *testing.T) {
 // same user@host) is still taken as one.
 func TestTrustRotationCopyLost(t *testing.T) {
 	_, a, stderr, old, next := aliceTrusted(t)
-	write := rootFileOf
 	book, _ := record.Load(platform.StateDir("linux", a.home, a.getenv))
 	if err := os.Remove(book.RootFile(certs.Fingerprint(old.Root))); err != nil {
 		t.Fatal(err)
 	}
-	if code := a.run([]string{"trust", write(next), "--fingerprint", certs.Fingerprint(next.Root), "--name", "alice"}); code != exitOK || !strings.Contains(stderr.String(), "this replaces the root trusted as") {
+	if code := a.run([]string{"trust", rootFileOf(next), "--fingerprint", certs.Fingerprint(next.Root), "--name", "alice"}); code != exitOK || !strings.Contains(stderr.String(), "this replaces the root trusted as") {
 		t.Errorf("rotation with the old copy gone = %d; %s", code, stderr)
 	}
 }

@@ -255,7 +255,7 @@ func listTree(t *testing.T, dirs ...string) []string {
 // before the command, outside the state folder, stays root's.
 func TestSudoStateGivenBack(t *testing.T) {
 	if os.Geteuid() != 0 {
-		if os.Getenv("VOUCH_E2E") != "" {
+		if os.Getenv("VOUCH_E2E") == "1" { // as the other tests read it
 			t.Fatal("giving files away needs root")
 		}
 		t.Skip("giving files away needs root")

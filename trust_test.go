@@ -276,10 +276,9 @@ func TestPartialBundle(t *testing.T) {
 	// With another store to change (a JDK's own keystore), install stops
 	// before it too: it had been changed, leaving the system store without
 	// the root and that store with it.
-	writeJKS := fakeJDK(t, d)
+	writeJKS, cacerts := fakeJDK(t, d)
 	other := newTestCA(t, time.Now()).Root
 	writeJKS(other)
-	cacerts := filepath.Join(d.root, "/usr/lib/jvm/fake-jdk/lib/security/cacerts")
 	stops := func(what string, args ...string) {
 		t.Helper()
 		before := mustReadFile(t, cacerts)
@@ -333,9 +332,9 @@ func TestPartialBundle(t *testing.T) {
 // fakeJDK puts a JDK with its own JKS cacerts, and a keytool that fails if
 // run for real, under d; the function it returns writes that cacerts with
 // the certificates given.
-func fakeJDK(t *testing.T, d *fakeDebian) func(...*x509.Certificate) {
+func fakeJDK(t *testing.T, d *fakeDebian) (write func(...*x509.Certificate), cacerts string) {
 	t.Helper()
-	cacerts := filepath.Join(d.root, "/usr/lib/jvm/fake-jdk/lib/security/cacerts")
+	cacerts = filepath.Join(d.root, "/usr/lib/jvm/fake-jdk/lib/security/cacerts")
 	keytool := filepath.Join(d.root, "/usr/lib/jvm/fake-jdk/bin/keytool")
 	for _, dir := range []string{filepath.Dir(cacerts), filepath.Dir(keytool)} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -361,7 +360,7 @@ func fakeJDK(t *testing.T, d *fakeDebian) func(...*x509.Certificate) {
 		if err := os.WriteFile(cacerts, jks.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
-	}
+	}, cacerts
 }
 
 func TestStatusJSONShape(t *testing.T) {

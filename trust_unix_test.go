@@ -30,7 +30,7 @@ func TestInterruptFinishesTheStore(t *testing.T) {
 	// the root for install and holds it for uninstall. (No browser
 	// database: nss, not on this machine, goes unnamed.)
 	other := newTestCA(t, time.Now()).Root
-	writeJKS := fakeJDK(t, d)
+	writeJKS, _ := fakeJDK(t, d)
 	writeJKS(other)
 	a, _, stderr := testApp(t, true)
 	ctrlC := func() {

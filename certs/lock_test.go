@@ -78,4 +78,9 @@ func secondWaits(t *testing.T, name string, lock func(waiting func()) (func(), e
 	if err := <-got; err != nil {
 		t.Fatalf("the second %s after the first let go: %v", name, err)
 	}
+	// Counted again once it is done: a second notice while it waited
+	// came after the check above.
+	if n := told.Load(); n != 1 {
+		t.Errorf("a %s that waited said so %d times, want once", name, n)
+	}
 }

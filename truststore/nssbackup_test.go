@@ -556,7 +556,13 @@ func TestNSSUninstallReachesInstalledDBs(t *testing.T) {
 	if err != nil || !changed {
 		t.Fatalf("Uninstall = %v, %v; want the databases put back", changed, err)
 	}
-	_ = before
+	// Put back byte for byte but the one changed by hand, whose entry
+	// certutil took out.
+	for _, f := range differing(t, specs, before) {
+		if !strings.HasPrefix(f, strings.TrimPrefix(specs[0], "sql:")+string(filepath.Separator)) {
+			t.Errorf("after uninstall, %s differs from before the install", f)
+		}
+	}
 	for _, spec := range specs {
 		if l := parseListing([]byte(certutil(t, "-L", "-d", spec))); l[NSSNickname(r.Cert)] != "" {
 			t.Errorf("%s after uninstall = %q, want vouch's entry gone", spec, l)
