@@ -407,11 +407,12 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	}
 	// The list of files is data on stdout, unless a file went there: then
 	// the certificate is the data.
-	for _, file := range files {
+	anyToStdout := slices.Contains(toStdout, true)
+	for i, file := range files {
 		switch {
-		case !toStdout:
+		case !anyToStdout:
 			fmt.Fprintln(a.stdout, file.Path)
-		case !certs.ToStdout(file.Path):
+		case !toStdout[i]:
 			// stdout holds the data; the other file's path goes here.
 			a.infof("wrote %s", file.Path)
 		}

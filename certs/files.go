@@ -57,35 +57,36 @@ type Unkept struct {
 }
 
 // WriteNamed is WriteFiles, and also reports each replaced file whose
-// owner and group could not be kept, and whether a file went to vouch's own
-// stdout (then that is the data there).
-func WriteNamed(files ...File) (unkept []Unkept, toStdout bool, err error) {
+// owner and group could not be kept, and, per file, whether it went to
+// vouch's own stdout (then that is the data there).
+func WriteNamed(files ...File) (unkept []Unkept, toStdout []bool, err error) {
 	outs := make([]output, len(files))
+	toStdout = make([]bool, len(files))
 	streams := false
 	for i, f := range files {
 		outs[i] = output{path: f.Path}
 		if f.Named {
 			if outs[i], err = outputOf(f.Path); err != nil {
-				return nil, false, fmt.Errorf("failed to write %s: %w", f.Path, err)
+				return nil, nil, fmt.Errorf("failed to write %s: %w", f.Path, err)
 			}
 		} else if st, err := os.Stat(f.Path); err == nil && st.IsDir() {
-			return nil, false, fmt.Errorf("failed to write %s: it is a directory", f.Path)
+			return nil, nil, fmt.Errorf("failed to write %s: it is a directory", f.Path)
 		}
 		streams = streams || outs[i].stream
-		toStdout = toStdout || outs[i].std == os.Stdout
+		toStdout[i] = outs[i].std == os.Stdout
 	}
 	if streams {
 		for i, f := range files {
 			if !outs[i].stream {
 				if err := tryDir(filepath.Dir(outs[i].path)); err != nil {
-					return nil, false, fmt.Errorf("failed to write %s: %w", f.Path, err)
+					return nil, nil, fmt.Errorf("failed to write %s: %w", f.Path, err)
 				}
 			}
 		}
 		for i, f := range files {
 			if outs[i].stream {
 				if err := writeStream(f, outs[i]); err != nil {
-					return nil, false, err
+					return nil, nil, err
 				}
 			}
 		}
@@ -105,7 +106,7 @@ func WriteNamed(files ...File) (unkept []Unkept, toStdout bool, err error) {
 		t, lost, err := writeTemp(f, outs[i])
 		if err != nil {
 			cleanup()
-			return nil, false, err
+			return nil, nil, err
 		}
 		if lost != nil {
 			unkept = append(unkept, *lost)
@@ -116,7 +117,7 @@ func WriteNamed(files ...File) (unkept []Unkept, toStdout bool, err error) {
 	for i, t := range temps {
 		if err := os.Rename(t.tmp, t.path); err != nil {
 			cleanup()
-			return nil, false, fmt.Errorf("failed to write %s: %w", t.named, fsinfo.Bare(err))
+			return nil, nil, fmt.Errorf("failed to write %s: %w", t.named, fsinfo.Bare(err))
 		}
 		temps[i].tmp = ""
 		dirs[filepath.Dir(t.path)] = true
@@ -194,13 +195,6 @@ func stdFile(st fs.FileInfo) *os.File {
 		}
 	}
 	return nil
-}
-
-// ToStdout says whether path, written as a Named file, goes to vouch's
-// own stdout.
-func ToStdout(path string) bool {
-	out, err := outputOf(path)
-	return err == nil && out.std == os.Stdout
 }
 
 // descNumber is N when path names one of this process's file descriptors
