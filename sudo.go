@@ -79,11 +79,8 @@ func numericID(id string) int {
 // stay as they were.
 func (a *app) keepStateTheirs() func() {
 	s := a.sudoer()
-	if s == nil || s.uid < 0 || a.home != s.home {
-		return func() {}
-	}
-	state := platform.StateDir(a.goos, a.home, a.getenv)
-	if state == "" || !strings.HasPrefix(state, s.home+string(filepath.Separator)) {
+	state, ok := a.stateGivenBack(s)
+	if !ok {
 		return func() {}
 	}
 	var made []string
@@ -156,6 +153,15 @@ func (a *app) refuseSudo(cmd, caroot string, signs bool) bool {
 	return true
 }
 
+// stateGivenBack is vouch's state folder, and whether keepStateTheirs
+// gives it back to s, the user sudo was run by: when sudo kept their HOME
+// and the folder is in it.
+func (a *app) stateGivenBack(s *sudoer) (string, bool) {
+	state := platform.StateDir(a.goos, a.home, a.getenv)
+	ok := s != nil && s.uid >= 0 && a.home == s.home && strings.HasPrefix(state, s.home+string(filepath.Separator))
+	return state, ok
+}
+
 // warnSudo tells a command that only reads (status, caroot, env) that
 // under sudo it is looking at root's CA folder, not the user's.
 func (a *app) warnSudo(caroot string) {
@@ -181,8 +187,8 @@ func (a *app) warnSudoHome(cmd string) {
 		return
 	}
 	if a.home == s.home {
-		state := platform.StateDir(a.goos, a.home, a.getenv)
-		if s.uid >= 0 && strings.HasPrefix(state, s.home+string(filepath.Separator)) {
+		state, ok := a.stateGivenBack(s)
+		if ok {
 			return
 		}
 		a.warnf("vouch %s is running under sudo: what it keeps in %s will be owned by root", cmd, state)
