@@ -31,6 +31,11 @@ type JavaSearch struct {
 	// Homes are JDK homes learnt some other way (macOS's java_home),
 	// searched after $JAVA_HOME and the java on PATH.
 	Homes []string
+	// Recorded are the homes (as found, host paths) of keystores an
+	// earlier vouch install changed, searched last: a JDK found then only
+	// through $JAVA_HOME or the PATH of that shell still trusts the root,
+	// and status and uninstall must reach it from any shell.
+	Recorded []string
 }
 
 // JavaHome is one JDK or JRE found, and how.
@@ -571,6 +576,11 @@ func (s JavaSearch) candidates() []javaCandidate {
 			javaInHome("mise", ".local/share/mise/installs/java", "MISE_DATA_DIR", "installs/java", "XDG_DATA_HOME", "mise/installs/java"),
 			javaInHome("IntelliJ", ".jdks"),
 		)
+	}
+	if len(s.Recorded) > 0 {
+		c = append(c, javaCandidate{label: "homes vouch's install changed", from: "recorded by vouch's install", dirs: func(s JavaSearch) []string {
+			return s.Recorded
+		}})
 	}
 	return c
 }

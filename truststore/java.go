@@ -95,7 +95,72 @@ func (j *Java) Keystores(ctx context.Context) []platform.JavaKeystore {
 			s.Homes = append(append([]string(nil), s.Homes...), platform.MacJavaHomes(out)...)
 		}
 	}
+	s.Recorded = j.recordedHomes()
 	return platform.FindJava(s)
+}
+
+// recordedHomes are the JDK homes of every keystore vouch keeps a copy of:
+// those its installs changed, which uninstall must reach even when the
+// search no longer finds them.
+func (j *Java) recordedHomes() []string {
+	if j.StateDir == "" {
+		return nil
+	}
+	files, _ := filepath.Glob(filepath.Join(j.StateDir, "java", "*-homes"))
+	var out []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, h := range strings.Split(string(data), "\n") {
+			if h != "" && filepath.IsAbs(h) && !slices.Contains(out, h) {
+				out = append(out, h)
+			}
+		}
+	}
+	return out
+}
+
+// homesPath names, beside the copies of the keystore at path, the file
+// listing the JDK homes it was found through.
+func (j *Java) homesPath(path string) string {
+	prefix := j.backupPrefix(path)
+	if prefix == "" {
+		return ""
+	}
+	return prefix + "homes"
+}
+
+// recordHomes writes k's homes beside its copies.
+func (j *Java) recordHomes(k platform.JavaKeystore) error {
+	p := j.homesPath(k.Path)
+	if p == "" {
+		return nil
+	}
+	var b strings.Builder
+	for _, h := range k.Homes {
+		b.WriteString(h.Dir + "\n")
+	}
+	if old, err := os.ReadFile(p); err == nil && string(old) == b.String() {
+		return nil
+	}
+	if err := platform.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+		return fmt.Errorf("failed to note where it was found in %s: %w", p, err)
+	}
+	return nil
+}
+
+// forgetHomes drops the list of homes of the keystore at path once no
+// copy of it is left.
+func (j *Java) forgetHomes(path string) {
+	prefix := j.backupPrefix(path)
+	if prefix == "" {
+		return
+	}
+	if left, _ := filepath.Glob(prefix + "vouch-*.cacerts"); len(left) == 0 {
+		os.Remove(prefix + "homes")
+	}
 }
 
 func (j *Java) notFound() error {
@@ -536,8 +601,10 @@ func (j *Java) installOne(ctx context.Context, r Root, k platform.JavaKeystore) 
 	if err != nil {
 		return false, err
 	}
-	backup, err := j.keepCopy(k.Path, r.Cert, data)
+	backup, err := j.keepCopy(k, r.Cert, data)
 	if err != nil {
+		dropKeystoreBackup(backup)
+		j.forgetHomes(k.Path)
 		return false, fmt.Errorf("not changing %s: %w", k.Path, err)
 	}
 	err = j.edit(ctx, k.Path, func(keystore string) []platform.Cmd {
@@ -554,9 +621,8 @@ func (j *Java) installOne(ctx context.Context, r Root, k platform.JavaKeystore) 
 		return []platform.Cmd{cmd}
 	})
 	if err != nil {
-		if backup != "" {
-			os.Remove(backup)
-		}
+		dropKeystoreBackup(backup)
+		j.forgetHomes(k.Path)
 		return false, fmt.Errorf("failed to add the root to %s: %w", k.Path, err)
 	}
 	return true, nil
@@ -567,12 +633,15 @@ func (j *Java) installOne(ctx context.Context, r Root, k platform.JavaKeystore) 
 // returns the copy's path, "" when there is no state folder. A copy left
 // by an earlier install is replaced: the keystore no longer holds the
 // root, so what is there now is what uninstall must come back to.
-func (j *Java) keepCopy(path string, root *x509.Certificate, data []byte) (string, error) {
-	backup := j.backupPath(path, root)
+func (j *Java) keepCopy(k platform.JavaKeystore, root *x509.Certificate, data []byte) (string, error) {
+	backup := j.backupPath(k.Path, root)
 	if backup == "" {
 		return "", nil
 	}
-	return backup, writeKeystoreBackup(backup, data)
+	if err := writeKeystoreBackup(backup, data); err != nil {
+		return backup, err
+	}
+	return backup, j.recordHomes(k)
 }
 
 // Prepare keeps a copy of every keystore that lacks the root, as Install
@@ -596,7 +665,7 @@ func (j *Java) Prepare(ctx context.Context, r Root) (bool, error) {
 			continue
 		}
 		lacking = true
-		if _, err := j.keepCopy(k.Path, r.Cert, data); err != nil {
+		if _, err := j.keepCopy(k, r.Cert, data); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", k.Path, err))
 		}
 	}
@@ -861,6 +930,7 @@ func (j *Java) tidyCopies(path string, root *x509.Certificate) {
 	if err != nil {
 		if len(copies) <= 1 {
 			dropKeystoreBackup(j.backupPath(path, root))
+			j.forgetHomes(path)
 		}
 		return
 	}
@@ -879,6 +949,7 @@ func (j *Java) tidyCopies(path string, root *x509.Certificate) {
 	for _, c := range copies {
 		dropKeystoreBackup(c)
 	}
+	j.forgetHomes(path)
 }
 
 func dropKeystoreBackup(path string) {

@@ -1209,3 +1209,47 @@ func TestJavaStatusNamesUnusedJavaHome(t *testing.T) {
 		t.Errorf("Status with a JDK elsewhere = %+v, want not trusted, ending %q", st, want)
 	}
 }
+
+// TestJavaReachesRecordedHomes: a JDK found only through $JAVA_HOME when
+// the root went in is still reached from a shell without it: status names
+// it trusted, and uninstall gives its keystore back byte for byte. Before,
+// the search no longer found it, and uninstall left it trusting the root.
+func TestJavaReachesRecordedHomes(t *testing.T) {
+	kt, _ := needKeytool(t)
+	root := javaRoot(t, "vouch root recorded home")
+	other := javaRoot(t, "other")
+	f := newFakeJava(t)
+	cacerts := f.jdk(t, "/opt/custom/jdk-21", jksBytes(t, jksEntry{"other", other.Cert}), kt)
+	before := mustRead(t, cacerts)
+	state := t.TempDir()
+	ctx := context.Background()
+
+	withHome := f.store(realRunner(), state)
+	withHome.Search.Getenv = func(k string) string {
+		if k == "JAVA_HOME" {
+			return "/opt/custom/jdk-21"
+		}
+		return ""
+	}
+	if changed, err := withHome.Install(ctx, root); err != nil || !changed {
+		t.Fatalf("Install with $JAVA_HOME = %v, %v", changed, err)
+	}
+
+	j := f.store(realRunner(), state) // no $JAVA_HOME
+	st := j.Status(root)
+	if st.State != Trusted || !strings.Contains(st.Reason, f.path("/opt/custom/jdk-21")) {
+		t.Errorf("Status without $JAVA_HOME = %s: %s; want trusted, naming the JDK", st.State, st.Reason)
+	}
+	if changed, err := j.Uninstall(ctx, root, false); err != nil || !changed {
+		t.Fatalf("Uninstall without $JAVA_HOME = %v, %v; want the JDK's keystore given back", changed, err)
+	}
+	if !bytes.Equal(mustRead(t, cacerts), before) {
+		t.Errorf("%s differs from before the install", cacerts)
+	}
+	if left, _ := filepath.Glob(filepath.Join(state, "java", "*")); len(left) != 0 {
+		t.Errorf("uninstall left %q in the state folder", left)
+	}
+	if st := j.Status(root); st.State != NotPresent {
+		t.Errorf("Status after uninstall = %s: %s; want no Java found (nothing recorded any more)", st.State, st.Reason)
+	}
+}
