@@ -452,7 +452,8 @@ func (a *app) untrust(book *record.Book, stores []truststore.Store, named bool, 
 		a.hintf("with the root's file from its owner, vouch trust writes the copy again: %s, then: vouch untrust %s", platform.Cmd{Argv: []string{"vouch", "trust", "ROOT_FILE", "--fingerprint", fp}}, label)
 		return exitFail
 	}
-	if code, _ := a.uninstallFrom(stores, named, root, false); code != exitOK {
+	code, held := a.uninstallFrom(stores, named, root, false)
+	if code != exitOK {
 		a.errorf("%q stays recorded, since not every store let go of it; run vouch untrust %s again once that is fixed", label, label)
 		return code
 	}
@@ -475,6 +476,10 @@ func (a *app) untrust(book *record.Book, stores []truststore.Store, named bool, 
 	}
 	if err := book.DeleteRoot(fp); err != nil {
 		a.warnf("can't delete %s: %v", book.RootFile(fp), err)
+	}
+	if held {
+		a.infof("no longer recorded: %q (fingerprint %s); what vouch added is out, but the entries named above still trust it until you take them out", label, fp)
+		return exitOK
 	}
 	a.infof("no longer trusted: %q (fingerprint %s)", label, fp)
 	return exitOK

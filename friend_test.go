@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -602,5 +604,65 @@ func TestTrustRotationCopyLost(t *testing.T) {
 	}
 	if code := a.run([]string{"trust", rootFileOf(next), "--fingerprint", certs.Fingerprint(next.Root), "--name", "alice"}); code != exitOK || !strings.Contains(stderr.String(), "this replaces the root trusted as") {
 		t.Errorf("rotation with the old copy gone = %d; %s", code, stderr)
+	}
+}
+
+// certutilDebian runs certutil for real and the rest as the fake Debian.
+type certutilDebian struct{ *fakeDebian }
+
+func (c certutilDebian) Run(ctx context.Context, cmd platform.Cmd) ([]byte, error) {
+	if filepath.Base(cmd.Argv[0]) == "certutil" {
+		return (&platform.Exec{IsRoot: true}).Run(ctx, cmd)
+	}
+	return c.fakeDebian.Run(ctx, cmd)
+}
+
+// TestHandEntryStillTrusted: a friend's root imported into Firefox by hand
+// (the invitation's steps) and then trusted with vouch: status calls the
+// browser's database trusted, through that entry; untrust takes out what
+// vouch added, warns that the entry still trusts it, naming the certutil
+// command, and does not say "no longer trusted". Before, status said the
+// database did not trust it, trust failed there, and untrust said the
+// root was no longer trusted while Firefox went on trusting it.
+func TestHandEntryStillTrusted(t *testing.T) {
+	if _, err := exec.LookPath("certutil"); err != nil {
+		if os.Getenv("VOUCH_E2E") == "1" {
+			t.Fatal("certutil not found (VOUCH_E2E=1 makes this a failure)")
+		}
+		t.Skip("certutil not found")
+	}
+	d := newFakeDebian(t)
+	testOnlyFSRoot, testOnlyRunner = d.root, certutilDebian{d}
+	t.Cleanup(func() { testOnlyFSRoot, testOnlyRunner = "", nil })
+	a, _, stderr := testApp(t, true)
+	alice := ownerCA(t, "alice@nas", "photos.alice.org")
+	fp := certs.FingerprintOf(alice.Root)
+	db := "sql:" + filepath.Join(a.home, ".pki", "nssdb")
+	if err := os.MkdirAll(filepath.Join(a.home, ".pki", "nssdb"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"-N", "-d", db, "--empty-password"}, {"-A", "-d", db, "-n", "alice's root", "-t", "C,,", "-i", rootFileOf(alice)}} {
+		if out, err := exec.Command("certutil", args...).CombinedOutput(); err != nil {
+			t.Fatalf("certutil %q: %v\n%s", args, err, out)
+		}
+	}
+
+	if code := a.run([]string{"trust", rootFileOf(alice), "--fingerprint", fp.Hex(), "--name", "alice"}); code != exitOK {
+		t.Fatalf("trust over a hand-made trusted entry = %d; stderr %s", code, stderr)
+	}
+	stderr.Reset()
+	if code := a.run([]string{"status", "--stores", "nss"}); code != exitOK {
+		t.Errorf("status --stores nss = %d, want 0 (trusted through the hand-made entry); stderr %s", code, stderr)
+	}
+	stderr.Reset()
+	code := a.run([]string{"untrust", "alice"})
+	out := stderr.String()
+	if code != exitOK || !strings.Contains(out, "vouch: warning: nss: still trusted through entries vouch did not add") ||
+		!strings.Contains(out, `certutil -D -d `+db+` -n "alice's root"`) || strings.Contains(out, "no longer trusted:") ||
+		!strings.Contains(out, `no longer recorded: "alice"`) {
+		t.Errorf("untrust = %d, stderr:\n%s\nwant exit 0, a warning naming the entry and the certutil that takes it out, and not \"no longer trusted\"", code, out)
+	}
+	if len(anchors(t, d)) != 0 {
+		t.Errorf("untrust left anchors %q", anchors(t, d))
 	}
 }

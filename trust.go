@@ -806,6 +806,12 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 		}
 		st := s.Status(root)
 		switch {
+		case len(st.Held) > 0:
+			if changed {
+				a.infof("%s: removed", s.Name())
+			}
+			a.warnf("%s: still trusted through entries vouch did not add, which it leaves: %s", s.Name(), strings.Join(st.Held, "; "))
+			left = true
 		case st.State == truststore.Trusted:
 			a.warnf("%s: still trusted: %s", s.Name(), st.Reason)
 			left = true

@@ -335,7 +335,7 @@ func (n *NSS) Status(r Root) Status {
 	}
 	ours, mk := NSSNickname(r.Cert), platform.MkcertName(r.Cert)
 	var trusted int
-	var not, others, failed []string
+	var not, others, foreign, failed []string
 	// Entries of roots vouch rotate retired from this CA: kept on
 	// purpose, named as such rather than stale; by retired CA folder.
 	retired := map[*RetiredRoot][]string{} // where each retired root is
@@ -373,8 +373,21 @@ func (n *NSS) Status(r Root) Status {
 			verdict = fmt.Sprintf("%q is there but not trusted for TLS (flags %s)", ours, l[ours])
 			not = append(not, where)
 		default:
-			verdict = "not trusted"
-			not = append(not, where)
+			// Added by hand, or by a browser's certificate import (an
+			// invitation's steps): the root under a nickname of its own.
+			alias := n.findAlias(ctx, certutil, db, l, r.Cert)
+			switch {
+			case alias != "" && trustsForTLS(l[alias]):
+				trusted++
+				verdict = fmt.Sprintf("trusted through %q, an entry vouch did not add", alias)
+				foreign = append(foreign, fmt.Sprintf("%q in %s (certutil -D -d %s -n %q takes it out)", alias, where, db.Spec(), alias))
+			case alias != "":
+				verdict = fmt.Sprintf("held as %q, an entry vouch did not add, not trusted for TLS (flags %s)", alias, l[alias])
+				not = append(not, where)
+			default:
+				verdict = "not trusted"
+				not = append(not, where)
+			}
 		}
 		st.Checked = append(st.Checked, where+": "+verdict)
 		for nick := range l {
@@ -407,6 +420,13 @@ func (n *NSS) Status(r Root) Status {
 	}
 	if len(others) > 0 {
 		st.Reason += fmt.Sprintf("; through mkcert's entry %q in %s, which only vouch uninstall --mkcert (or mkcert -uninstall) removes", mk, strings.Join(others, ", "))
+	}
+	if len(foreign) > 0 {
+		st.Reason += "; through entries vouch did not add, which its uninstall leaves: " + strings.Join(foreign, "; ")
+	}
+	st.Held = foreign
+	for _, o := range others {
+		st.Held = append(st.Held, fmt.Sprintf("mkcert's %q in %s (vouch uninstall --mkcert takes it out)", mk, o))
 	}
 	for _, rr := range slices.SortedFunc(maps.Keys(retired), func(x, y *RetiredRoot) int { return strings.Compare(x.Dir, y.Dir) }) {
 		st.Reason += retiredNote(strings.Join(retired[rr], ", "), rr)
@@ -470,6 +490,18 @@ func (n *NSS) installOne(ctx context.Context, certutil string, db platform.NSSDB
 	}
 	if trustsForTLS(before[ours]) || trustsForTLS(before[platform.MkcertName(r.Cert)]) {
 		return false, nil
+	}
+	if _, present := before[ours]; !present {
+		// NSS keeps a certificate under its first nickname: held under
+		// another, the root can't be added as vouch's. Trusted there, it
+		// is trusted already (status names that entry); held untrusted,
+		// it is the user's to change.
+		if alias := n.findAlias(ctx, certutil, db, before, r.Cert); alias != "" {
+			if trustsForTLS(before[alias]) {
+				return false, nil
+			}
+			return false, heldAsError(alias, db)
+		}
 	}
 	if db.Legacy {
 		// The legacy format files certificates with one subject under one
@@ -543,26 +575,54 @@ func (n *NSS) add(ctx context.Context, certutil string, db platform.NSSDB, r Roo
 		if before[alias] != after[alias] {
 			n.run(ctx, []string{certutil, "-M", "-d", db.Spec(), "-n", alias, "-t", before[alias], "-f", os.DevNull}, nil)
 		}
-		return false, fmt.Errorf("the database already holds this root as %q (NSS keeps a certificate's first nickname), so vouch left it as it was; to let vouch manage it, remove that entry (certutil -D -d %s -n %q) and run vouch install again", alias, db.Spec(), alias)
+		return false, heldAsError(alias, db)
 	}
 	return true, fmt.Errorf("%s ran, but the database does not trust %q for TLS (flags %q)", platform.Cmd{Argv: argv}, ours, after[ours])
 }
 
-// findAlias is the nickname under which db holds root, found by reading
-// each entry's certificate (one certutil run each; only after an install
-// that did not take).
+// heldAsError: db holds the root under alias, not trusted for TLS.
+func heldAsError(alias string, db platform.NSSDB) error {
+	return fmt.Errorf("the database already holds this root as %q, not trusted for TLS (NSS keeps a certificate's first nickname), so vouch left it as it was; to let vouch manage it, remove that entry (certutil -D -d %s -n %q) and run this vouch command again", alias, db.Spec(), alias)
+}
+
+// findAlias is the nickname other than vouch's under which db,
+// whose listing is l, holds root, found by reading each entry's
+// certificate: one certutil run per entry, other vouch roots' left out
+// (their nicknames name other certificates). Only a database that does
+// not hold root as vouch's entry is searched, and a browser's own database
+// lists only the certificates added to it, so there are few; the answer
+// is cached with the database's listing.
 func (n *NSS) findAlias(ctx context.Context, certutil string, db platform.NSSDB, l listing, root *x509.Certificate) string {
 	ours := NSSNickname(root)
+	var nicks []string
 	for _, nick := range sortedKeys(l) {
-		if nick == ours {
-			continue
+		if nick != ours && !staleNickname().MatchString(nick) {
+			nicks = append(nicks, nick)
 		}
-		der, err := n.run(ctx, []string{certutil, "-L", "-d", db.Spec(), "-n", nick, "-r"}, nil)
-		if err == nil && bytes.Equal(der, root.Raw) {
+	}
+	if len(nicks) == 0 {
+		return ""
+	}
+	n.cacheOnce.Do(func() { n.cache = newListingCache(n.CacheFile) })
+	sum, cacheable := dbHash(db, certutil)
+	key := ours
+	if cacheable {
+		if nick, ok := n.cache.alias(db, sum, key); ok {
 			return nick
 		}
 	}
-	return ""
+	found := ""
+	for _, nick := range nicks {
+		der, err := n.run(ctx, []string{certutil, "-L", "-d", db.Spec(), "-n", nick, "-r"}, nil)
+		if err == nil && bytes.Equal(der, root.Raw) {
+			found = nick
+			break
+		}
+	}
+	if cacheable {
+		n.cache.putAlias(db, sum, key, found)
+	}
+	return found
 }
 
 // explainCertutil adds what to do when certutil failed for want of a

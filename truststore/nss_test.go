@@ -212,8 +212,11 @@ func TestNSSRealCertutil(t *testing.T) {
 	if st.State != NotTrusted || !strings.Contains(st.Reason, "0 of 3 NSS databases trust it") || len(st.Checked) != 3 {
 		t.Fatalf("Status before install = %+v, want not trusted, 0 of 3, three databases checked", st)
 	}
-	if ran := rec.take(); len(ran) != 3 || !only(ran, "-L") {
-		t.Errorf("Status ran %q, want one certutil -L per database", ran)
+	// One listing per database, and, where vouch's entry is missing, one
+	// read of each other entry's certificate (each has one: someone
+	// else's root), to find this root under another nickname.
+	if ran := rec.take(); len(ran) != 6 || !only(ran, "-L") || countOf(ran, " -r") != 3 {
+		t.Errorf("Status ran %q, want one certutil -L per database and one -L -n … -r per other entry", ran)
 	}
 
 	changed, err := n.Install(ctx, r)
@@ -377,6 +380,62 @@ func TestNSSAlias(t *testing.T) {
 		if got := parseListing([]byte(certutil(t, "-L", "-d", s))); got[NSSNickname(r.Cert)] != "C,," {
 			t.Errorf("%s after install = %q, want vouch's entry", s, got)
 		}
+	}
+	if st := n.Status(r); st.State != NotTrusted || !strings.Contains(st.Reason, "not trusted in "+specs[1]) ||
+		!slices.ContainsFunc(st.Checked, func(c string) bool {
+			return strings.Contains(c, `held as "my dev root", an entry vouch did not add, not trusted for TLS`)
+		}) {
+		t.Errorf("Status with the hand-made entry untrusted = %+v, want not trusted there, naming the entry", st)
+	}
+}
+
+// TestNSSTrustedAlias: the root imported by hand and trusted for websites
+// (an invitation's Firefox steps) is trusted, and status says so, naming
+// the entry; install leaves it and changes nothing; uninstall can't take
+// it out, and status after it still says trusted, so vouch warns. Before,
+// status said "not trusted", install failed, and uninstall said nothing
+// of vouch's was there while the browser went on trusting the root.
+func TestNSSTrustedAlias(t *testing.T) {
+	t.Parallel()
+	requireCertutil(t)
+	home, specs := nssHome(t)
+	n, rec := newTestNSS(home)
+	r := fileRoot(t)
+	ctx := context.Background()
+	if _, err := n.Install(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Uninstall(ctx, r, false); err != nil {
+		t.Fatal(err)
+	}
+	certutil(t, "-A", "-d", specs[1], "-n", "My dev CA", "-t", "C,,", "-i", r.File)
+	if _, err := n.Install(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	before := certutil(t, "-L", "-d", specs[1])
+	rec.take()
+
+	st := n.Status(r)
+	if st.State != Trusted || !strings.Contains(st.Reason, `"My dev CA" in `+specs[1]) ||
+		!strings.Contains(st.Reason, `certutil -D -d `+specs[1]+` -n "My dev CA"`) {
+		t.Errorf("Status = %+v, want trusted, naming the hand-made entry and how to take it out", st)
+	}
+	if changed, err := n.Install(ctx, r); err != nil || changed {
+		t.Errorf("Install = %v, %v; want nothing to do", changed, err)
+	}
+	if ran := rec.take(); !only(ran, "-L") {
+		t.Errorf("Install ran %q, want only reads", ran)
+	}
+	if _, err := n.Uninstall(ctx, r, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := certutil(t, "-L", "-d", specs[1]); got != before {
+		t.Errorf("uninstall changed the database with the hand-made entry:\n%s\nwant\n%s", got, before)
+	}
+	// The other databases no longer trust it; this one does, and Held
+	// says so, for uninstall's warning.
+	if st := n.Status(r); st.State != NotTrusted || len(st.Held) != 1 || !strings.Contains(st.Held[0], `"My dev CA" in `+specs[1]) {
+		t.Errorf("Status after uninstall = %+v, want 1 of 3, Held naming the hand-made entry", st)
 	}
 }
 
@@ -653,8 +712,8 @@ func TestNSSListingCache(t *testing.T) {
 	if st := n.Status(r); st.State != NotTrusted {
 		t.Fatalf("first Status = %+v", st)
 	}
-	if ran := rec.take(); len(ran) != 3 {
-		t.Fatalf("first Status ran %q, want certutil -L three times", ran)
+	if ran := rec.take(); len(ran) != 6 || countOf(ran, " -r") != 3 {
+		t.Fatalf("first Status ran %q, want certutil -L three times, and each other entry read once", ran)
 	}
 	if st := n.Status(r); st.State != NotTrusted {
 		t.Fatalf("second Status = %+v", st)
@@ -693,8 +752,8 @@ func TestNSSListingCache(t *testing.T) {
 	if st.State != NotTrusted || !strings.Contains(st.Reason, "2 of 3") {
 		t.Fatalf("Status after an outside change = %+v, want 2 of 3", st)
 	}
-	if ran := rec2.take(); len(ran) != 1 || !strings.Contains(ran[0], specs[1]) {
-		t.Fatalf("Status after an outside change ran %q, want one certutil -L of %s", ran, specs[1])
+	if ran := rec2.take(); len(ran) != 2 || !strings.Contains(ran[0], specs[1]) || !strings.Contains(ran[1], specs[1]) {
+		t.Fatalf("Status after an outside change ran %q, want certutil -L of %s and a read of its other entry", ran, specs[1])
 	}
 
 	// A damaged cache is ignored, not trusted.
@@ -706,7 +765,18 @@ func TestNSSListingCache(t *testing.T) {
 	if st := again.Status(r); st.State != NotTrusted {
 		t.Fatalf("Status with a damaged cache = %+v", st)
 	}
-	if ran := rec3.take(); len(ran) != 3 {
-		t.Fatalf("Status with a damaged cache ran %q, want three reads", ran)
+	if ran := rec3.take(); len(ran) != 4 || countOf(ran, specs[1]+" -n") != 1 {
+		t.Fatalf("Status with a damaged cache ran %q, want three listings, and the other entry of %s read", ran, specs[1])
 	}
+}
+
+// countOf counts the commands containing sub.
+func countOf(ran []string, sub string) int {
+	k := 0
+	for _, c := range ran {
+		if strings.Contains(c, sub) {
+			k++
+		}
+	}
+	return k
 }

@@ -30,6 +30,9 @@ type listingCache struct {
 type cachedListing struct {
 	SHA256  string  `json:"sha256"`
 	Listing listing `json:"listing"`
+	// Aliases are findAlias's answers for this file: by vouch's nickname
+	// for a root, the other nickname holding it ("" for none).
+	Aliases map[string]string `json:"aliases,omitempty"`
 }
 
 func newListingCache(path string) *listingCache {
@@ -99,6 +102,11 @@ func (c *listingCache) put(db platform.NSSDB, sum string, l listing) {
 	defer c.mu.Unlock()
 	c.load()
 	c.entries[db.Spec()] = cachedListing{SHA256: sum, Listing: l}
+	c.saveLocked()
+}
+
+// saveLocked writes the cache; failing costs only speed.
+func (c *listingCache) saveLocked() {
 	data, err := json.Marshal(c.entries)
 	if err != nil {
 		return
@@ -115,4 +123,42 @@ func (c *listingCache) put(db platform.NSSDB, sum string, l listing) {
 	if werr != nil || cerr != nil || os.Rename(tmp.Name(), c.path) != nil {
 		os.Remove(tmp.Name())
 	}
+}
+
+// alias returns findAlias's cached answer for the root vouch names key in
+// db, while db's file still hashes to sum.
+func (c *listingCache) alias(db platform.NSSDB, sum, key string) (string, bool) {
+	if c == nil {
+		return "", false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.load()
+	e, ok := c.entries[db.Spec()]
+	if !ok || e.SHA256 != sum {
+		return "", false
+	}
+	nick, ok := e.Aliases[key]
+	return nick, ok
+}
+
+// putAlias remembers findAlias's answer beside db's listing, when that
+// listing is of the same file.
+func (c *listingCache) putAlias(db platform.NSSDB, sum, key, nick string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.load()
+	e, ok := c.entries[db.Spec()]
+	if !ok || e.SHA256 != sum {
+		return
+	}
+	if e.Aliases == nil {
+		e.Aliases = map[string]string{}
+	}
+	e.Aliases[key] = nick
+	c.entries[db.Spec()] = e
+	c.saveLocked()
 }

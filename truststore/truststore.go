@@ -117,6 +117,11 @@ type Status struct {
 	// rebuilt (the system store's bundle still holds a root whose anchor
 	// was deleted): Install has work left. The reason says so in words.
 	Fragile bool `json:"fragile,omitempty"`
+	// Held names where the root is trusted through entries vouch did not
+	// add (mkcert's, or one made by hand), with how to take each out:
+	// vouch's uninstall leaves them, so it warns of them even when other
+	// places no longer trust the root. The reason says so in words.
+	Held []string `json:"-"`
 }
 
 // Store is one trust store. Status never changes anything; Install and
