@@ -666,3 +666,44 @@ func TestHandEntryStillTrusted(t *testing.T) {
 		t.Errorf("untrust left anchors %q", anchors(t, d))
 	}
 }
+
+// TestInstallInPart: of two browser databases, one has a primary
+// password and can't take the root; the other does. Install fails, and
+// says where the root is trusted now and that running browsers must be
+// restarted; before, it said only "can't install", though Firefox's
+// database had changed.
+func TestInstallInPart(t *testing.T) {
+	if _, err := exec.LookPath("certutil"); err != nil {
+		if os.Getenv("VOUCH_E2E") == "1" {
+			t.Fatal("certutil not found (VOUCH_E2E=1 makes this a failure)")
+		}
+		t.Skip("certutil not found")
+	}
+	d := newFakeDebian(t)
+	testOnlyFSRoot, testOnlyRunner = d.root, certutilDebian{d}
+	t.Cleanup(func() { testOnlyFSRoot, testOnlyRunner = "", nil })
+	a, _, stderr := testApp(t, true)
+	locked := filepath.Join(a.home, ".pki", "nssdb")
+	open := filepath.Join(a.home, ".mozilla", "firefox", "abc.default")
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{locked, open} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"-N", "-d", "sql:" + locked, "-f", pw}, {"-N", "-d", "sql:" + open, "--empty-password"}} {
+		if out, err := exec.Command("certutil", args...).CombinedOutput(); err != nil {
+			t.Fatalf("certutil %q: %v\n%s", args, err, out)
+		}
+	}
+	code := a.run([]string{"install", "--stores", "nss"})
+	out := stderr.String()
+	if code != exitFail || !strings.Contains(out, "vouch: error: nss: can't install") ||
+		!strings.Contains(out, "nss: trusted now where it could be (1 of 2 NSS databases trust it") ||
+		!strings.Contains(out, "restart running browsers") {
+		t.Errorf("install = %d, stderr:\n%s\nwant exit 1, the error, where it is trusted now, and the browsers' restart", code, out)
+	}
+}

@@ -343,7 +343,7 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 				return exitFail, trusted
 			}
 		}
-		if _, err := s.Install(context.Background(), root); err != nil {
+		if changed, err := s.Install(context.Background(), root); err != nil {
 			if nr := (*platform.NeedRootError)(nil); s.Name() == "system" && errors.As(err, &nr) {
 				refreshPending = true
 			}
@@ -355,6 +355,12 @@ func (a *app) installIn(stores []truststore.Store, named bool, root truststore.R
 			}
 			a.storeError(s.Name(), "install", finish, err)
 			code = exitFail
+			if changed {
+				// Some of its databases or keystores took the root: say
+				// where, and what a browser needs to see it.
+				a.infof("%s: trusted now where it could be (%s)", s.Name(), s.Status(root).Reason)
+				changedNSS = changedNSS || s.Name() == "nss"
+			}
 			continue
 		}
 		if st := s.Status(root); st.State == truststore.Trusted {
