@@ -171,6 +171,9 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 	if len(limits.Local) > 0 {
 		a.warnf("it may also vouch for names and addresses that exist on every private network (%s), so on your own network too", strings.Join(limits.Local, ", "))
 	}
+	if len(limits.Loose) > 0 {
+		a.warnf("%s: no browser checks those names for a site, but a program that checks a certificate's email addresses or URIs (mail signing, some service-to-service TLS) would take them from this root", strings.Join(limits.Loose, "; "))
+	}
 	a.infof("expires:       %s", cert.NotAfter.UTC().Format(time.DateOnly))
 
 	book, unlock, err := record.Open(a.stateDir(), a.waitingFor(a.stateDir()))

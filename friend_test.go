@@ -3,8 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -705,5 +712,64 @@ func TestInstallInPart(t *testing.T) {
 		!strings.Contains(out, "nss: trusted now where it could be (1 of 2 NSS databases trust it") ||
 		!strings.Contains(out, "restart running browsers") {
 		t.Errorf("install = %d, stderr:\n%s\nwant exit 1, the error, where it is trusted now, and the browsers' restart", code, out)
+	}
+}
+
+// limitedRoot writes a self-signed root with the given name constraints, as
+// openssl or another CA tool makes one, and returns its file.
+func limitedRoot(t *testing.T, dns, ranges, emails, uris []string) (string, *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Limited Root"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+		PermittedDNSDomainsCritical: true, PermittedDNSDomains: dns,
+		PermittedEmailAddresses: emails, PermittedURIDomains: uris,
+	}
+	for _, r := range ranges {
+		_, n, err := net.ParseCIDR(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl.PermittedIPRanges = append(tmpl.PermittedIPRanges, n)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	file := filepath.Join(t.TempDir(), "root.pem")
+	if err := os.WriteFile(file, certs.CertPEM(der), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file, c
+}
+
+// TestTrustIPHalves: permitted IP ranges that each stop short of /0 but
+// together cover every address are refused, as 0.0.0.0/0 is; email and
+// URI limits that reach other people's names are warned of, not refused,
+// as a root with no limit on them is not. Before, the first was trusted
+// (only a literal /0 counted) and the second refused.
+func TestTrustIPHalves(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	halves, hc := limitedRoot(t, []string{"a.test"}, []string{"0.0.0.0/1", "128.0.0.0/1"}, nil, nil)
+	if code := a.run([]string{"trust", halves, "--fingerprint", certs.Fingerprint(hc), "--stores", "system"}); code != exitFail ||
+		!strings.Contains(stderr.String(), "refused: this root could vouch for any site") || !strings.Contains(stderr.String(), "0.0.0.0/1, 128.0.0.0/1") {
+		t.Errorf("trust of a root permitting both halves of IPv4 = %d, stderr:\n%s\nwant it refused, naming the ranges", code, stderr)
+	}
+	if len(anchors(t, d)) != 0 {
+		t.Errorf("a refused trust left anchors %q", anchors(t, d))
+	}
+	stderr.Reset()
+	loose, lc := limitedRoot(t, []string{"a.test"}, []string{"10.1.0.0/16"}, []string{"com", ".com"}, []string{""})
+	if code := a.run([]string{"trust", loose, "--fingerprint", certs.Fingerprint(lc), "--stores", "system"}); code != exitOK ||
+		!strings.Contains(stderr.String(), "vouch: warning: it permits email addresses under com, a public suffix (anyone can register a name under it); it permits URIs under every host name") {
+		t.Errorf("trust of a root with loose email and URI limits = %d, stderr:\n%s\nwant it trusted, with a warning naming them", code, stderr)
 	}
 }

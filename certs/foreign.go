@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"slices"
 	"strings"
@@ -135,6 +136,10 @@ type Limits struct {
 	// network (.local, 192.168.0.0/16…): the root could vouch for devices
 	// on the truster's own network too.
 	Local []string
+	// Loose lists, in plain words, email and URI limits that reach other
+	// people's names (under a public suffix): no browser checks those
+	// for a site, so they are warned of, not refused.
+	Loose []string
 }
 
 // Unconstrained reports whether the root could vouch for sites that are
@@ -143,7 +148,8 @@ func (l *Limits) Unconstrained() bool { return len(l.Wide) > 0 }
 
 // LimitsOf reads what cert may vouch for. A root with no constraint on DNS
 // names, or on IP addresses, or one permitting a public suffix (com,
-// co.uk, github.io) or every address (0.0.0.0/0), is Wide.
+// co.uk, github.io), every address (0.0.0.0/0) or public ranges wider
+// than one owner holds (0.0.0.0/1 and 128.0.0.0/1), is Wide.
 func LimitsOf(cert *x509.Certificate) *Limits {
 	l := &Limits{}
 	dnsClosed := containsEmpty(cert.ExcludedDNSDomains)
@@ -160,24 +166,47 @@ func LimitsOf(cert *x509.Certificate) *Limits {
 		l.Wide = append(l.Wide, "it puts no limit on host names")
 	}
 	ipClosed := excludesAllIPs(cert.ExcludedIPRanges)
+	// Public addresses permitted, and the ranges that hold them, by
+	// address length (32, 128): one owner's servers fit in far less than
+	// a /8 of IPv4 or a /16 of IPv6; ranges that together span more
+	// (0.0.0.0/1 with 128.0.0.0/1 is every address) are other people's.
+	public := map[int]float64{}
+	publicRanges := map[int][]string{}
 	for _, r := range cert.PermittedIPRanges {
 		r = normalizeNet(r)
 		l.Ranges = append(l.Ranges, r)
-		if ones, _ := r.Mask.Size(); ones == 0 {
+		ones, bits := r.Mask.Size()
+		switch {
+		case ones == 0:
 			l.Wide = append(l.Wide, fmt.Sprintf("it permits every IP address (%s)", r))
-		} else if isLocalRange(r) {
+		case withinLocalRange(r):
 			l.Local = append(l.Local, r.String())
+		default:
+			if isLocalRange(r) {
+				l.Local = append(l.Local, r.String())
+			}
+			public[bits] += math.Exp2(float64(bits - ones))
+			publicRanges[bits] = append(publicRanges[bits], r.String())
+		}
+	}
+	for _, f := range []struct{ bits, most int }{{32, 8}, {128, 16}} {
+		if public[f.bits] > math.Exp2(float64(f.bits-f.most)) {
+			l.Wide = append(l.Wide, fmt.Sprintf("its IP ranges (%s) span more public addresses than a /%d, more than one owner's servers", strings.Join(publicRanges[f.bits], ", "), f.most))
 		}
 	}
 	if len(cert.PermittedIPRanges) == 0 && !ipClosed {
 		l.Wide = append(l.Wide, "it puts no limit on IP addresses")
 	}
+	// Email addresses and URIs are no names a browser checks for a site:
+	// a root with no limit on them is not refused (Describe says "any
+	// email address"), so one whose limit reaches a public suffix is not
+	// either; it is Loose, and trust warns of it.
 	if len(cert.PermittedEmailAddresses) > 0 {
 		l.Emails = append(l.Emails, cert.PermittedEmailAddresses...)
 		for _, e := range cert.PermittedEmailAddresses {
 			host := strings.ToLower(strings.TrimPrefix(e[strings.LastIndexByte(e, '@')+1:], "."))
 			if why := wideDomain(host); why != "" && !strings.Contains(e, "@") {
-				l.Wide = append(l.Wide, fmt.Sprintf("it permits email addresses under %s", why))
+				l.Loose = append(l.Loose, fmt.Sprintf("it permits email addresses under %s", why))
 			}
 		}
 	}
@@ -185,14 +214,14 @@ func LimitsOf(cert *x509.Certificate) *Limits {
 		l.URIs = append(l.URIs, cert.PermittedURIDomains...)
 		for _, u := range cert.PermittedURIDomains {
 			if why := wideDomain(strings.ToLower(strings.TrimPrefix(u, "."))); why != "" {
-				l.Wide = append(l.Wide, fmt.Sprintf("it permits URIs under %s", why))
+				l.Loose = append(l.Loose, fmt.Sprintf("it permits URIs under %s", why))
 			}
 		}
 	}
 	// Email constraints name a domain twice (com for its own addresses,
 	// .com for those below): one reason each.
 	seen := map[string]bool{}
-	l.Wide = slices.DeleteFunc(l.Wide, func(w string) bool {
+	l.Loose = slices.DeleteFunc(l.Loose, func(w string) bool {
 		dup := seen[w]
 		seen[w] = true
 		return dup
@@ -228,6 +257,18 @@ func wideDomain(d string) string {
 func isLocalDomain(d string) bool {
 	for _, local := range DefaultDomains {
 		if domainMatch(d, local) && local != "example" && local != "test" && local != "invalid" {
+			return true
+		}
+	}
+	return false
+}
+
+// withinLocalRange: every address in r is in one of the private or
+// loopback ranges vouch permits by default.
+func withinLocalRange(r *net.IPNet) bool {
+	for _, s := range DefaultRanges {
+		_, n, _ := net.ParseCIDR(s)
+		if rangeCovers(normalizeNet(n), r) {
 			return true
 		}
 	}

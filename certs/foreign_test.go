@@ -180,9 +180,19 @@ func TestLimitsOf(t *testing.T) {
 		{"unlisted label", func(c *x509.Certificate) { c.PermittedDNSDomains = []string{"lan"} }, "", true},
 		{"all IPv4", func(c *x509.Certificate) { c.PermittedIPRanges = []*net.IPNet{cidr("0.0.0.0/0")} }, "every IP address (0.0.0.0/0)", false},
 		{"all IPv6", func(c *x509.Certificate) { c.PermittedIPRanges = []*net.IPNet{cidr("::/0")} }, "every IP address (::/0)", false},
-		{"email suffix", func(c *x509.Certificate) { c.PermittedEmailAddresses = []string{".com"} }, "email addresses under com", true},
-		{"email domain and suffix", func(c *x509.Certificate) { c.PermittedEmailAddresses = []string{"com", ".com"} }, "email addresses under com", true},
+		{"halves of IPv4", func(c *x509.Certificate) { c.PermittedIPRanges = []*net.IPNet{cidr("0.0.0.0/1"), cidr("128.0.0.0/1")} }, "0.0.0.0/1, 128.0.0.0/1) span more public addresses than a /8", true},
+		{"halves of IPv6", func(c *x509.Certificate) { c.PermittedIPRanges = []*net.IPNet{cidr("::/1"), cidr("8000::/1")} }, "span more public addresses than a /16", true},
+		{"two public /8s", func(c *x509.Certificate) { c.PermittedIPRanges = []*net.IPNet{cidr("11.0.0.0/8"), cidr("12.0.0.0/8")} }, "(11.0.0.0/8, 12.0.0.0/8) span more public addresses than a /8", false},
+		{"one public /8", func(c *x509.Certificate) { c.PermittedIPRanges = []*net.IPNet{cidr("11.0.0.0/8"), cidr("10.0.0.0/8")} }, "", true},
+		{"a server's address", func(c *x509.Certificate) {
+			c.PermittedIPRanges = []*net.IPNet{cidr("203.0.113.7/32"), cidr("2001:db8::/48")}
+		}, "", false},
 		{"private range", func(c *x509.Certificate) { c.PermittedIPRanges = []*net.IPNet{cidr("192.168.0.0/16")} }, "", true},
+		// Email and URI limits under a public suffix are Loose, not Wide:
+		// no limit on them at all is not refused either.
+		{"email suffix", func(c *x509.Certificate) { c.PermittedEmailAddresses = []string{".com"} }, "", true},
+		{"email domain and suffix", func(c *x509.Certificate) { c.PermittedEmailAddresses = []string{"com", ".com"} }, "", true},
+		{"URIs anywhere", func(c *x509.Certificate) { c.PermittedURIDomains = []string{""} }, "", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, _ := foreignCert(t, tt.mod, nil, nil)
@@ -199,6 +209,31 @@ func TestLimitsOf(t *testing.T) {
 			}
 			if d := l.Describe(); d == "" || tt.wide != "" && !strings.Contains(d, tt.wide) {
 				t.Errorf("Describe() = %q", d)
+			}
+		})
+	}
+}
+
+// TestLimitsLoose: email and URI limits that reach a public suffix, or
+// every host, are named in Loose, once each.
+func TestLimitsLoose(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		mod   func(*x509.Certificate)
+		loose string
+	}{
+		{"owner's names", nil, ""},
+		{"email suffix", func(c *x509.Certificate) { c.PermittedEmailAddresses = []string{"com", ".com"} }, "it permits email addresses under com, a public suffix"},
+		{"URIs anywhere", func(c *x509.Certificate) { c.PermittedURIDomains = []string{""} }, "it permits URIs under every host name"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := foreignCert(t, tt.mod, nil, nil)
+			l := LimitsOf(c)
+			if got := strings.Join(l.Loose, "; "); tt.loose == "" && got != "" || tt.loose != "" && strings.Count(got, tt.loose) != 1 {
+				t.Errorf("LimitsOf().Loose = %q, want %q once", got, tt.loose)
+			}
+			if l.Unconstrained() {
+				t.Errorf("LimitsOf().Wide = %q, want none", l.Wide)
 			}
 		})
 	}
