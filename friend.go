@@ -174,6 +174,9 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 	if len(limits.Loose) > 0 {
 		a.warnf("%s: no browser checks those names for a site, but a program that checks a certificate's email addresses or URIs (mail signing, some service-to-service TLS) would take them from this root", strings.Join(limits.Loose, "; "))
 	}
+	if !limits.Unconstrained() && !isVouchRoot(cert) && a.javaReaches(stores, truststore.Root{Cert: cert}) {
+		a.warnf("java: Java applies no limits to a root it trusts, only to the CAs beneath it, so Java programs here would take whatever this root's key signs, for any site; a root vouch makes has its key thrown away once it has signed its one intermediate, but this one was not made by vouch: its limits hold in Java only if nobody kept that key (ask its owner), or leave Java out: --stores system,nss (on Debian and Ubuntu the system store feeds Java all the same)")
+	}
 	a.infof("expires:       %s", cert.NotAfter.UTC().Format(time.DateOnly))
 
 	book, unlock, err := record.Open(a.stateDir(), a.waitingFor(a.stateDir()))
@@ -308,6 +311,25 @@ func ownerOf(c *x509.Certificate) string {
 		return c.Subject.OrganizationalUnit[0]
 	}
 	return c.Subject.String()
+}
+
+// javaReaches says whether trusting a root in stores puts it in a Java
+// keystore: the java store, with Java on the machine, or the system store
+// where its refresh feeds Java (Debian's ca-certificates-java hook).
+func (a *app) javaReaches(stores []truststore.Store, root truststore.Root) bool {
+	for _, s := range stores {
+		switch s.Name() {
+		case "java":
+			if s.Status(root).State != truststore.NotPresent {
+				return true
+			}
+		case "system":
+			if sys, ok := s.(*truststore.System); ok && sys.FeedsJava() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isVouchRoot says whether c's subject is a vouch CA's, whose OU names

@@ -773,3 +773,32 @@ func TestTrustIPHalves(t *testing.T) {
 		t.Errorf("trust of a root with loose email and URI limits = %d, stderr:\n%s\nwant it trusted, with a warning naming them", code, stderr)
 	}
 }
+
+// TestTrustJavaIgnoresLimits: Java ignores a trusted root's own name
+// constraints, so a limited root not made by vouch (whose key its owner
+// may keep) is trusted with a warning that in Java its limits hold only if
+// nobody kept the key; a vouch root, whose key is gone, gets none, and
+// neither does a store set without Java.
+func TestTrustJavaIgnoresLimits(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	write, _ := fakeJDK(t, d)
+	write()
+	file, c := limitedRoot(t, []string{"a.test"}, []string{"10.1.0.0/16"}, nil, nil)
+	alice := ownerCA(t, "alice@nas", "photos.alice.org")
+	const warning = "vouch: warning: java: Java applies no limits to a root it trusts"
+	for _, tt := range []struct {
+		file, fp, stores string
+		warn             bool
+	}{
+		{file, certs.Fingerprint(c), "system,java", true},
+		{file, certs.Fingerprint(c), "system", false},
+		{rootFileOf(alice), certs.Fingerprint(alice.Root), "system,java", false},
+	} {
+		a, _, stderr := testApp(t, true)
+		a.run([]string{"trust", tt.file, "--fingerprint", tt.fp, "--stores", tt.stores})
+		if got := strings.Contains(stderr.String(), warning); got != tt.warn {
+			t.Errorf("trust %s --stores %s: warned %v, want %v; stderr:\n%s", filepath.Base(tt.file), tt.stores, got, tt.warn, stderr)
+		}
+	}
+}
