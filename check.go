@@ -446,9 +446,9 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book,
 	}
 
 	// The system's roots: public CAs and roots installed in the system store.
-	if _, err := verify(testOnlySystemRoots, t.Host, now); err == nil {
+	if chains, err := verify(testOnlySystemRoots, t.Host, now); err == nil {
 		res.Result, res.ExitCode = resultPublic, exitOK
-		res.Root = &checkRootJSON{Subject: topIssuer(chain), Source: "system"}
+		res.Root = systemRoot(chains)
 		res.Summary = "TRUSTED BY THIS MACHINE: the chain reaches the system's roots (a public CA, or a root installed there), not a root you trusted for someone with vouch trust"
 		if prev := previousRoot(last, book); prev != nil {
 			res.PreviousRoot = prev
@@ -456,15 +456,15 @@ func (a *app) judge(t checkTarget, chain []*x509.Certificate, book *record.Book,
 		}
 		res.Details = append(res.Details, "vouch keeps no record of public sites")
 		return res
-	} else if _, err2 := verify(testOnlySystemRoots, "", now); err2 == nil {
+	} else if chains, err2 := verify(testOnlySystemRoots, "", now); err2 == nil {
 		res.Result, res.ExitCode = resultNameMismatch, exitBadName
-		res.Root = &checkRootJSON{Subject: topIssuer(chain), Source: "system"}
+		res.Root = systemRoot(chains)
 		res.Summary = fmt.Sprintf("NAME MISMATCH: this certificate is for %s, not %s", strings.Join(certs.LeafNames(leaf), ", "), t.Host)
 		return res
 	} else if isReason(err, x509.Expired) {
-		if _, err3 := verify(testOnlySystemRoots, "", within(now, leaf)); err3 == nil {
+		if chains, err3 := verify(testOnlySystemRoots, "", within(now, leaf)); err3 == nil {
 			res.Result, res.ExitCode = resultExpired, exitExpired
-			res.Root = &checkRootJSON{Subject: topIssuer(chain), Source: "system"}
+			res.Root = systemRoot(chains)
 			res.Summary = "EXPIRED: " + validityText(leaf, leaf, nil, now)
 			return res
 		}
@@ -866,8 +866,12 @@ func permitsOf(tr *trustedRoot) string {
 	return certs.LimitsOf(tr.cert).Describe()
 }
 
-func topIssuer(chain []*x509.Certificate) string {
-	return chain[len(chain)-1].Issuer.String()
+// systemRoot describes the system root the first of chains ends in, as
+// Verify found it: the certificate itself, so its fingerprint and end
+// are known, not only the name the server's last certificate gives.
+func systemRoot(chains [][]*x509.Certificate) *checkRootJSON {
+	root := chains[0][len(chains[0])-1]
+	return &checkRootJSON{FingerprintSHA256: certs.FingerprintOf(root).Hex(), Subject: root.Subject.String(), NotAfter: root.NotAfter.UTC(), Source: "system"}
 }
 
 func describeLeaf(c *x509.Certificate) *leafJSON {

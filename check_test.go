@@ -416,6 +416,16 @@ func TestCheckPublic(t *testing.T) {
 	if s := f.seen(target); s != nil {
 		t.Errorf("a public site was recorded: %+v", s)
 	}
+	// The JSON names the system root itself: its fingerprint and end, as
+	// for every other root; before, the fingerprint was "" and the end
+	// left out.
+	f.check(target, "--json")
+	var res checkJSON
+	if err := json.Unmarshal(f.stdout.Bytes(), &res); err != nil || res.Root == nil || res.Root.Source != "system" ||
+		res.Root.FingerprintSHA256 != certs.FingerprintOf(public.Root).Hex() || !res.Root.NotAfter.Equal(public.Root.NotAfter) ||
+		res.Root.Subject != public.Root.Subject.String() {
+		t.Errorf("check --json = %s (%v); want root.source \"system\" with the root's fingerprint, subject and end", f.stdout, err)
+	}
 	srv.serve(issue(t, public, false, "wiki.test"))
 	wantCheck(t, f, f.check(target), exitBadName, `^NAME MISMATCH: this certificate is for wiki\.test, not 127\.0\.0\.1`)
 
