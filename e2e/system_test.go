@@ -1833,7 +1833,7 @@ func TestSystemMkcertUninstall(t *testing.T) {
 		// Debian's hook imported mkcert's anchor into Java's cacerts; that
 		// alias stays with the anchor it came from.
 		for _, store := range []string{"system", "nss", "java"} {
-			if !strings.Contains(res.stderr, "vouch: warning: "+store+": still trusted: ") {
+			if !strings.Contains(res.stderr, "vouch: warning: "+store+": still trusted") {
 				t.Errorf("plain uninstall does not say %s still trusts mkcert's root (through mkcert's entry)", store)
 			}
 		}
