@@ -468,8 +468,12 @@ func (a *app) outside(err error, request string) int {
 	}
 	// A mistyped command (vouch instal) reads as a host name: a CA made
 	// for that name is not what was meant.
-	if cmd := nearCommand(out.Name); cmd != "" && a.implicitCert {
-		a.hintf("%s is not a command; did you mean %s?", out.Name, a.vouchCmd(cmd))
+	if cmds := nearCommands(out.Name); len(cmds) > 0 && a.implicitCert {
+		lines := make([]string, len(cmds))
+		for i, c := range cmds {
+			lines[i] = a.vouchCmd(c)
+		}
+		a.hintf("%s is not a command; did you mean %s?", out.Name, strings.Join(lines, " or "))
 		return exitFail
 	}
 	permit := suggestPermit(out.Name)
@@ -482,24 +486,36 @@ func (a *app) outside(err error, request string) int {
 	return exitFail
 }
 
-// nearCommand is the command a single-label name is one slip away from
-// (a letter left out, added, changed, or two swapped; two slips for the
-// longer names), or "" when there is none.
-func nearCommand(name string) string {
+// nearCommands are the commands a single-label name is fewest slips away
+// from (a letter left out, added, changed, or two swapped; at most one slip,
+// two for the longer names), in table order; nil when there are none. A
+// name as near to two commands names both: uinstall is one slip from
+// install and from uninstall, and guessing one of those could do the
+// opposite of what was meant.
+func nearCommands(name string) []string {
 	if strings.ContainsAny(name, ".:@/") {
-		return ""
+		return nil
 	}
 	name = strings.ToLower(name)
+	var near []string
+	best := 0
 	for _, c := range commands() {
 		slips := 1
 		if len(c.name) > 6 {
 			slips = 2
 		}
-		if name != c.name && editDistance(name, c.name) <= slips {
-			return c.name
+		d := editDistance(name, c.name)
+		if name == c.name || d > slips {
+			continue
+		}
+		switch {
+		case near == nil || d < best:
+			near, best = []string{c.name}, d
+		case d == best:
+			near = append(near, c.name)
 		}
 	}
-	return ""
+	return near
 }
 
 // editDistance counts the letters to add, take out or change, and the
