@@ -24,16 +24,20 @@ import (
 )
 
 type certFlags struct {
-	caroot        string
-	certFile      string
-	keyFile       string
-	p12File       string
-	pkcs12        bool
-	client        bool
-	keyType       string
-	ecdsa         bool
-	days          int
-	valid         string
+	caroot   string
+	certFile string
+	keyFile  string
+	p12File  string
+	pkcs12   bool
+	client   bool
+	keyType  string
+	ecdsa    bool
+	days     int
+	valid    string
+	// daysGiven and validGiven: the flag was on the command line (0 and
+	// "" are values to check then, not "use the default").
+	daysGiven     bool
+	validGiven    bool
 	csr           string
 	permit        []string
 	unconstrained bool
@@ -84,7 +88,10 @@ sends, so it only costs bytes in every handshake).`,
 			fs.BoolVar(&f.unconstrained, "unconstrained", false, "when this command makes the CA, give it no name constraints (dangerous)")
 			fs.BoolVar(&f.only, "only", false, onlyUsage)
 			fs.BoolVar(&f.chainWithRoot, "chain-with-root", false, chainWithRootUsage)
-			return func(a *app, args []string) int { return a.cmdCert(f, args) }
+			return func(a *app, args []string) int {
+				f.daysGiven, f.validGiven = fs.Changed("days"), fs.Changed("valid")
+				return a.cmdCert(f, args)
+			}
 		},
 	}
 }
@@ -103,18 +110,22 @@ func validityDays(n int) time.Duration {
 	return time.Duration(min(n, maxValidityDays)) * 24 * time.Hour
 }
 
-// parseValidity reads --days or --valid; 0 means the default.
-func parseValidity(days int, valid string) (time.Duration, error) {
-	if days != 0 && valid != "" {
+// parseValidity reads --days or --valid, whichever was given (daysGiven,
+// validGiven); 0 means the default, when neither was.
+func parseValidity(days int, daysGiven bool, valid string, validGiven bool) (time.Duration, error) {
+	if daysGiven && validGiven {
 		return 0, errors.New("give --days or --valid, not both")
 	}
-	if days < 0 {
-		return 0, fmt.Errorf("--days %d is negative", days)
-	}
-	if days > 0 {
+	if daysGiven {
+		switch {
+		case days < 0:
+			return 0, fmt.Errorf("--days %d is negative", days)
+		case days == 0:
+			return 0, errors.New("--days 0 is shorter than a day: give 1 or more, or --valid for hours (at least 1h)")
+		}
 		return validityDays(days), nil
 	}
-	if valid == "" {
+	if !validGiven {
 		return 0, nil
 	}
 	var d time.Duration
@@ -194,7 +205,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	if f.ecdsa && kt != certs.ECDSA {
 		return a.usageError("cert", "-ecdsa and --key-type %s disagree", f.keyType)
 	}
-	validity, err := parseValidity(f.days, f.valid)
+	validity, err := parseValidity(f.days, f.daysGiven, f.valid, f.validGiven)
 	if err != nil {
 		return a.usageError("cert", "%v", err)
 	}
