@@ -906,7 +906,7 @@ type caJSON struct {
 	PermittedIPRanges    []string  `json:"permitted_ip_ranges"`
 	Constraints          string    `json:"constraints"`
 	RootNotAfter         time.Time `json:"root_not_after"`
-	IntermediateNotAfter time.Time `json:"intermediate_not_after,omitempty"`
+	IntermediateNotAfter time.Time `json:"intermediate_not_after,omitzero"`
 	RootKeyOnDisk        bool      `json:"root_key_on_disk"`
 	Mkcert               bool      `json:"mkcert"`
 	// Expired: the root or the issuing certificate has ended.

@@ -402,6 +402,21 @@ func TestStatusJSONShape(t *testing.T) {
 	if others, ok := got["trusted_for_others"].([]any); !ok || len(others) != 0 {
 		t.Errorf("trusted_for_others = %#v, want []", got["trusted_for_others"])
 	}
+
+	// An mkcert CA has no intermediate: no intermediate_not_after (it
+	// had been there as 0001-01-01T00:00:00Z).
+	mk := t.TempDir()
+	mkcertFolder(t, mk)
+	stdout.Reset()
+	a.run([]string{"status", "--json", "--caroot", mk})
+	got = nil
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("status --json for an mkcert CA is not JSON: %v\n%s", err, stdout)
+	}
+	ca = got["ca"].(map[string]any)
+	if k := keys(ca); k != "constrained,constraints,fingerprint_sha256,folder,mkcert,permitted_domains,permitted_ip_ranges,root_key_on_disk,root_not_after,subject" || ca["mkcert"] != true {
+		t.Errorf("mkcert ca keys = %s; ca = %v", k, ca)
+	}
 }
 
 func TestInstallNeedsRoot(t *testing.T) {
