@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/vouchdev/vouch/platform"
 )
 
 // Set at release time with -ldflags "-X main.version=…".
@@ -119,6 +122,9 @@ func (c *command) run(a *app, args []string) int {
 			fmt.Fprint(a.stdout, c.longHelp())
 			return exitOK
 		}
+		if code, ok := a.singleDash(c.name, fs, err); ok {
+			return code
+		}
 		return a.usageError(c.name, "%v", err)
 	}
 	a.carootFlag = ""
@@ -126,6 +132,55 @@ func (c *command) run(a *app, args []string) int {
 		a.carootFlag = f.Value.String()
 	}
 	return r(a, fs.Args())
+}
+
+// singleDash explains pflag's refusal of one of the command's own long
+// flags written with one dash (-days, -json), as mkcert's users type them:
+// pflag reads it as short flags (-d -a -y -s) and names a letter. It is
+// the usage error, with the command line written with two dashes as the
+// hint; ok is false for any other error.
+func (a *app) singleDash(cmd string, fs *pflag.FlagSet, err error) (code int, ok bool) {
+	var ne *pflag.NotExistError
+	if !errors.As(err, &ne) || ne.GetSpecifiedShortnames() == "" {
+		return 0, false
+	}
+	arg := "-" + ne.GetSpecifiedShortnames()
+	name, _, _ := strings.Cut(arg[1:], "=")
+	if fs.Lookup(name) == nil {
+		return 0, false
+	}
+	a.errorf("unknown flag %s: vouch's own flags take two dashes, as --%s (only mkcert's work with one)", arg, name)
+	a.usageLine(cmd)
+	if fixed, found := twoDashes(a.argv, fs); found && !a.installNext {
+		a.hintf("%s", platform.Cmd{Argv: append([]string{"vouch"}, fixed...)})
+	} else {
+		a.hintf("use --%s (vouch's own flags take two dashes)", name)
+	}
+	return exitUsage, true
+}
+
+// twoDashes is args with each of fs's long flags written with one dash
+// given a second; found says there was one.
+func twoDashes(args []string, fs *pflag.FlagSet) (fixed []string, found bool) {
+	fixed = slices.Clone(args)
+	for i := 0; i < len(fixed); i++ {
+		arg := fixed[i]
+		if arg == "--" {
+			break
+		}
+		if !strings.HasPrefix(arg, "-") || len(arg) < 2 {
+			continue
+		}
+		name, _, inline := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if !strings.HasPrefix(arg, "--") && len(name) > 1 && fs.Lookup(name) != nil {
+			fixed[i] = "-" + arg
+			found = true
+		}
+		if valueFlags[name] && !inline {
+			i++ // its value, whatever it looks like
+		}
+	}
+	return fixed, found
 }
 
 func (c *command) longHelp() string {
@@ -149,11 +204,16 @@ func (c *command) longHelp() string {
 // usageError prints a usage error and the command's usage line; exit 2.
 func (a *app) usageError(cmd, format string, args ...any) int {
 	a.errorf(format, args...)
+	a.usageLine(cmd)
+	a.hintf("vouch help %s", cmd)
+	return exitUsage
+}
+
+// usageLine prints the command's usage line to stderr.
+func (a *app) usageLine(cmd string) {
 	if c := findCommand(cmd); c != nil {
 		fmt.Fprintf(a.stderr, "usage: vouch %s %s\n", c.name, c.usage)
 	}
-	a.hintf("vouch help %s", cmd)
-	return exitUsage
 }
 
 func (a *app) cmdVersion(args []string) int {

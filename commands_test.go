@@ -1,0 +1,42 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSingleDashLongFlag: one of the command's own long flags written with
+// one dash, as mkcert's users type them, is a usage error that says so and
+// hints the line with two dashes; pflag had named only its first letter
+// (unknown shorthand flag: 'd' in -days).
+func TestSingleDashLongFlag(t *testing.T) {
+	for _, c := range []struct {
+		args        []string
+		error, hint string
+	}{
+		{[]string{"-days", "30", "a.test"},
+			"vouch: error: unknown flag -days: vouch's own flags take two dashes, as --days (only mkcert's work with one)\n",
+			"vouch: hint: vouch --days 30 a.test\n"},
+		{[]string{"status", "-json"},
+			"vouch: error: unknown flag -json: vouch's own flags take two dashes, as --json (only mkcert's work with one)\n",
+			"vouch: hint: vouch status --json\n"},
+		// Every one is mended in the hint, and mkcert's -client kept working.
+		{[]string{"cert", "-days=3", "-client", "-key-type", "rsa2048", "a.test"},
+			"vouch: error: unknown flag -days=3: vouch's own flags take two dashes, as --days (only mkcert's work with one)\n",
+			"vouch: hint: vouch cert --days=3 --client --key-type rsa2048 a.test\n"},
+		// A flag of no command keeps pflag's words.
+		{[]string{"cert", "-z", "a.test"},
+			"vouch: error: unknown shorthand flag: 'z' in -z\n",
+			"vouch: hint: vouch help cert\n"},
+		// --json is status's, not cert's.
+		{[]string{"cert", "-json", "a.test"},
+			"vouch: error: unknown shorthand flag: 'j' in -json\n",
+			"vouch: hint: vouch help cert\n"},
+	} {
+		a, stdout, stderr := testApp(t, false)
+		code := a.run(c.args)
+		if code != exitUsage || stdout.Len() != 0 || !strings.HasPrefix(stderr.String(), c.error) || !strings.HasSuffix(stderr.String(), c.hint) {
+			t.Errorf("vouch %s = %d, stdout %q, stderr %q; want 2, %q and %q", strings.Join(c.args, " "), code, stdout, stderr, c.error, c.hint)
+		}
+	}
+}
