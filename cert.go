@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/internal/fsinfo"
 	"github.com/vouchdev/vouch/platform"
 )
 
@@ -231,7 +232,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		request = platform.Cmd{Argv: []string{"--csr", f.csr}}.String()
 		data, err := readCSR(f.csr)
 		if err != nil {
-			a.errorf("can't read the certificate request: %v", err)
+			a.errorf("can't read the certificate request %s: %v", csrSource(f.csr), err)
 			return exitFail
 		}
 		c, err := certs.ParseCSR(data)
@@ -450,23 +451,35 @@ func permitFlags(permit []string) string {
 // KB, and the wrong file (or /dev/zero) must not fill the memory.
 const maxCSR = 1 << 20
 
+// csrSource names where --csr PATH reads from, for messages.
+func csrSource(path string) string {
+	if path == "-" {
+		return "from stdin"
+	}
+	return path
+}
+
 // readCSR reads the request from path, or from stdin when path is "-".
+// Its errors leave the path out, for the message names it.
 func readCSR(path string) ([]byte, error) {
 	var f io.Reader = os.Stdin
 	if path != "-" {
 		file, err := os.Open(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, errors.New("no such file")
+		}
 		if err != nil {
-			return nil, err
+			return nil, fsinfo.Bare(err)
 		}
 		defer file.Close()
 		f = file
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxCSR+1))
 	if err != nil {
-		return nil, err
+		return nil, fsinfo.Bare(err)
 	}
 	if len(data) > maxCSR {
-		return nil, fmt.Errorf("%s holds more than %d bytes, too much for one", path, maxCSR)
+		return nil, fmt.Errorf("more than %d bytes, too much for one", maxCSR)
 	}
 	return data, nil
 }

@@ -79,3 +79,18 @@ func TestDaysZeroIsUsageError(t *testing.T) {
 		t.Errorf("cert --days 0 = %d, stdout %q, stderr %q; want 2 and the error", code, stdout, stderr)
 	}
 }
+
+// TestCSRReadError: a --csr that can't be read is named once, in plain
+// words; it had been Go's "open /x: no such file or directory".
+func TestCSRReadError(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ path, want string }{
+		{dir + "/missing.pem", "vouch: error: can't read the certificate request " + dir + "/missing.pem: no such file\n"},
+		{dir, "vouch: error: can't read the certificate request " + dir + ": is a directory\n"},
+	} {
+		a, _, stderr := testApp(t, false)
+		if code := a.run([]string{"cert", "--csr", c.path}); code != exitFail || stderr.String() != c.want {
+			t.Errorf("cert --csr %s = %d, stderr %q; want 1 and %q", c.path, code, stderr, c.want)
+		}
+	}
+}
