@@ -212,6 +212,10 @@ func translateMkcert(args []string) []string {
 		out = withoutCertArgs(out, cmd == "install")
 	}
 	if cmd != "" {
+		// vouch cert -install is vouch -install: cert is no host name.
+		if name, rest := splitCommand(out); name == "cert" {
+			out = rest
+		}
 		out = append(strings.Fields(cmd), out...)
 	}
 	return out
@@ -284,7 +288,13 @@ func splitMkcertInstall(args []string) (install, cert []string, ok bool) {
 	if at < 0 {
 		return nil, nil, false
 	}
-	cert = append(append([]string{"cert"}, args[:at]...), args[at+1:]...)
+	// An explicit cert before -install (vouch cert -install HOST) is the
+	// command word, not a host name.
+	before := args[:at]
+	if name, rest := splitCommand(before); name == "cert" {
+		before = rest
+	}
+	cert = append(append([]string{"cert"}, before...), args[at+1:]...)
 	rest := translateMkcert(cert[1:])
 	issues := false
 	install = []string{"install"}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -609,6 +610,10 @@ func TestMkcertIgnoredFlags(t *testing.T) {
 		{[]string{"-install", "-pkcs12", "-ecdsa", "--stores", "system"}, []string{"install", "--stores", "system"}},
 		{[]string{"-uninstall", "localhost", "-key-file=k.pem"}, []string{"uninstall", "--mkcert"}},
 		{[]string{"--caroot", "x", "-uninstall", "a.test", "b.test"}, []string{"uninstall", "--mkcert", "--caroot", "x"}},
+		// An explicit cert is the command word, not a host name for
+		// install to refuse.
+		{[]string{"cert", "-install"}, []string{"install"}},
+		{[]string{"--caroot", "x", "cert", "-install", "--stores", "system"}, []string{"install", "--caroot", "x", "--stores", "system"}},
 	} {
 		if got := translateMkcert(c.in); !slices.Equal(got, c.want) {
 			t.Errorf("translateMkcert(%q) = %q, want %q", c.in, got, c.want)
@@ -645,6 +650,11 @@ func TestSplitMkcertInstall(t *testing.T) {
 		{[]string{"-install", "--", "a.test"}, []string{"install"}, []string{"cert", "--", "a.test"}},
 		// A host named like a command is a host, as for mkcert.
 		{[]string{"-install", "status"}, []string{"install"}, []string{"cert", "status"}},
+		// An explicit cert before -install is the command word: it had
+		// been taken for a host name (cert cert a.test).
+		{[]string{"cert", "-install", "a.test"}, []string{"install"}, []string{"cert", "a.test"}},
+		{[]string{"--caroot", "x", "cert", "-install", "a.test"}, []string{"install", "--caroot", "x"}, []string{"cert", "--caroot", "x", "a.test"}},
+		{[]string{"cert", "-install"}, nil, nil},
 	} {
 		install, cert, ok := splitMkcertInstall(c.args)
 		if ok != (c.install != nil) || !slices.Equal(install, c.install) || !slices.Equal(cert, c.cert) {
@@ -682,5 +692,30 @@ func TestPermitWideExistingCA(t *testing.T) {
 	}
 	if _, err := os.Stat(fresh); err == nil {
 		t.Errorf("the refused install made %s", fresh)
+	}
+}
+
+// TestCertBeforeInstall: vouch cert -install HOST issues for HOST and
+// installs, as vouch -install HOST does.
+func TestCertBeforeInstall(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, stdout, stderr := testApp(t, true)
+	dir := t.TempDir()
+	c := filepath.Join(dir, "c.pem")
+	if code := a.run([]string{"cert", "-install", "-cert-file", c, "-key-file", filepath.Join(dir, "k.pem"), "a.test"}); code != exitOK || len(anchors(t, d)) != 1 {
+		t.Fatalf("cert -install a.test = %d, anchors %q; stderr %s", code, anchors(t, d), stderr)
+	}
+	data, err := os.ReadFile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	leaf, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(leaf.DNSNames, []string{"a.test"}) {
+		t.Errorf("cert -install a.test issued for %q, want [a.test]; stdout %s", leaf.DNSNames, stdout)
 	}
 }
