@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -38,5 +40,39 @@ func TestSingleDashLongFlag(t *testing.T) {
 		if code != exitUsage || stdout.Len() != 0 || !strings.HasPrefix(stderr.String(), c.error) || !strings.HasSuffix(stderr.String(), c.hint) {
 			t.Errorf("vouch %s = %d, stdout %q, stderr %q; want 2, %q and %q", strings.Join(c.args, " "), code, stdout, stderr, c.error, c.hint)
 		}
+	}
+}
+
+// TestREADMECarootCommands: the README names the commands that take
+// --caroot, and only those; it had said every command did, and trust,
+// untrust, completion and version refuse it.
+func TestREADMECarootCommands(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for l := range strings.Lines(string(data)) {
+		if strings.HasPrefix(l, "| `--caroot DIR` |") {
+			line = l
+		}
+	}
+	claimed, _, _ := strings.Cut(strings.TrimPrefix(line, "| `--caroot DIR` |"), "(")
+	var named []string
+	for i, part := range strings.Split(claimed, "`") {
+		if i%2 == 1 {
+			named = append(named, part)
+		}
+	}
+	var want []string
+	for _, c := range commands() {
+		fs := newFlagSet(c.name)
+		c.flags(fs)
+		if fs.Lookup("caroot") != nil {
+			want = append(want, c.name)
+		}
+	}
+	if !slices.Equal(named, want) {
+		t.Errorf("README's --caroot row names %q; the commands that take it are %q", named, want)
 	}
 }
