@@ -89,6 +89,9 @@ $VOUCH_CAROOT, else $CAROOT (mkcert's), else the per-user data folder.`,
 					if c == nil {
 						return a.usageError("help", "unknown command %q", args[0])
 					}
+					if len(args) > 1 {
+						return a.usageError("help", "unexpected argument %q: help shows one command", args[1])
+					}
 					fmt.Fprint(a.stdout, c.longHelp())
 					return exitOK
 				}
@@ -183,9 +186,18 @@ func twoDashes(args []string, fs *pflag.FlagSet) (fixed []string, found bool) {
 	return fixed, found
 }
 
+// synopsis is "vouch NAME USAGE", with no space at the end for a command
+// that takes no arguments.
+func (c *command) synopsis() string {
+	if c.usage == "" {
+		return "vouch " + c.name
+	}
+	return "vouch " + c.name + " " + c.usage
+}
+
 func (c *command) longHelp() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: vouch %s %s\n\n", c.name, c.usage)
+	fmt.Fprintf(&b, "Usage: %s\n\n", c.synopsis())
 	if c.help != "" {
 		b.WriteString(c.help)
 		b.WriteString("\n")
@@ -212,7 +224,7 @@ func (a *app) usageError(cmd, format string, args ...any) int {
 // usageLine prints the command's usage line to stderr.
 func (a *app) usageLine(cmd string) {
 	if c := findCommand(cmd); c != nil {
-		fmt.Fprintf(a.stderr, "usage: vouch %s %s\n", c.name, c.usage)
+		fmt.Fprintf(a.stderr, "usage: %s\n", c.synopsis())
 	}
 }
 

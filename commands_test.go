@@ -76,3 +76,21 @@ func TestREADMECarootCommands(t *testing.T) {
 		t.Errorf("README's --caroot row names %q; the commands that take it are %q", named, want)
 	}
 }
+
+func TestHelpUsageLines(t *testing.T) {
+	a, stdout, stderr := testApp(t, false)
+	// help took the first command and ignored the rest.
+	if code := a.run([]string{"help", "cert", "extra"}); code != exitUsage || stdout.Len() != 0 ||
+		!strings.HasPrefix(stderr.String(), "vouch: error: unexpected argument \"extra\": help shows one command\nusage: vouch help [COMMAND]\n") {
+		t.Errorf("help cert extra = %d, stdout %q, stderr %q; want 2 and the error", code, stdout, stderr)
+	}
+	// A command with no arguments had its usage line end in a space.
+	stderr.Reset()
+	if code := a.run([]string{"version", "extra"}); code != exitUsage || !strings.Contains(stderr.String(), "\nusage: vouch version\n") {
+		t.Errorf("version extra = %d, stderr %q; want the usage line \"usage: vouch version\"", code, stderr)
+	}
+	stdout.Reset()
+	if code := a.run([]string{"help", "version"}); code != exitOK || !strings.HasPrefix(stdout.String(), "Usage: vouch version\n") {
+		t.Errorf("help version = %d, stdout %q; want it to start \"Usage: vouch version\\n\"", code, stdout)
+	}
+}
