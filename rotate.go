@@ -81,8 +81,8 @@ func (a *app) cmdRotate(caroot, storeList string) int {
 	a.warnRisky(fresh)
 
 	code := a.trustRotated(dir, stores, named, rootOf(old), a.keeping(rootOf(fresh)))
-	printRootFacts(a.stdout, fresh.Root, filepath.Join(dir, certs.RootCertFile), fresh.Constraints.Describe())
-	a.hintf("once your friends trust the new root, issue new certificates for your servers: vouch HOST...")
+	printRootFacts(a.stdout, fresh.Root, filepath.Join(dir, certs.RootCertFile), fresh.Constraints.Describe(), fresh.Unconstrained(), a.vouchCmd("export", "--force"))
+	a.hintf("once your friends trust the new root, issue new certificates for your servers: %s", a.vouchCmd("HOST..."))
 	a.hintf("when no server uses the old CA any more: %s", platform.Cmd{Argv: []string{"vouch", "uninstall", "--caroot", retired, "--purge"}})
 	return code
 }
@@ -165,8 +165,11 @@ func (a *app) trustRotated(dir string, stores []truststore.Store, named bool, ol
 // printRootFacts prints what a friend needs to trust a root: its
 // fingerprint in both spoken forms, what it may vouch for, its expiry and
 // the command to run. vouch export prints the same facts; after both are
-// merged, rotate should call export's printer instead.
-func printRootFacts(w io.Writer, root *x509.Certificate, file, permits string) {
+// merged, rotate should call export's printer instead. An unconstrained
+// root's command carries --allow-unconstrained, without which trust refuses
+// it; export is the command that remakes the invitation page, with the
+// --caroot given, so that pasted elsewhere it exports this CA and no other.
+func printRootFacts(w io.Writer, root *x509.Certificate, file, permits string, unconstrained bool, export string) {
 	fp := certs.FingerprintOf(root)
 	fmt.Fprintf(w, "root           %s\n", root.Subject)
 	fmt.Fprintf(w, "root file      %s\n", file)
@@ -177,6 +180,6 @@ func printRootFacts(w io.Writer, root *x509.Certificate, file, permits string) {
 	fmt.Fprintf(w, "\nSend the root file to each friend, read them the fingerprint over a channel\n")
 	fmt.Fprintf(w, "you both trust (in person, a call), and have them run, with the same --name\n")
 	fmt.Fprintf(w, "they gave your old root:\n\n")
-	fmt.Fprintf(w, "    %s\n", friendCommand(filepath.Base(file), fp, "LABEL", false))
-	fmt.Fprintf(w, "\nFor a new invitation page with these facts: vouch export --force\n")
+	fmt.Fprintf(w, "    %s\n", friendCommand(filepath.Base(file), fp, "LABEL", unconstrained))
+	fmt.Fprintf(w, "\nFor a new invitation page with these facts: %s\n", export)
 }

@@ -160,6 +160,36 @@ func TestRotateUntrusted(t *testing.T) {
 	}
 }
 
+// TestRotateNextStepsKeepCA: what rotate prints to do next names the CA
+// it rotated. Without --caroot, export --force pasted where a default CA
+// exists wrote that other CA's root into the invitation; without
+// --allow-unconstrained, the friend's trust of an unconstrained root is
+// refused.
+func TestRotateNextStepsKeepCA(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, stdout, stderr := testApp(t, true)
+	dir := filepath.Join(t.TempDir(), "photos-ca")
+	if code := a.run([]string{"--caroot", dir, "install", "--unconstrained"}); code != exitOK {
+		t.Fatalf("install = %d: %s", code, stderr)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := a.run([]string{"--caroot", dir, "rotate"}); code != exitOK {
+		t.Fatalf("rotate = %d: %s", code, stderr)
+	}
+	_, ca, err := a.loadCA(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := certs.FingerprintOf(ca.Root)
+	wantSaid(t, stdout, "rotate's stdout",
+		"    vouch trust rootCA.pem --fingerprint \""+fp.Voice()+"\" --name LABEL --allow-unconstrained\n",
+		"For a new invitation page with these facts: vouch --caroot "+dir+" export --force\n")
+	wantSaid(t, stderr, "rotate's stderr",
+		"issue new certificates for your servers: vouch --caroot "+dir+" HOST...\n")
+}
+
 func TestRotateRefusals(t *testing.T) {
 	a, stdout, stderr := testApp(t, true)
 	withFake(t, newFakeDebian(t))
