@@ -218,9 +218,11 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 	}
 	before := append([]record.Root(nil), book.Roots...)
 	var old *record.Root
-	if prev, _ := book.Find(label); prev != nil && prev.Label == label {
+	// The label in use in any case: untrust and status find a label in
+	// any case, so "Pal" and "pal" are one label.
+	if prev := book.Labelled(label); prev != nil {
 		if name == "" {
-			a.errorf("another root (fingerprint %s, trusted on %s) is already trusted as %q; nothing was installed", prev.FP().Pairs(), prev.TrustedAt.Format(time.DateOnly), label)
+			a.errorf("another root (fingerprint %s, trusted on %s) is already trusted as %q; nothing was installed", prev.FP().Pairs(), prev.TrustedAt.Format(time.DateOnly), prev.Label)
 			a.hintf("if its owner made a new CA: vouch trust %s --fingerprint %s --name %s; otherwise pick another label with --name", source, got.Hex(), label)
 			return exitFail
 		}
@@ -229,7 +231,7 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		// the first root would be renamed, and the untrust line its owner
 		// handed out would take the second one out.
 		if was, now := rootOwner(book, prev), ownerOf(cert); was != now && !replace {
-			a.errorf("%q already names a root made by %s, and this one was made by %s, so it is not that root's successor; nothing was installed", label, was, now)
+			a.errorf("%q already names a root made by %s, and this one was made by %s, so it is not that root's successor; nothing was installed", prev.Label, was, now)
 			a.hintf("%s   (another label)", platform.Cmd{Argv: []string{"vouch", "trust", source, "--fingerprint", got.Hex(), "--name", label + "-2"}})
 			a.hintf("%s   (if it does replace that root)", platform.Cmd{Argv: []string{"vouch", "trust", source, "--fingerprint", got.Hex(), "--name", label, "--replace"}})
 			return exitFail
@@ -237,7 +239,7 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		saved := *prev
 		old = &saved
 		entry.Replaces = old.Fingerprint
-		prev.Label = label + "-" + old.Fingerprint[:8]
+		prev.Label = old.Label + "-" + old.Fingerprint[:8]
 	}
 	path, err := book.WriteRoot(cert)
 	if err != nil {
@@ -274,7 +276,7 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		return code
 	}
 	if !replace {
-		a.infof("this replaces the root trusted as %q on %s, which stays trusted as %q until you run: vouch untrust %s", label, old.TrustedAt.Format(time.DateOnly), label+"-"+old.Fingerprint[:8], old.Fingerprint)
+		a.infof("this replaces the root trusted as %q on %s, which stays trusted as %q until you run: vouch untrust %s", old.Label, old.TrustedAt.Format(time.DateOnly), old.Label+"-"+old.Fingerprint[:8], old.Fingerprint)
 		return code
 	}
 	a.infof("taking out the root it replaces (%s)", old.Fingerprint)

@@ -277,6 +277,51 @@ func TestTrustRotation(t *testing.T) {
 	}
 }
 
+// TestTrustLabelCase: a label in use is in use in any case, as untrust
+// finds it. Before, "pal" for a different owner's root was trusted
+// beside "Pal", and untrust PAL then found neither.
+func TestTrustLabelCase(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	pal, other := ownerCA(t, "pal@nas"), ownerCA(t, "sam@pc")
+	if code := a.run([]string{"trust", rootFileOf(pal), "--fingerprint", certs.Fingerprint(pal.Root), "--name", "Pal"}); code != exitOK {
+		t.Fatalf("trust as Pal = %d; %s", code, stderr)
+	}
+	stderr.Reset()
+	if code := a.run([]string{"trust", rootFileOf(other), "--fingerprint", certs.Fingerprint(other.Root), "--name", "pal"}); code != exitFail {
+		t.Errorf("trust of another owner's root as pal, beside Pal = %d, want 1", code)
+	}
+	wantSaid(t, stderr, "trust as pal beside Pal",
+		`vouch: error: "Pal" already names a root made by pal@nas, and this one was made by sam@pc, so it is not that root's successor; nothing was installed`)
+	if got := anchors(t, d); len(got) != 1 {
+		t.Errorf("the refused trust left anchors %q", got)
+	}
+	// The same owner's new root under the label in another case is a
+	// rotation of that root.
+	next := ownerCA(t, "pal@nas")
+	stderr.Reset()
+	if code := a.run([]string{"trust", rootFileOf(next), "--fingerprint", certs.Fingerprint(next.Root), "--name", "PAL"}); code != exitOK {
+		t.Fatalf("rotation as PAL = %d; %s", code, stderr)
+	}
+	oldLabel := "Pal-" + certs.Fingerprint(pal.Root)[:8]
+	wantSaid(t, stderr, "rotation as PAL", `this replaces the root trusted as "Pal" on `, `which stays trusted as "`+oldLabel+`"`)
+	book, _ := record.Load(platform.StateDir("linux", a.home, a.getenv))
+	if r := book.ByFingerprint(certs.Fingerprint(next.Root)); r == nil || r.Label != "PAL" || r.Replaces != certs.Fingerprint(pal.Root) {
+		t.Errorf("after the rotation, the new root is recorded as %+v", r)
+	}
+	if r := book.ByFingerprint(certs.Fingerprint(pal.Root)); r == nil || r.Label != oldLabel {
+		t.Errorf("after the rotation, the old root is recorded as %+v", r)
+	}
+	stderr.Reset()
+	if code := a.run([]string{"untrust", "pal"}); code != exitOK {
+		t.Errorf("untrust pal = %d; %s", code, stderr)
+	}
+	if got := anchors(t, d); len(got) != 1 || got[0] != platform.AnchorName(pal.Root) {
+		t.Errorf("anchors after untrust pal = %q, want the old root's only", got)
+	}
+}
+
 func TestTrustRefusals(t *testing.T) {
 	d := newFakeDebian(t)
 	withFake(t, d)

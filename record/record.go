@@ -252,6 +252,16 @@ func (b *Book) Find(labelOrFingerprint string) (*Root, error) {
 	if len(match) == 1 {
 		return match[0], nil
 	}
+	if len(match) > 1 {
+		// Labels that differ only in case (recorded before trust
+		// refused that), or fingerprints that start alike: say which,
+		// rather than that none is called so.
+		var labels []string
+		for _, r := range match {
+			labels = append(labels, r.Label)
+		}
+		return nil, fmt.Errorf("%q could be any of %s: give the label exactly as written there, or the root's whole fingerprint", labelOrFingerprint, strings.Join(labels, ", "))
+	}
 	var labels []string
 	for _, r := range b.Roots {
 		labels = append(labels, r.Label)
@@ -260,6 +270,23 @@ func (b *Book) Find(labelOrFingerprint string) (*Root, error) {
 		return nil, fmt.Errorf("no root called %q: vouch has trusted no roots for other people", labelOrFingerprint)
 	}
 	return nil, fmt.Errorf("no root called %q (trusted for others: %s)", labelOrFingerprint, strings.Join(labels, ", "))
+}
+
+// Labelled returns the root whose label is label in any case (the one
+// written exactly so, when there is one), or nil. A label is typed, and
+// Find takes it in any case, so two roots must not have labels that
+// differ only in case.
+func (b *Book) Labelled(label string) *Root {
+	var fold *Root
+	for i := range b.Roots {
+		switch {
+		case b.Roots[i].Label == label:
+			return &b.Roots[i]
+		case fold == nil && strings.EqualFold(b.Roots[i].Label, label):
+			fold = &b.Roots[i]
+		}
+	}
+	return fold
 }
 
 // ByFingerprint returns the root with this lowercase-hex fingerprint, or nil.

@@ -105,6 +105,19 @@ func TestFindNamesKnownLabels(t *testing.T) {
 			t.Errorf("Find(%q) = %+v; want an error, since it names both roots or is too short", q, r)
 		}
 	}
+	// Labels that differ only in case are named as such, not as unknown.
+	if _, err := two.Find("Pi"); err == nil || !strings.Contains(err.Error(), `"Pi" could be any of pi, PI`) {
+		t.Errorf("Find(Pi) with pi and PI recorded = %v", err)
+	}
+	for _, tt := range []struct{ label, want string }{{"PI", "PI"}, {"pi", "pi"}, {"Pi", "pi"}, {"pj", ""}} {
+		got := ""
+		if r := two.Labelled(tt.label); r != nil {
+			got = r.Label
+		}
+		if got != tt.want {
+			t.Errorf("Labelled(%q) = %q, want %q", tt.label, got, tt.want)
+		}
+	}
 }
 
 func TestDamagedRecord(t *testing.T) {
