@@ -54,9 +54,12 @@ for sites that are not its owner's (no name constraints, a public suffix
 such as com or co.uk, every IP address) unless --allow-unconstrained.
 
 The root is recorded under LABEL (default: from its subject). Trusting a
-new root under an existing --name is a rotation: the old root stays trusted
-(relabelled LABEL-<8 hex digits>) until vouch untrust, or is taken out at
-once with --replace.`,
+new root under an existing --name is a rotation when the same owner made it
+with the same limits: the old root stays trusted (relabelled
+LABEL-<8 hex digits>) until vouch untrust, or is taken out at once with
+--replace. Another owner's root, or another CA of the same owner's that
+may vouch for other names, is refused under a label in use, unless
+--replace.`,
 		flags: func(fs *pflag.FlagSet) runner {
 			fp := fs.String("fingerprint", "", "the root's SHA-256 `FP`, as the owner read it to you")
 			name := fs.String("name", "", "the `LABEL` to remember it by (default: from its subject)")
@@ -229,9 +232,22 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		// The same label for someone else's root (two people both named
 		// pi or ubuntu, whose exports both say --name pi) is no rotation:
 		// the first root would be renamed, and the untrust line its owner
-		// handed out would take the second one out.
-		if was, now := rootOwner(book, prev), ownerOf(cert); was != now && !replace {
-			a.errorf("%q already names a root made by %s, and this one was made by %s, so it is not that root's successor; nothing was installed", prev.Label, was, now)
+		// handed out would take the second one out. Nor is another CA of
+		// the same owner's (two --only CAs, one per server, both exported
+		// as --name alice): vouch rotate keeps a CA's limits, so a root
+		// that may vouch for other names is a CA beside it, and taking
+		// out the first root would break the server it serves.
+		was, now := rootOwner(book, prev), ownerOf(cert)
+		wasLimits, nowLimits := rootLimits(book, prev), limits.Describe()
+		why := ""
+		switch {
+		case was != now:
+			why = fmt.Sprintf("%q already names a root made by %s, and this one was made by %s, so it is not that root's successor", prev.Label, was, now)
+		case wasLimits != nowLimits:
+			why = fmt.Sprintf("%q already names another CA of %s's, which may vouch for %s; this one may vouch for %s, and vouch rotate keeps a CA's limits, so it is a CA beside that one, not its successor", prev.Label, was, wasLimits, nowLimits)
+		}
+		if why != "" && !replace {
+			a.errorf("%s; nothing was installed", why)
 			a.hintf("%s   (another label)", platform.Cmd{Argv: []string{"vouch", "trust", source, "--fingerprint", got.Hex(), "--name", label + "-2"}})
 			a.hintf("%s   (if it does replace that root)", platform.Cmd{Argv: []string{"vouch", "trust", source, "--fingerprint", got.Hex(), "--name", label, "--replace"}})
 			return exitFail
@@ -355,6 +371,15 @@ func rootOwner(b *record.Book, r *record.Root) string {
 		}
 	}
 	return r.Subject
+}
+
+// rootLimits is what a recorded root may vouch for, in LimitsOf's words:
+// from its copy in the record, or as recorded when the copy can't be read.
+func rootLimits(b *record.Book, r *record.Root) string {
+	if c, err := b.ReadRoot(r.Fingerprint); err == nil {
+		return certs.LimitsOf(c).Describe()
+	}
+	return r.Permits
 }
 
 // friendLabel names a root after its owner: a vouch root's "user@host",

@@ -322,6 +322,62 @@ func TestTrustLabelCase(t *testing.T) {
 	}
 }
 
+// onlyCA is someone else's --only CA: limited to permit alone.
+func onlyCA(t *testing.T, owner string, permit ...string) *certs.CA {
+	t.Helper()
+	c := &certs.Constraints{}
+	for _, p := range permit {
+		if err := c.Permit(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ca, _, err := certs.LoadOrCreate(filepath.Join(t.TempDir(), "owner"), true, certs.CreateOptions{Constraints: c, Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca
+}
+
+// TestTrustSameOwnerOtherCA: one owner's two CAs (one --only CA per
+// server), both exported under the same label, are not a rotation: vouch
+// rotate keeps a CA's limits. Before, the second was recorded as
+// replacing the first, and the untrust it suggested broke the first
+// server.
+func TestTrustSameOwnerOtherCA(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	photos, wiki := onlyCA(t, "root@srv", "photos.example.org"), onlyCA(t, "root@srv", "wiki.example.org")
+	if code := a.run([]string{"trust", rootFileOf(photos), "--fingerprint", certs.Fingerprint(photos.Root), "--name", "root"}); code != exitOK {
+		t.Fatalf("trust of the photos CA = %d; %s", code, stderr)
+	}
+	stderr.Reset()
+	if code := a.run([]string{"trust", rootFileOf(wiki), "--fingerprint", certs.Fingerprint(wiki.Root), "--name", "root"}); code != exitFail {
+		t.Errorf("trust of the wiki CA under the photos CA's label = %d, want 1", code)
+	}
+	wantSaid(t, stderr, "trust of the wiki CA as root",
+		`vouch: error: "root" already names another CA of root@srv's, which may vouch for names under photos.example.org; this one may vouch for names under wiki.example.org, and vouch rotate keeps a CA's limits, so it is a CA beside that one, not its successor; nothing was installed`,
+		"vouch: hint: vouch trust "+rootFileOf(wiki)+" --fingerprint "+certs.Fingerprint(wiki.Root)+" --name root-2   (another label)",
+		"--name root --replace   (if it does replace that root)")
+	if strings.Contains(stderr.String(), "this replaces") {
+		t.Errorf("the refused trust said it replaces:\n%s", stderr)
+	}
+	book, _ := record.Load(platform.StateDir("linux", a.home, a.getenv))
+	if len(book.Roots) != 1 || book.Roots[0].Label != "root" || book.Roots[0].Fingerprint != certs.Fingerprint(photos.Root) {
+		t.Errorf("record after the refused trust = %+v, want the photos root alone, as it was", book.Roots)
+	}
+	if got := anchors(t, d); len(got) != 1 {
+		t.Errorf("the refused trust left anchors %q", got)
+	}
+	// Under another label, both are trusted.
+	if code := a.run([]string{"trust", rootFileOf(wiki), "--fingerprint", certs.Fingerprint(wiki.Root), "--name", "root-2"}); code != exitOK {
+		t.Errorf("trust of the wiki CA as root-2 = %d; %s", code, stderr)
+	}
+	if got := anchors(t, d); len(got) != 2 {
+		t.Errorf("anchors = %q, want both roots'", got)
+	}
+}
+
 func TestTrustRefusals(t *testing.T) {
 	d := newFakeDebian(t)
 	withFake(t, d)
