@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/platform"
 )
 
 func TestRotate(t *testing.T) {
@@ -298,6 +299,49 @@ func TestUninstallPurgeRetired(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("the CA folder is still there: %v", err)
+	}
+}
+
+// TestUninstallNamesRetired: uninstall takes out the current root only;
+// a root rotate retired from the folder and still trusted is named, with
+// the command that takes it out. Before, uninstall said only "removed",
+// and the retired root stayed trusted unseen.
+func TestUninstallNamesRetired(t *testing.T) {
+	d, a, _, stderr := installedApp(t)
+	if code := a.run([]string{"rotate"}); code != exitOK {
+		t.Fatalf("rotate = %d: %s", code, stderr)
+	}
+	dir, _, err := a.loadCA("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	retired := certs.Retired(dir)
+	if len(retired) != 1 {
+		t.Fatalf("%d retired CAs, want 1", len(retired))
+	}
+	stderr.Reset()
+	if code := a.run([]string{"uninstall"}); code != exitOK {
+		t.Fatalf("uninstall = %d: %s", code, stderr)
+	}
+	wantSaid(t, stderr, "uninstall after a rotate",
+		"vouch: system: removed\n",
+		"vouch: the root of the CA vouch rotate retired to "+retired[0].Dir+" is still trusted (system), until vouch uninstall --caroot "+retired[0].Dir+" --purge\n")
+	if got := anchors(t, d); len(got) != 1 || got[0] != platform.AnchorName(retired[0].Root) {
+		t.Errorf("anchors after uninstall = %q, want the retired root's alone", got)
+	}
+	// Once that is run, nothing is left to name.
+	if code := a.run([]string{"uninstall", "--caroot", retired[0].Dir, "--purge"}); code != exitOK {
+		t.Fatalf("uninstall of the retired CA = %d: %s", code, stderr)
+	}
+	if _, err := certs.Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	if code := a.run([]string{"install"}); code != exitOK {
+		t.Fatalf("install = %d: %s", code, stderr)
+	}
+	stderr.Reset()
+	if code := a.run([]string{"uninstall"}); code != exitOK || strings.Contains(stderr.String(), "retired") {
+		t.Errorf("uninstall with no retired CA = %d:\n%s", code, stderr)
 	}
 }
 

@@ -685,7 +685,8 @@ out. mkcert's -uninstall is vouch uninstall --mkcert.
 With --purge, the CA folder is deleted afterwards, and with it the CAs
 vouch rotate retired into it: their roots are taken out of the stores
 first, newest first, so that none is left trusted with no folder to
-uninstall it from.
+uninstall it from. Without --purge, their roots stay, and each that a
+store still trusts is named, with the command that takes it out.
 
 With no CA in the folder (deleted by hand), uninstall lists the entries
 of vouch roots the stores still hold; --all-vouch-roots takes them out.
@@ -758,6 +759,9 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge, mkcert bool) in
 			code, _ = a.uninstallFrom(stores, named, r, false)
 		}
 	}
+	if !purge && !all {
+		a.noteRetiredTrusted(dir, stores, root.Keep)
+	}
 	if purge && code == exitOK {
 		if err := os.RemoveAll(dir); err != nil {
 			a.errorf("can't delete the CA folder: %v", err)
@@ -766,6 +770,26 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge, mkcert bool) in
 		a.infof("deleted the CA folder %s", dir)
 	}
 	return code
+}
+
+// noteRetiredTrusted names each CA vouch rotate retired from dir whose root
+// a store asked still trusts, with the command that takes it out: uninstall
+// takes out the current root only, and its "removed" would otherwise read
+// as though this CA folder left nothing trusted.
+func (a *app) noteRetiredTrusted(dir string, stores []truststore.Store, keep []*x509.Certificate) {
+	for _, old := range certs.Retired(dir) {
+		r := retiredRoot(old)
+		r.Keep = keep
+		var in []string
+		for _, s := range stores {
+			if s.Status(r).State == truststore.Trusted {
+				in = append(in, s.Name())
+			}
+		}
+		if len(in) > 0 {
+			a.infof("the root of the CA vouch rotate retired to %s is still trusted (%s), until %s", old.Dir, strings.Join(in, ", "), truststore.RetiredTakeOut(old.Dir))
+		}
+	}
 }
 
 // uninstallFrom takes root out of each store (with all, also the stale

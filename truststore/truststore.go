@@ -82,7 +82,13 @@ func (r Root) retired(match func(c *x509.Certificate) bool) *RetiredRoot {
 // retiredNote is what a store says of entries holding a retired root:
 // retired on purpose, not stale, and what takes it out.
 func retiredNote(where string, rr *RetiredRoot) string {
-	return fmt.Sprintf("; %s holds the root of the CA vouch rotate retired to %s, trusted until %s", where, rr.Dir, platform.Cmd{Argv: []string{"vouch", "uninstall", "--caroot", rr.Dir, "--purge"}})
+	return fmt.Sprintf("; %s holds the root of the CA vouch rotate retired to %s, trusted until %s", where, rr.Dir, RetiredTakeOut(rr.Dir))
+}
+
+// RetiredTakeOut is the command that takes the root of the CA vouch rotate
+// retired to dir out of the stores, and deletes that CA.
+func RetiredTakeOut(dir string) string {
+	return platform.Cmd{Argv: []string{"vouch", "uninstall", "--caroot", dir, "--purge"}}.String()
 }
 
 // keeps reports whether c is one of the roots r keeps.
