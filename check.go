@@ -302,8 +302,16 @@ func (a *app) cmdCheck(t checkTarget, caroot string, timeout time.Duration, asJS
 			// No root to trust: vouch trust refuses a server's own certificate.
 			a.hintf("a self-signed server certificate can't be trusted as a root; its owner can issue one from a CA (vouch HOST) and send you that CA's root")
 		} else if res.Root != nil || res.PreviousRoot != nil {
-			// Quoted: [::1]:8443 is a pattern to the shell.
-			a.hintf("%s --fingerprint 'THE FINGERPRINT THEY READ YOU' --name LABEL   (only after comparing it with the owner over a channel you trust)", platform.Cmd{Argv: []string{"vouch", "trust", t.String()}})
+			// Quoted: [::1]:8443 is a pattern to the shell. A root with
+			// no limits, trust refuses without --allow-unconstrained.
+			flags, why := "", ""
+			if top := chain[len(chain)-1]; selfSigned(top) && top.IsCA {
+				if l := certs.LimitsOf(top); l.Unconstrained() {
+					flags = " --allow-unconstrained"
+					why = fmt.Sprintf("; --allow-unconstrained, since this root could vouch for any site, your bank's included (%s): add it only if you trust its owner with every site you visit", strings.Join(l.Wide, "; "))
+				}
+			}
+			a.hintf("%s --fingerprint 'THE FINGERPRINT THEY READ YOU' --name LABEL%s   (only after comparing it with the owner over a channel you trust%s)", platform.Cmd{Argv: []string{"vouch", "trust", t.String()}}, flags, why)
 		}
 	}
 	return res.ExitCode

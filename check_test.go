@@ -405,6 +405,55 @@ func TestCheckVerdicts(t *testing.T) {
 	}
 }
 
+// TestCheckHintUnconstrained: the vouch trust that check hints for a root
+// with no name constraints carries --allow-unconstrained, and says what it
+// means; trust refused the command as hinted before.
+func TestCheckHintUnconstrained(t *testing.T) {
+	allow := "--name LABEL --allow-unconstrained   (only after comparing it with the owner over a channel you trust; --allow-unconstrained, since this root could vouch for any site, your bank's included (it puts no limit on host names; it puts no limit on IP addresses): add it only if you trust its owner with every site you visit)\n"
+
+	t.Run("a chain ending in a root with no limits", func(t *testing.T) {
+		f := newCheckFriend(t)
+		wide, err := certs.Create(t.TempDir(), certs.CreateOptions{Owner: "eve@x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := serveTLS(t, issue(t, wide, true, "127.0.0.1"))
+		target := "127.0.0.1:" + srv.port()
+		wantCheck(t, f, f.check(target), exitNotTrusted, `^NOT TRUSTED: this server presents a different root`)
+		wantSaid(t, f.stderr, "check of a server under an unconstrained root", "vouch: hint: vouch trust "+target+" --fingerprint 'THE FINGERPRINT THEY READ YOU' "+allow)
+	})
+
+	t.Run("a self-signed CA certificate with no limits", func(t *testing.T) {
+		f := newCheckFriend(t)
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "photos.alice.org"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature, BasicConstraintsValid: true, IsCA: true,
+			DNSNames: []string{"photos.alice.org"},
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := serveTLS(t, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key})
+		srv.answerFor(t)
+		wantCheck(t, f, f.check("photos.alice.org:8443"), exitSelfSigned, `^SELF-SIGNED: `)
+		wantSaid(t, f.stderr, "check of a self-signed CA with no limits", "vouch: hint: vouch trust photos.alice.org:8443 --fingerprint 'THE FINGERPRINT THEY READ YOU' "+allow)
+	})
+
+	t.Run("a root with limits", func(t *testing.T) {
+		f := newCheckFriend(t)
+		srv := serveTLS(t, issue(t, newTestCA(t, time.Now()), true, "127.0.0.1"))
+		target := "127.0.0.1:" + srv.port()
+		wantCheck(t, f, f.check(target), exitNotTrusted, `^NOT TRUSTED: `)
+		wantSaid(t, f.stderr, "check of a server under a constrained root", "vouch: hint: vouch trust "+target+" --fingerprint 'THE FINGERPRINT THEY READ YOU' --name LABEL   (only after comparing it with the owner over a channel you trust)\n")
+	})
+}
+
 func TestCheckPublic(t *testing.T) {
 	f := newCheckFriend(t)
 	public := newTestCA(t, time.Now())

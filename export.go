@@ -208,7 +208,7 @@ func (a *app) cmdExport(f *exportFlags, args []string) int {
 	dir, ca, err := a.loadCA(f.caroot)
 	if errors.Is(err, certs.ErrNoCA) {
 		a.errorf("there is no CA in %s to export", dir)
-		a.hintf("vouch install --only --permit YOUR.SERVER.NAME   (a CA limited to the names you serve)")
+		a.hintf("%s   (a CA limited to the names you serve)", a.vouchCmd("install", "--only", "--permit", "YOUR.SERVER.NAME"))
 		return exitFail
 	}
 	if err != nil {

@@ -153,11 +153,32 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		a.infof("either the root is not the one its owner meant, or the fingerprint was misheard: ask them to read it again (vouch export prints it) before you trust anything")
 		return exitFail
 	}
+	// again is this trust command for the hints: as given (--name,
+	// --stores, --replace, --allow-unconstrained kept), the fingerprint as
+	// one argument, label its --name, then extra flags.
+	again := func(label string, extra ...string) string {
+		argv := []string{"vouch", "trust", source, "--fingerprint", got.Hex()}
+		if label != "" {
+			argv = append(argv, "--name", label)
+		}
+		if storeList != "" {
+			argv = append(argv, "--stores", storeList)
+		}
+		for _, f := range []struct {
+			on   bool
+			flag string
+		}{{replace, "--replace"}, {allow, "--allow-unconstrained"}} {
+			if f.on && !slices.Contains(extra, f.flag) {
+				argv = append(argv, f.flag)
+			}
+		}
+		return platform.Cmd{Argv: append(argv, extra...)}.String()
+	}
 	limits := certs.LimitsOf(cert)
 	if limits.Unconstrained() {
 		if !allow {
 			a.errorf("refused: this root could vouch for any site, your bank's included: %s; nothing was installed", strings.Join(limits.Wide, "; "))
-			a.hintf("ask the owner for a root limited to their names (vouch install --permit NAME makes one), or, only if you trust them with every site you visit: vouch trust %s --fingerprint %s --allow-unconstrained", source, got.Hex())
+			a.hintf("ask the owner for a root limited to their names (vouch install --permit NAME makes one), or, only if you trust them with every site you visit: %s", again(name, "--allow-unconstrained"))
 			return exitFail
 		}
 		a.warnf("this root could impersonate ANY site (%s): whoever holds its key can read and change your traffic to your bank, your mail, everything; trusting it because you said --allow-unconstrained", strings.Join(limits.Wide, "; "))
@@ -226,7 +247,7 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 	if prev := book.Labelled(label); prev != nil {
 		if name == "" {
 			a.errorf("another root (fingerprint %s, trusted on %s) is already trusted as %q; nothing was installed", prev.FP().Pairs(), prev.TrustedAt.Format(time.DateOnly), prev.Label)
-			a.hintf("if its owner made a new CA: vouch trust %s --fingerprint %s --name %s; otherwise pick another label with --name", source, got.Hex(), label)
+			a.hintf("if its owner made a new CA: %s; otherwise pick another label with --name", again(label))
 			return exitFail
 		}
 		// The same label for someone else's root (two people both named
@@ -248,8 +269,8 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		}
 		if why != "" && !replace {
 			a.errorf("%s; nothing was installed", why)
-			a.hintf("%s   (another label)", platform.Cmd{Argv: []string{"vouch", "trust", source, "--fingerprint", got.Hex(), "--name", label + "-2"}})
-			a.hintf("%s   (if it does replace that root)", platform.Cmd{Argv: []string{"vouch", "trust", source, "--fingerprint", got.Hex(), "--name", label, "--replace"}})
+			a.hintf("%s   (another label)", again(label+"-2"))
+			a.hintf("%s   (if it does replace that root)", again(label, "--replace"))
 			return exitFail
 		}
 		saved := *prev

@@ -428,8 +428,18 @@ func TestTrustRefusals(t *testing.T) {
 			}
 		})
 	}
-	// Allowed on request, with a warning.
+	// The hint to allow it keeps the command's --name and --stores: it
+	// had dropped them, so the root, once allowed, went under a label from
+	// its subject into every store.
 	a, _, stderr := testApp(t, true)
+	wide := filepath.Join(dir, "wide.pem")
+	if code := a.run([]string{"trust", wide, "--fingerprint", certs.FingerprintOf(unconstrained.Root).Words(), "--name", "eve", "--stores", "system"}); code != exitFail {
+		t.Errorf("trust of an unconstrained root = %d, want 1", code)
+	}
+	wantSaid(t, stderr, "the refusal of an unconstrained root",
+		"only if you trust them with every site you visit: vouch trust "+wide+" --fingerprint "+certs.Fingerprint(unconstrained.Root)+" --name eve --stores system --allow-unconstrained\n")
+	// Allowed on request, with a warning.
+	stderr.Reset()
 	if code := a.run([]string{"trust", filepath.Join(dir, "wide.pem"), "--fingerprint", certs.Fingerprint(unconstrained.Root), "--allow-unconstrained"}); code != exitOK || !strings.Contains(stderr.String(), "could impersonate ANY site") {
 		t.Errorf("--allow-unconstrained = %d, stderr %s", code, stderr)
 	}
