@@ -396,6 +396,7 @@ func TestTrustRefusals(t *testing.T) {
 		"inter.pem": certs.CertPEM(open.Issuer.Raw),
 		"leaf.pem":  certs.CertPEM(leaf.Cert.Raw),
 		"wide.pem":  certs.CertPEM(unconstrained.Root.Raw),
+		"big.pem":   make([]byte, 95180),
 	}
 	for name, data := range files {
 		os.WriteFile(filepath.Join(dir, name), data, 0o644)
@@ -410,6 +411,8 @@ func TestTrustRefusals(t *testing.T) {
 		{[]string{"trust", "leaf.pem", "--fingerprint", certs.Fingerprint(leaf.Cert)}, exitFail, "leaf certificate (for photos.test)"},
 		{[]string{"trust", "wide.pem", "--fingerprint", certs.Fingerprint(unconstrained.Root)}, exitFail, "could vouch for any site"},
 		{[]string{"trust", "nope.pem", "--fingerprint", certs.Fingerprint(open.Root)}, exitFail, "no such file"},
+		// Its size is not what was read (one byte past the limit).
+		{[]string{"trust", "big.pem", "--fingerprint", certs.Fingerprint(open.Root)}, exitFail, "vouch: error: big.pem: it is more than 64 KiB, too much for a root certificate (a few KiB)\n"},
 		{[]string{"trust", "ftp://x/y", "--fingerprint", certs.Fingerprint(open.Root)}, exitFail, "only https:// and http://"},
 		{[]string{"trust", "two.pem"}, exitUsage, "--fingerprint is required"},
 		{[]string{"trust", "two.pem", "--fingerprint", "12:34"}, exitUsage, "64 hex digits"},

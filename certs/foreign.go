@@ -32,7 +32,9 @@ func SelfSigned(c *x509.Certificate) bool {
 // ReadRoot reads exactly one certificate, PEM or DER, as given for a root.
 func ReadRoot(data []byte) (*x509.Certificate, error) {
 	if len(data) > MaxRootSize {
-		return nil, fmt.Errorf("%d bytes is too much for a root certificate (at most %d)", len(data), MaxRootSize)
+		// Callers read at most one byte past the limit, so len(data) is
+		// no size to report.
+		return nil, fmt.Errorf("it is more than %d KiB, too much for a root certificate (a few KiB)", MaxRootSize>>10)
 	}
 	cs, err := ParseCertificates(data)
 	if err != nil {

@@ -68,7 +68,7 @@ func TestReadRoot(t *testing.T) {
 		{"empty", nil, "empty file"},
 		{"garbage", []byte("hello"), "not a PEM or DER certificate"},
 		{"key", []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), `"PRIVATE KEY", not CERTIFICATE`},
-		{"huge", append(CertPEM(root.Raw), make([]byte, MaxRootSize)...), "too much"},
+		{"huge", append(CertPEM(root.Raw), make([]byte, MaxRootSize)...), "it is more than 64 KiB, too much for a root certificate"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := ReadRoot(tt.data)
