@@ -70,15 +70,26 @@ may vouch for other names, is refused under a label in use, unless
 				if len(args) > 1 && *fp != "" {
 					// --fingerprint D4EF 5B22 …, unquoted: the shell made
 					// each group an argument of its own.
-					whole := strings.Join(append([]string{*fp}, args[1:]...), " ")
-					if _, err := certs.ParseFingerprint(whole); err == nil {
+					if whole, groups, ok := unquotedFingerprint(*fp, args); ok {
 						a.errorf("the fingerprint was not quoted, so only its first group (%s) reached --fingerprint and the rest read as more sources", *fp)
 						// The command as given, its other flags kept,
 						// with the groups made one argument.
+						noSource := len(groups) == len(args)
 						argv := []string{"vouch"}
 						for _, arg := range withoutFlags(a.argv, "fingerprint") {
-							if !slices.Contains(args[1:], arg) {
-								argv = append(argv, arg)
+							if i := slices.Index(groups, arg); i >= 0 {
+								groups = slices.Delete(groups, i, i+1)
+								continue
+							}
+							argv = append(argv, arg)
+						}
+						if noSource {
+							// Every argument was a group.
+							a.infof("and no SOURCE was given: the root's file, a URL of it, or host:port of the server")
+							if i := slices.Index(argv, "trust"); i >= 0 {
+								argv = slices.Insert(argv, i+1, "SOURCE")
+							} else {
+								argv = append(argv, "SOURCE")
 							}
 						}
 						a.hintf("%s", platform.Cmd{Argv: append(argv, "--fingerprint", whole)})
@@ -93,6 +104,28 @@ may vouch for other names, is refused under a label in use, unless
 			}
 		},
 	}
+}
+
+// unquotedFingerprint reads first (what reached --fingerprint) and the
+// arguments after it as a fingerprint typed without quotes: all but one of
+// args (the SOURCE, before the groups or after them), or all of them when
+// no SOURCE was given. It returns the fingerprint as one string and the
+// arguments that were its groups.
+func unquotedFingerprint(first string, args []string) (whole string, groups []string, ok bool) {
+	read := func(rest []string) bool {
+		whole = strings.Join(append([]string{first}, rest...), " ")
+		_, err := certs.ParseFingerprint(whole)
+		return err == nil
+	}
+	for i := range args {
+		if rest := slices.Delete(slices.Clone(args), i, i+1); read(rest) {
+			return whole, rest, true
+		}
+	}
+	if read(args) {
+		return whole, slices.Clone(args), true
+	}
+	return "", nil, false
 }
 
 func untrustCommand() *command {

@@ -594,6 +594,31 @@ func TestTrustUnquotedFingerprint(t *testing.T) {
 	if len(d.ran) != 0 || len(anchors(t, d)) != 0 {
 		t.Errorf("ran %q, anchors %q; want nothing", d.ran, anchors(t, d))
 	}
+
+	// The flag before the file: the file is the last argument, not the
+	// first, and the groups come before it. This had said only "give one
+	// SOURCE". With no file at all, the hint names SOURCE for it.
+	for _, tt := range []struct {
+		name string
+		args []string
+		hint string
+	}{
+		{"flag first", append(append([]string{"trust", "--fingerprint"}, groups...), "alice-root.crt"),
+			"vouch: hint: vouch trust alice-root.crt --fingerprint '" + voice + "'\n"},
+		{"flag first, with --name", append(append([]string{"trust", "--name", "alice", "--fingerprint"}, groups...), "alice-root.crt", "--stores", "system"),
+			"vouch: hint: vouch trust --name alice alice-root.crt --stores system --fingerprint '" + voice + "'\n"},
+		{"no file", append([]string{"trust", "--fingerprint"}, groups...),
+			"vouch: and no SOURCE was given: the root's file, a URL of it, or host:port of the server\nvouch: hint: vouch trust SOURCE --fingerprint '" + voice + "'\n"},
+	} {
+		stderr.Reset()
+		if code := a.run(tt.args); code != exitUsage {
+			t.Errorf("%s: trust with the fingerprint unquoted = %d, want 2", tt.name, code)
+		}
+		want := "vouch: error: the fingerprint was not quoted, so only its first group (" + groups[0] + ") reached --fingerprint and the rest read as more sources\n" + tt.hint
+		if stderr.String() != want {
+			t.Errorf("%s: stderr = %q, want %q", tt.name, stderr, want)
+		}
+	}
 }
 
 // TestRecordMovedAside: a damaged record says to move it aside and trust
