@@ -248,8 +248,8 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		if name != "" && name != r.Label {
 			a.infof("it keeps its label %q; to rename it, vouch untrust %s and trust it again with --name", r.Label, r.Label)
 		}
-		root, err := a.friendRoot(book, r.Fingerprint, a.keptRoots(book))
-		if err != nil {
+		root := truststore.Root{Cert: cert, PEM: certs.CertPEM(cert.Raw), File: book.RootFile(r.Fingerprint), Keep: a.keptRoots(book)}
+		if _, err := book.ReadRoot(r.Fingerprint); err != nil {
 			// The record's copy, lost or damaged, is what untrust and
 			// status need: the root just checked against its fingerprint
 			// is it.
@@ -470,9 +470,51 @@ func friendLabel(c *x509.Certificate, b *record.Book) string {
 func (a *app) friendRoot(b *record.Book, fp string, keep []*x509.Certificate) (truststore.Root, error) {
 	c, err := b.ReadRoot(fp)
 	if err != nil {
-		return truststore.Root{}, err
+		// The record's copy is gone or damaged: the root is the same
+		// wherever it is read from, so the file it was trusted from, or
+		// vouch's own anchor in the system store, serves as well when it
+		// has the fingerprint.
+		lost, from := a.lostRoot(b, fp)
+		if lost == nil {
+			return truststore.Root{}, err
+		}
+		label := fp
+		if r := b.ByFingerprint(fp); r != nil {
+			label = r.Label
+		}
+		a.warnf("%v; read the root of %q from %s instead", err, label, from)
+		a.hintf("%s   (writes the record's copy again)", platform.Cmd{Argv: []string{"vouch", "trust", from, "--fingerprint", fp, "--name", label}})
+		return truststore.Root{Cert: lost, PEM: certs.CertPEM(lost.Raw), File: from, Keep: keep}, nil
 	}
 	return truststore.Root{Cert: c, PEM: certs.CertPEM(c.Raw), File: b.RootFile(fp), Keep: keep}, nil
+}
+
+// lostRoot finds the recorded root with fingerprint fp outside the
+// record's copy: in the file it was trusted from (when that was a local
+// file), or in vouch's anchor for it in the system store; nil when
+// neither holds it.
+func (a *app) lostRoot(b *record.Book, fp string) (*x509.Certificate, string) {
+	var candidates []string
+	if r := b.ByFingerprint(fp); r != nil && filepath.IsAbs(r.Source) {
+		candidates = append(candidates, r.Source)
+	}
+	if sys, ok := a.systemStore(a.runner()).(*truststore.System); ok && len(fp) >= 16 {
+		if ls, ok := sys.Sys.(*platform.LinuxSystem); ok {
+			if l, err := ls.Layout(); err == nil {
+				candidates = append(candidates, filepath.Join(a.fsRoot(), l.AnchorDir, "vouch-"+fp[:16]+".crt"))
+			}
+		}
+	}
+	for _, p := range candidates {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		if c, err := certs.ReadRoot(data); err == nil && certs.Fingerprint(c) == fp {
+			return c, p
+		}
+	}
+	return nil, ""
 }
 
 // keptRoots are the roots no store may take for another vouch root's stale

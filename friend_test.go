@@ -941,3 +941,38 @@ func TestTrustJavaIgnoresLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestUntrustCopyLost: with the record's copy of a root gone, untrust
+// reads the root from the file it was trusted from, or, that gone too,
+// from vouch's anchor in the system store, says so, and takes it out.
+// Before, it asked for the root's file from its owner though both were
+// on the machine.
+func TestUntrustCopyLost(t *testing.T) {
+	for _, sourceGone := range []bool{false, true} {
+		d, a, stderr, old, _ := aliceTrusted(t)
+		fp := certs.Fingerprint(old.Root)
+		book, err := record.Load(platform.StateDir("linux", a.home, a.getenv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(book.RootFile(fp)); err != nil {
+			t.Fatal(err)
+		}
+		from := rootFileOf(old)
+		if sourceGone {
+			if err := os.Remove(from); err != nil {
+				t.Fatal(err)
+			}
+			from = filepath.Join(d.root, debianAnchors, "vouch-"+fp[:16]+".crt")
+		}
+		stderr.Reset()
+		code := a.run([]string{"untrust", "alice"})
+		out := stderr.String()
+		if code != exitOK || !strings.Contains(out, `read the root of "alice" from `+from+" instead") || !strings.Contains(out, `no longer trusted: "alice"`) {
+			t.Errorf("untrust with the copy lost (source gone %v) = %d, stderr:\n%s\nwant 0, the root read from %s", sourceGone, code, out, from)
+		}
+		if len(anchors(t, d)) != 0 {
+			t.Errorf("untrust left anchors %q", anchors(t, d))
+		}
+	}
+}
