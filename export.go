@@ -195,8 +195,11 @@ func (a *app) cmdExport(f *exportFlags, args []string) int {
 	if len(args) > 0 {
 		return a.usageError("export", "unexpected argument %q", args[0])
 	}
-	if f.name != "" && !labelRE().MatchString(f.name) {
-		return a.usageError("export", "--name %q: use up to 63 letters, digits, '.', '_' and '-', starting with a letter or digit", f.name)
+	// The friend's vouch trust --name takes it: the same rule.
+	if f.name != "" {
+		if err := checkLabel(f.name); err != nil {
+			return a.usageError("export", "--name: %v", err)
+		}
 	}
 	source, err := exportSource(f.url, f.server)
 	if err != nil {
