@@ -276,6 +276,9 @@ func readKeystore(path string) ([]byte, *keystoreFile, error) {
 		return nil, nil, err
 	}
 	ks, err := parseKeystore(data)
+	if wp := (*wrongPasswordError)(nil); errors.As(err, &wp) {
+		wp.path = path
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to read %s: %w%s", path, err, remakeHint(path))
 	}
@@ -357,6 +360,9 @@ func parseKeystore(data []byte) (*keystoreFile, error) {
 	if err != nil && strings.Contains(err.Error(), "no MAC") {
 		certs, err = pkcs12.DecodeTrustStore(data, "")
 	}
+	if errors.Is(err, pkcs12.ErrIncorrectPassword) {
+		return nil, wrongPassword("PKCS12")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("as a PKCS#12 trust store with password %s: %w", javaStorePass, err)
 	}
@@ -367,12 +373,32 @@ func parseKeystore(data []byte) (*keystoreFile, error) {
 	return ks, nil
 }
 
+// wrongPasswordError: the keystore's integrity check fails with changeit,
+// the password every JDK's cacerts has: someone set another, or the file
+// is damaged. keytool -storepasswd with the password set puts changeit
+// back; readKeystore fills in the path.
+type wrongPasswordError struct{ format, path string }
+
+func wrongPassword(format string) error { return &wrongPasswordError{format: format} }
+
+func (e *wrongPasswordError) Error() string {
+	path := e.path
+	if path == "" {
+		path = "FILE"
+	}
+	return fmt.Sprintf("its password is not %s, the one every JDK's trust store has (or the file is damaged), so vouch can't read it as a %s keystore; if someone set another password, this puts %s back: %s", javaStorePass, e.format, javaStorePass,
+		platform.Cmd{Argv: []string{"keytool", "-storepasswd", "-keystore", path, "-storepass", "THAT_PASSWORD", "-new", javaStorePass}})
+}
+
 func parseJKS(data []byte) (*keystoreFile, error) {
 	if err := checkJKS(data); err != nil {
 		return nil, fmt.Errorf("a damaged JKS keystore: %w", err)
 	}
 	jks := keystore.New(keystore.WithCaseExactAliases(), keystore.WithOrderedAliases())
 	if err := jks.Load(bytes.NewReader(data), []byte(javaStorePass)); err != nil {
+		if err.Error() == "got invalid digest" {
+			return nil, wrongPassword("JKS")
+		}
 		return nil, fmt.Errorf("as a JKS keystore with password %s: %w", javaStorePass, err)
 	}
 	ks := &keystoreFile{Format: "JKS", Aliases: true}

@@ -1253,3 +1253,34 @@ func TestJavaReachesRecordedHomes(t *testing.T) {
 		t.Errorf("Status after uninstall = %s: %s; want no Java found (nothing recorded any more)", st.State, st.Reason)
 	}
 }
+
+// TestJavaWrongPassword: a keystore whose password is not changeit is
+// named as such, with the keytool that sets changeit back; before, the
+// status line said only "got invalid digest" (JKS) or "decryption
+// password incorrect" (PKCS#12).
+func TestJavaWrongPassword(t *testing.T) {
+	other := javaRoot(t, "other")
+	ks := keystore.New()
+	if err := ks.SetTrustedCertificateEntry("other", keystore.TrustedCertificateEntry{
+		CreationTime: time.Now(), Certificate: keystore.Certificate{Type: "X509", Content: other.Cert.Raw},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var jks bytes.Buffer
+	if err := ks.Store(&jks, []byte("hunter2")); err != nil {
+		t.Fatal(err)
+	}
+	p12, err := pkcs12.Modern.EncodeTrustStoreEntries([]pkcs12.TrustStoreEntry{{Cert: other.Cert, FriendlyName: "other"}}, "hunter2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for format, data := range map[string][]byte{"JKS": jks.Bytes(), "PKCS12": p12} {
+		f := newFakeJava(t)
+		cacerts := f.jdk(t, "/usr/lib/jvm/x-jdk", data, "fake")
+		st := f.store(&javaRec{}, t.TempDir()).Status(javaRoot(t, "vouch root pw"))
+		want := "its password is not changeit, the one every JDK's trust store has (or the file is damaged), so vouch can't read it as a " + format + " keystore; if someone set another password, this puts changeit back: keytool -storepasswd -keystore " + cacerts + " -storepass THAT_PASSWORD -new changeit"
+		if st.State != Failed || !strings.Contains(st.Reason, want) {
+			t.Errorf("%s with another password: status %s: %s\nwant failed, saying %q", format, st.State, st.Reason, want)
+		}
+	}
+}
