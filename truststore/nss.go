@@ -629,6 +629,16 @@ func (n *NSS) findAlias(ctx context.Context, certutil string, db platform.NSSDB,
 // database's password.
 func explainCertutil(err error, argv []string) error {
 	msg := err.Error()
+	if strings.Contains(msg, "SEC_ERROR_READ_ONLY") {
+		// Files this user may read but not write: made by root (a
+		// browser or certutil run under sudo), or a read-only mount.
+		dir := ""
+		if i := slices.Index(argv, "-d"); i >= 0 && i+1 < len(argv) {
+			_, dir, _ = strings.Cut(argv[i+1], ":")
+		}
+		return fmt.Errorf("%w\nthe database is read-only to vouch: see who owns its files (%s); one made under sudo is root's, and %s gives it back", err,
+			platform.Cmd{Argv: []string{"ls", "-l", dir}}, platform.Cmd{Argv: []string{"sudo", "chown", "-R", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()), dir}})
+	}
 	if !strings.Contains(msg, "SEC_ERROR_BAD_PASSWORD") && !strings.Contains(msg, "could not authenticate") {
 		return err
 	}
@@ -703,8 +713,9 @@ func (n *NSS) Uninstall(ctx context.Context, r Root, all bool) (bool, error) {
 			if !goes(nick) {
 				continue
 			}
-			if _, err := n.run(ctx, []string{certutil, "-D", "-d", db.Spec(), "-n", nick, "-f", os.DevNull}, nil); err != nil {
-				errs = append(errs, fmt.Errorf("%s (%s): %w", db.Spec(), db.Label(), err))
+			argv := []string{certutil, "-D", "-d", db.Spec(), "-n", nick, "-f", os.DevNull}
+			if _, err := n.run(ctx, argv, nil); err != nil {
+				errs = append(errs, fmt.Errorf("%s (%s): %w", db.Spec(), db.Label(), explainCertutil(err, argv)))
 				continue
 			}
 			changed = true

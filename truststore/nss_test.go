@@ -780,3 +780,16 @@ func countOf(ran []string, sub string) int {
 	}
 	return k
 }
+
+// TestExplainCertutilReadOnly: certutil's SEC_ERROR_READ_ONLY (the
+// database's files are root's, made under sudo) is explained, with the
+// commands that show and fix it; before, certutil's words were all.
+func TestExplainCertutilReadOnly(t *testing.T) {
+	dir := "/home/u/.pki/nssdb"
+	raw := errors.New("certutil: could not add certificate to token or database: SEC_ERROR_READ_ONLY: security library: read-only database.")
+	err := explainCertutil(raw, []string{"/usr/bin/certutil", "-A", "-d", "sql:" + dir, "-n", "vouch 0011223344556677", "-t", "C,,", "-f", os.DevNull})
+	want := fmt.Sprintf("the database is read-only to vouch: see who owns its files (ls -l %s); one made under sudo is root's, and sudo chown -R %d:%d %s gives it back", dir, os.Getuid(), os.Getgid(), dir)
+	if !errors.Is(err, raw) || !strings.Contains(err.Error(), want) {
+		t.Errorf("explainCertutil = %v, want it to wrap certutil's error and say %q", err, want)
+	}
+}
