@@ -756,6 +756,23 @@ func TestTrustRotationCopyLost(t *testing.T) {
 // certutilDebian runs certutil for real and the rest as the fake Debian.
 type certutilDebian struct{ *fakeDebian }
 
+// certutilApp is a root app on a fake Debian whose certutil is the real
+// one (the test is skipped without it, or fails under VOUCH_E2E=1).
+func certutilApp(t *testing.T) (*fakeDebian, *app, *bytes.Buffer) {
+	t.Helper()
+	if _, err := exec.LookPath("certutil"); err != nil {
+		if os.Getenv("VOUCH_E2E") == "1" {
+			t.Fatal("certutil not found (VOUCH_E2E=1 makes this a failure)")
+		}
+		t.Skip("certutil not found")
+	}
+	d := newFakeDebian(t)
+	testOnlyFSRoot, testOnlyRunner = d.root, certutilDebian{d}
+	t.Cleanup(func() { testOnlyFSRoot, testOnlyRunner = "", nil })
+	a, _, stderr := testApp(t, true)
+	return d, a, stderr
+}
+
 func (c certutilDebian) Run(ctx context.Context, cmd platform.Cmd) ([]byte, error) {
 	if filepath.Base(cmd.Argv[0]) == "certutil" {
 		return (&platform.Exec{IsRoot: true}).Run(ctx, cmd)
@@ -771,16 +788,7 @@ func (c certutilDebian) Run(ctx context.Context, cmd platform.Cmd) ([]byte, erro
 // database did not trust it, trust failed there, and untrust said the
 // root was no longer trusted while Firefox went on trusting it.
 func TestHandEntryStillTrusted(t *testing.T) {
-	if _, err := exec.LookPath("certutil"); err != nil {
-		if os.Getenv("VOUCH_E2E") == "1" {
-			t.Fatal("certutil not found (VOUCH_E2E=1 makes this a failure)")
-		}
-		t.Skip("certutil not found")
-	}
-	d := newFakeDebian(t)
-	testOnlyFSRoot, testOnlyRunner = d.root, certutilDebian{d}
-	t.Cleanup(func() { testOnlyFSRoot, testOnlyRunner = "", nil })
-	a, _, stderr := testApp(t, true)
+	d, a, stderr := certutilApp(t)
 	alice := ownerCA(t, "alice@nas", "photos.alice.org")
 	fp := certs.FingerprintOf(alice.Root)
 	db := "sql:" + filepath.Join(a.home, ".pki", "nssdb")
@@ -819,16 +827,7 @@ func TestHandEntryStillTrusted(t *testing.T) {
 // restarted; before, it said only "can't install", though Firefox's
 // database had changed.
 func TestInstallInPart(t *testing.T) {
-	if _, err := exec.LookPath("certutil"); err != nil {
-		if os.Getenv("VOUCH_E2E") == "1" {
-			t.Fatal("certutil not found (VOUCH_E2E=1 makes this a failure)")
-		}
-		t.Skip("certutil not found")
-	}
-	d := newFakeDebian(t)
-	testOnlyFSRoot, testOnlyRunner = d.root, certutilDebian{d}
-	t.Cleanup(func() { testOnlyFSRoot, testOnlyRunner = "", nil })
-	a, _, stderr := testApp(t, true)
+	_, a, stderr := certutilApp(t)
 	locked := filepath.Join(a.home, ".pki", "nssdb")
 	open := filepath.Join(a.home, ".mozilla", "firefox", "abc.default")
 	pw := filepath.Join(t.TempDir(), "pw")
