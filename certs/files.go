@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -92,6 +93,16 @@ func WriteNamed(files ...File) (unkept []Unkept, toStdout []bool, err error) {
 		}
 	}
 
+	// Files written together (a certificate and its key) must not be
+	// interleaved with another vouch's writing the same names, or the
+	// certificate of one run ends beside the key of another: each folder
+	// they go to is locked (flock on the folder: no file left behind)
+	// while they are written and renamed. Best effort: a folder that
+	// can't be locked (Windows, some network file systems) is written
+	// unlocked, as one file alone always is.
+	if unlock := lockFolders(outs); unlock != nil {
+		defer unlock()
+	}
 	type staged struct{ tmp, path, named string }
 	var temps []staged
 	cleanup := func() {
@@ -126,6 +137,41 @@ func WriteNamed(files ...File) (unkept []Unkept, toStdout []bool, err error) {
 		syncDir(d)
 	}
 	return unkept, toStdout, nil
+}
+
+// lockFolders locks, in order, the folders of outs that are files, when
+// there are two or more of them; it returns what unlocks them, nil when it
+// locked none.
+func lockFolders(outs []output) func() {
+	var dirs []string
+	files := 0
+	for _, o := range outs {
+		if o.stream {
+			continue
+		}
+		files++
+		if d := filepath.Dir(o.path); !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	if files < 2 {
+		return nil
+	}
+	slices.Sort(dirs)
+	var unlocks []func()
+	for _, d := range dirs {
+		if unlock, err := LockDir(d, nil); err == nil {
+			unlocks = append(unlocks, unlock)
+		}
+	}
+	if len(unlocks) == 0 {
+		return nil
+	}
+	return func() {
+		for _, u := range unlocks {
+			u()
+		}
+	}
 }
 
 // tryDir checks that a file can be made in dir, by making and removing one.

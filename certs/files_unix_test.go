@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -158,5 +159,32 @@ func TestDescReadOnly(t *testing.T) {
 	}
 	if st, err := os.Stat(in); err != nil || st.Mode().Perm() != 0o644 {
 		t.Errorf("in.txt: %v, %v; want mode 0644 as it was", st, err)
+	}
+}
+
+// TestWriteNamedPairsDontInterleave: runs writing a certificate and its
+// key to the same names at once each leave a matching pair; before, one
+// run's certificate could end beside another's key (both renamed, exit 0).
+func TestWriteNamedPairsDontInterleave(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	for round := 0; round < 40; round++ {
+		var wg sync.WaitGroup
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				token := []byte(fmt.Sprintf("run %d.%d\n", round, i))
+				if _, _, err := WriteNamed(File{Path: cert, Data: token, Mode: 0o644, Named: true}, File{Path: key, Data: token, Mode: 0o600, Named: true}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		c, _ := os.ReadFile(cert)
+		k, _ := os.ReadFile(key)
+		if string(c) != string(k) {
+			t.Fatalf("round %d: the certificate is from %q, its key from %q", round, c, k)
+		}
 	}
 }
