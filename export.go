@@ -268,6 +268,14 @@ func (a *app) cmdExport(f *exportFlags, args []string) int {
 		a.rotateHint(ca)
 	}
 
+	// Exports run together must not each check the files, find them
+	// absent or the same, and then rename over one another's: all but
+	// one would say "written" for contents that are gone. The CA
+	// folder's lock makes them take turns (best effort: a CA folder this
+	// user can't write has no lock to take).
+	if unlock, err := certs.Lock(ca.Dir, nil); err == nil {
+		defer unlock()
+	}
 	write, err := a.exportPlan(files, f.force)
 	if err != nil {
 		return exitFail

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -8,11 +9,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -352,4 +356,31 @@ func FuzzExportSource(f *testing.F) {
 			t.Fatalf("exportSource accepted %q, which double quotes don't protect", src)
 		}
 	})
+}
+
+// TestExportTogether: exports run at once into one folder, each with its
+// own --url, take turns: one writes, every other finds its files there
+// with other contents and is refused. Before, several checked, found
+// nothing, and renamed over one another, each saying it had written.
+func TestExportTogether(t *testing.T) {
+	base, _, _ := testApp(t, true)
+	exportCA(t, base, "a.test")
+	out := filepath.Join(t.TempDir(), "invite")
+	for round := 0; round < 10; round++ {
+		dir := fmt.Sprintf("%s%d", out, round)
+		codes := make([]int, 8)
+		var wg sync.WaitGroup
+		for i := range codes {
+			a := &app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, getenv: base.getenv, home: base.home, goos: "linux", owner: "tester@host", now: time.Now, isRoot: true}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				codes[i] = a.run([]string{"export", "--out", dir, "--url", fmt.Sprintf("https://h.test/r%d/root.crt", i)})
+			}()
+		}
+		wg.Wait()
+		if ok := slices.Index(codes, exitOK); ok < 0 || slices.Index(codes[ok+1:], exitOK) >= 0 {
+			t.Fatalf("round %d: exits %v, want exactly one 0", round, codes)
+		}
+	}
 }
