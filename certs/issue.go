@@ -90,6 +90,21 @@ func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("malformed certificate request: %w", err)
 	}
+	switch k := csr.PublicKey.(type) {
+	case nil:
+		// Go parsed no key it can sign for: RSA-PSS, Ed448, a curve it
+		// lacks. The signature is not wrong; vouch can't use the key.
+		return nil, errors.New("the request's key is of a kind vouch can't issue for (RSA-PSS, Ed448, or a curve other than P-256, P-384 and P-521); make it with an ECDSA P-256 key, or RSA of 2048 bits or more")
+	case *rsa.PublicKey:
+		// Debian's OpenSSL (security level 2) refuses to load a leaf with
+		// a smaller key, and vouch never makes one.
+		if bits := k.N.BitLen(); bits < 2048 {
+			return nil, fmt.Errorf("the request's RSA key has %d bits, and clients refuse a certificate with fewer than 2048 (OpenSSL: \"ee key too small\"); make it with 2048 bits or more (openssl req -newkey rsa:2048 …), or an ECDSA P-256 key", bits)
+		}
+	}
+	if csr.SignatureAlgorithm == x509.UnknownSignatureAlgorithm {
+		return nil, errors.New("the request is signed with an algorithm vouch can't check (RSA-PSS, Ed448 or another); sign it with SHA-256 and an ECDSA or RSA key")
+	}
 	if err := csr.CheckSignature(); err != nil {
 		return nil, fmt.Errorf("certificate request has a bad signature: %w", err)
 	}

@@ -285,6 +285,10 @@ func TestParseCSRErrors(t *testing.T) {
 		{"bad signature", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: bad}), "signature"},
 		{"garbage DER", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: []byte{1, 2, 3}}), "malformed"},
 		{"trailing", append(bytes.Clone(good), "junk"...), "unexpected data"},
+		// Before, the first was signed (a leaf OpenSSL then refuses to
+		// load), the second called "a bad signature".
+		{"RSA 1024", weakCSR(t), "the request's RSA key has 1024 bits, and clients refuse a certificate with fewer than 2048"},
+		{"Ed448 (openssl req -newkey ed448)", mustReadFile(t, "testdata/ed448.csr"), "the request's key is of a kind vouch can't issue for"},
 	}
 	for _, tt := range tests {
 		if _, err := ParseCSR(tt.data); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -403,4 +407,27 @@ func TestFingerprint(t *testing.T) {
 	if len(fp) != 64 || strings.ReplaceAll(strings.ToLower(g), ":", "") != fp {
 		t.Errorf("Fingerprint = %q, grouped %q: not the same hash", fp, g)
 	}
+}
+
+// weakCSR is a request for a.test with an RSA key of 1024 bits.
+func weakCSR(t *testing.T) []byte {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{DNSNames: []string{"a.test"}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
+}
+
+func mustReadFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
