@@ -220,6 +220,11 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	if f.csr != "" && (f.pkcs12 || f.keyFile != "") {
 		return a.usageError("cert", "--csr issues only a certificate: the key stays with whoever made the request, so --key-file and --pkcs12 don't apply")
 	}
+	if f.pkcs12 && (f.certFile != "" || f.keyFile != "") {
+		// mkcert takes them and writes only the bundle; so does vouch,
+		// but says so rather than leave the user looking for the files.
+		a.warnf("--cert-file and --key-file don't apply with --pkcs12: the bundle holds the certificate and its key, and no PEM files are written")
+	}
 
 	var (
 		names []certs.Name
