@@ -452,6 +452,14 @@ func writeTemp(f File, out output) (string, *Unkept, error) {
 	if err := tmp.Chmod(mode); err != nil {
 		return fail(err)
 	}
+	// An ACL on the file it replaces goes with it, set after the mode
+	// (setting the mode would change its mask); not onto a secret from a
+	// file that held none, nor one that let every user read.
+	if out.like != nil && !f.NewlySecret && (f.Mode&0o077 != 0 || out.like.Mode().Perm()&0o007 == 0) {
+		if err := keepACL(tmp, out.path); err != nil {
+			return fail(err)
+		}
+	}
 	if _, err := tmp.Write(f.Data); err != nil {
 		return fail(err)
 	}
