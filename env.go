@@ -11,6 +11,7 @@ import (
 
 	"github.com/vouchdev/vouch/certs"
 	"github.com/vouchdev/vouch/platform"
+	"github.com/vouchdev/vouch/record"
 )
 
 func envCommand() *command {
@@ -61,10 +62,21 @@ func (a *app) cmdEnv(caroot, shell string) int {
 	_, ca, err := a.loadCA(caroot)
 	if err != nil {
 		a.errorf("%v", err)
-		// Install makes a missing CA; a broken one it can't mend.
-		if errors.Is(err, certs.ErrNoCA) {
-			a.hintf("%s", a.vouchCmd("install"))
+		if !errors.Is(err, certs.ErrNoCA) {
+			return exitFail // a broken CA install can't mend
 		}
+		// Someone who only trusted friends' roots: install would make
+		// them a CA of their own, which is not what they need.
+		if book, berr := record.Load(a.stateDir()); berr == nil && len(book.Roots) > 0 {
+			var files []string
+			for _, r := range book.Roots {
+				files = append(files, book.RootFile(r.Fingerprint))
+			}
+			a.infof("vouch env exports your own CA's root, and you have none; the roots you trusted for others (%d) are in the system store, which curl, Python, Go and git read already", len(files))
+			a.hintf("node --use-openssl-ca reads the system store too; or, for one root: %s", line("NODE_EXTRA_CA_CERTS", files[0]))
+			return exitFail
+		}
+		a.hintf("%s", a.vouchCmd("install"))
 		return exitFail
 	}
 	bundle, ok := a.trustedBundle(ca)

@@ -5,6 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/platform"
+	"github.com/vouchdev/vouch/record"
 )
 
 func TestEnv(t *testing.T) {
@@ -103,5 +107,28 @@ func TestEnv(t *testing.T) {
 	stdout.Reset()
 	if code := a.run([]string{"env"}); code != exitOK || stdout.Len() != 0 {
 		t.Errorf("env after uninstall = %d, %q; want 0 and nothing", code, stdout)
+	}
+}
+
+// TestEnvFriendOnly: someone with no CA of their own who trusted a
+// friend's root is told where that root already is and how Node reads
+// it, not to run vouch install (which would make them a CA they don't
+// need, and still not give Node the friend's root).
+func TestEnvFriendOnly(t *testing.T) {
+	d := newFakeDebian(t)
+	withFake(t, d)
+	a, _, stderr := testApp(t, true)
+	alice := ownerCA(t, "alice@nas", "photos.alice.org")
+	fp := certs.Fingerprint(alice.Root)
+	if code := a.run([]string{"trust", rootFileOf(alice), "--fingerprint", fp, "--name", "alice"}); code != exitOK {
+		t.Fatalf("trust = %d; %s", code, stderr)
+	}
+	stderr.Reset()
+	code := a.run([]string{"env"})
+	out := stderr.String()
+	book, _ := record.Load(platform.StateDir("linux", a.home, a.getenv))
+	if code != exitFail || strings.Contains(out, "hint: vouch install") || !strings.Contains(out, "the roots you trusted for others (1) are in the system store") ||
+		!strings.Contains(out, "export NODE_EXTRA_CA_CERTS="+shQuote(book.RootFile(fp))) {
+		t.Errorf("env with only a friend's root = %d, stderr:\n%s\nwant 1, where the root is and Node's variable, and no vouch install", code, out)
 	}
 }
