@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/vouchdev/vouch/internal/fsinfo"
 )
@@ -128,6 +129,9 @@ func WriteNamed(files ...File) (unkept []Unkept, toStdout []bool, err error) {
 	for i, t := range temps {
 		if err := os.Rename(t.tmp, t.path); err != nil {
 			cleanup()
+			if errors.Is(err, syscall.EBUSY) {
+				return nil, nil, fmt.Errorf("failed to write %s: it is a mount point (a file mounted into a container, say), which a rename can't replace, and vouch writes every file by renaming a new one over it; write it elsewhere and copy it in, or mount its folder instead", t.named)
+			}
 			return nil, nil, fmt.Errorf("failed to write %s: %w", t.named, fsinfo.Bare(err))
 		}
 		temps[i].tmp = ""
@@ -418,6 +422,11 @@ func CanWrite(paths ...string) error {
 		}
 		seen[dir] = true
 		if err := tryDir(dir); err != nil {
+			if errors.Is(err, fs.ErrPermission) {
+				// The file may well be writable: the folder is what
+				// the temp file beside it needs.
+				return fmt.Errorf("can't write %s: %w in its folder %s (vouch writes a new file beside it and renames it into place, so the folder must be writable, not only the file)", p, err, dir)
+			}
 			return fmt.Errorf("can't write %s: %w", p, err)
 		}
 	}

@@ -188,3 +188,24 @@ func TestWriteNamedPairsDontInterleave(t *testing.T) {
 		}
 	}
 }
+
+// TestCanWriteFolderNamed: a folder vouch can't make a file in is named as
+// the folder, with why it matters though the file itself may be writable
+// (vouch writes beside it and renames); before, "permission denied" read
+// as if the file were not writable. /sys refuses new files even to root.
+func TestCanWriteFolderNamed(t *testing.T) {
+	dir := "/sys/kernel"
+	if f, err := os.CreateTemp(dir, "probe-*"); err == nil || !errors.Is(err, fs.ErrPermission) {
+		if f != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+		t.Skipf("%s takes new files here (%v)", dir, err)
+	}
+	p := filepath.Join(dir, "vouch-test.pem")
+	err := CanWrite(p)
+	want := "can't write " + p + ": permission denied in its folder " + dir + " (vouch writes a new file beside it and renames it into place, so the folder must be writable, not only the file)"
+	if err == nil || err.Error() != want || !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("CanWrite = %v, want %q, wrapping the permission error", err, want)
+	}
+}

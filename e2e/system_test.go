@@ -1902,3 +1902,33 @@ func writeMkcertCA(t *testing.T, dir string) *x509.Certificate {
 	}
 	return c
 }
+
+// TestCertOverMountPoint: a certificate file bind-mounted in (as a
+// container gets one) can't be replaced by a rename, the way vouch writes
+// every file: the error says so and what to do, and the mounted file is
+// left as it was. Before, it said only "device or resource busy".
+func TestCertOverMountPoint(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, env *nstest.Env) {
+		h := &sysHost{home: env.Home}
+		dir := filepath.Join(env.Home, "srv")
+		host := filepath.Join(env.Home, "host-cert.pem")
+		target := filepath.Join(dir, "cert.pem")
+		for _, p := range []string{host, target} {
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte("mounted\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mustRun(t, h.env(), "mount", "--bind", host, target)
+		defer exec.Command("umount", target).Run()
+		res := h.vouch(t, "--cert-file", target, "--key-file", filepath.Join(dir, "key.pem"), "a.test")
+		if res.exitCode != 1 || !strings.Contains(res.stderr, "failed to write "+target+": it is a mount point") || !strings.Contains(res.stderr, "mount its folder instead") {
+			t.Errorf("cert over a mount point = exit %d, stderr %q; want 1 and the mount point explained", res.exitCode, res.stderr)
+		}
+		if data, _ := os.ReadFile(host); string(data) != "mounted\n" {
+			t.Errorf("the mounted file changed: %q", data)
+		}
+	})
+}
