@@ -142,6 +142,11 @@ func load(dir string) (*CA, error) {
 		if _, serr := os.Stat(dir); serr != nil {
 			return nil, fmt.Errorf("CA folder %s: %w", dir, ErrNoCA)
 		}
+		// An mkcert CA that lost its certificate: a CA made beside its
+		// key would leave rootCA.pem and rootCA-key.pem of two CAs.
+		if _, kerr := os.Lstat(filepath.Join(dir, RootKeyFile)); kerr == nil {
+			return nil, fmt.Errorf("CA folder %s holds %s but no %s: an mkcert CA that has lost its certificate, and vouch won't make a CA beside its key; put %s back, or move %s aside to make a new CA there", dir, RootKeyFile, RootCertFile, RootCertFile, RootKeyFile)
+		}
 		return nil, fmt.Errorf("%s: %w", dir, ErrNoCA)
 	}
 	if err != nil {
