@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/vouchdev/vouch/internal/fsinfo"
 )
@@ -145,18 +146,24 @@ func WriteNamed(files ...File) (unkept []Unkept, toStdout []bool, err error) {
 
 // lockFolders locks, in order, the folders of outs that are files, when
 // there are two or more of them; it returns what unlocks them, nil when it
-// locked none.
+// locked none. Two paths to one folder lock it once. A folder some other
+// process holds locked past folderWait (any user who can read it can) is
+// written unlocked rather than waited on without end.
 func lockFolders(outs []output) func() {
 	var dirs []string
+	var infos []fs.FileInfo
 	files := 0
 	for _, o := range outs {
 		if o.stream {
 			continue
 		}
 		files++
-		if d := filepath.Dir(o.path); !slices.Contains(dirs, d) {
-			dirs = append(dirs, d)
+		d := filepath.Dir(o.path)
+		fi, err := os.Stat(d)
+		if err != nil || slices.ContainsFunc(infos, func(seen fs.FileInfo) bool { return os.SameFile(seen, fi) }) {
+			continue
 		}
+		dirs, infos = append(dirs, d), append(infos, fi)
 	}
 	if files < 2 {
 		return nil
@@ -164,7 +171,7 @@ func lockFolders(outs []output) func() {
 	slices.Sort(dirs)
 	var unlocks []func()
 	for _, d := range dirs {
-		if unlock, err := LockDir(d, nil); err == nil {
+		if unlock, ok := tryLockDir(d, folderWait); ok {
 			unlocks = append(unlocks, unlock)
 		}
 	}
@@ -175,6 +182,31 @@ func lockFolders(outs []output) func() {
 		for _, u := range unlocks {
 			u()
 		}
+	}
+}
+
+// folderWait is how long lockFolders waits for another vouch writing into
+// the same folder: far longer than one takes.
+const folderWait = 3 * time.Second
+
+// tryLockDir takes the lock on folder dir, as LockDir does, waiting at
+// most wait for whoever holds it; ok is false when it did not get it.
+func tryLockDir(dir string, wait time.Duration) (unlock func(), ok bool) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, false
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		locked, err := tryLockFile(f)
+		if locked && err == nil {
+			return func() { f.Close() }, true
+		}
+		if err != nil || time.Now().After(deadline) {
+			f.Close()
+			return nil, false
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -462,9 +494,11 @@ func writeTemp(f File, out output) (string, *Unkept, error) {
 		return fail(err)
 	}
 	// An ACL on the file it replaces goes with it, set after the mode
-	// (setting the mode would change its mask); not onto a secret from a
-	// file that held none, nor one that let every user read.
-	if out.like != nil && !f.NewlySecret && (f.Mode&0o077 != 0 || out.like.Mode().Perm()&0o007 == 0) {
+	// (setting the mode would change its mask); not when its owner or
+	// group could not be kept (its group:: entry would be a new group's),
+	// nor onto a secret from a file that held none, nor one that let
+	// every user read.
+	if out.like != nil && lost == nil && !f.NewlySecret && (f.Mode&0o077 != 0 || out.like.Mode().Perm()&0o007 == 0) {
 		if err := keepACL(tmp, out.path); err != nil {
 			return fail(err)
 		}

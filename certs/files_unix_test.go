@@ -209,3 +209,40 @@ func TestCanWriteFolderNamed(t *testing.T) {
 		t.Errorf("CanWrite = %v, want %q, wrapping the permission error", err, want)
 	}
 }
+
+// TestWriteNamedFolderLockBounded: a pair written through two paths to one
+// folder (a symlink), or into a folder another process holds locked, is
+// written, not waited on without end; before, both hung.
+func TestWriteNamedFolderLockBounded(t *testing.T) {
+	real := t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := WriteNamed(File{Path: filepath.Join(link, "c.pem"), Data: []byte("c"), Mode: 0o644, Named: true}, File{Path: filepath.Join(real, "k.pem"), Data: []byte("k"), Mode: 0o600, Named: true})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("writing a pair through two paths to one folder hung")
+	}
+
+	unlock, err := LockDir(real, nil) // another process's lock, as flock(1) takes
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	start := time.Now()
+	if _, _, err := WriteNamed(File{Path: filepath.Join(real, "c2.pem"), Data: []byte("c"), Mode: 0o644, Named: true}, File{Path: filepath.Join(real, "k2.pem"), Data: []byte("k"), Mode: 0o600, Named: true}); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < folderWait || waited > folderWait+5*time.Second {
+		t.Errorf("with the folder held locked, the pair was written after %v, want about %v", waited, folderWait)
+	}
+}
