@@ -72,8 +72,8 @@ func (a *app) cmdEnv(caroot, shell string) int {
 			for _, r := range book.Roots {
 				files = append(files, book.RootFile(r.Fingerprint))
 			}
-			a.infof("vouch env exports your own CA's root, and you have none; the roots you trusted for others (%d) are in the system store, which curl, Python, Go and git read already", len(files))
-			a.hintf("node --use-openssl-ca reads the system store too; or, for one root: %s", line("NODE_EXTRA_CA_CERTS", files[0]))
+			a.infof("vouch env exports your own CA's root, and you have none; the roots you trusted for others (%d) are where vouch trust put them (vouch status shows which stores)", len(files))
+			a.hintf("for Node, which reads neither store, one of them: %s", line("NODE_EXTRA_CA_CERTS", files[0]))
 			return exitFail
 		}
 		a.hintf("%s", a.vouchCmd("install"))

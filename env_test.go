@@ -127,7 +127,7 @@ func TestEnvFriendOnly(t *testing.T) {
 	code := a.run([]string{"env"})
 	out := stderr.String()
 	book, _ := record.Load(platform.StateDir("linux", a.home, a.getenv))
-	if code != exitFail || strings.Contains(out, "hint: vouch install") || !strings.Contains(out, "the roots you trusted for others (1) are in the system store") ||
+	if code != exitFail || strings.Contains(out, "hint: vouch install") || !strings.Contains(out, "the roots you trusted for others (1) are where vouch trust put them (vouch status shows which stores)") ||
 		!strings.Contains(out, "export NODE_EXTRA_CA_CERTS="+shQuote(book.RootFile(fp))) {
 		t.Errorf("env with only a friend's root = %d, stderr:\n%s\nwant 1, where the root is and Node's variable, and no vouch install", code, out)
 	}

@@ -273,7 +273,7 @@ func (a *app) cmdExport(f *exportFlags, args []string) int {
 	// one would say "written" for contents that are gone. The CA
 	// folder's lock makes them take turns (best effort: a CA folder this
 	// user can't write has no lock to take).
-	if unlock, err := certs.Lock(ca.Dir, nil); err == nil {
+	if unlock, err := certs.Lock(ca.Dir, a.waitingFor(ca.Dir)); err == nil {
 		defer unlock()
 	}
 	write, err := a.exportPlan(files, f.force)

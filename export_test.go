@@ -384,3 +384,22 @@ func TestExportTogether(t *testing.T) {
 		}
 	}
 }
+
+// TestExportSaysItWaits: an export kept waiting on the CA folder's lock
+// (an install at a sudo prompt holds it) says why nothing happens; before,
+// it waited without a word (found by review).
+func TestExportSaysItWaits(t *testing.T) {
+	a, _, stderr := testApp(t, true)
+	exportCA(t, a, "a.test")
+	unlock, err := certs.Lock(a.getenv("VOUCH_CAROOT"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int)
+	go func() { done <- a.run([]string{"export", "--out", filepath.Join(t.TempDir(), "inv")}) }()
+	time.Sleep(1500 * time.Millisecond)
+	unlock()
+	if code := <-done; code != exitOK || !strings.Contains(stderr.String(), "waiting for another vouch that is using "+a.getenv("VOUCH_CAROOT")) {
+		t.Errorf("export behind the lock = %d, stderr:\n%s\nwant 0 and a word that it waits", code, stderr)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vouchdev/vouch/certs"
+	"github.com/vouchdev/vouch/internal/fsinfo"
 	"github.com/vouchdev/vouch/platform"
 	"github.com/vouchdev/vouch/record"
 	"github.com/vouchdev/vouch/truststore"
@@ -194,7 +195,7 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 		if label != "" {
 			argv = append(argv, "--name", label)
 		}
-		if storeList != "" {
+		if storeList != "" && !slices.Contains(extra, "--stores") {
 			argv = append(argv, "--stores", storeList)
 		}
 		for _, f := range []struct {
@@ -231,8 +232,17 @@ func (a *app) cmdTrust(source, fpFlag, name string, replace, allow bool, storeLi
 	if len(limits.Loose) > 0 {
 		a.warnf("%s: no browser checks those names for a site, but a program that checks a certificate's email addresses or URIs (mail signing, some service-to-service TLS) would take them from this root", strings.Join(limits.Loose, "; "))
 	}
-	if !limits.Unconstrained() && !isVouchRoot(cert) && a.javaReaches(stores, truststore.Root{Cert: cert}) {
-		a.warnf("java: Java applies no limits to a root it trusts, only to the CAs beneath it, so Java programs here would take whatever this root's key signs, for any site; a root vouch makes has its key thrown away once it has signed its one intermediate, but this one was not made by vouch: its limits hold in Java only if nobody kept that key (ask its owner), or leave Java out: --stores system,nss (on Debian and Ubuntu the system store feeds Java all the same)")
+	if !limits.Unconstrained() && !isVouchRoot(cert) {
+		if reaches, feeds := a.javaReaches(stores, truststore.Root{Cert: cert}); reaches {
+			a.warnf("java: Java applies no limits to a root it trusts, only to the CAs beneath it, so Java programs here would take whatever this root's key signs, for any site; a root vouch makes has its key thrown away once it has signed its one intermediate, but this one was not made by vouch: its limits hold in Java only if nobody kept that key (ask its owner)")
+			// Leaving Java out: the system store too where its refresh
+			// feeds Java (Debian's hook).
+			without, why := "system,nss", "leaves Java out"
+			if feeds {
+				without, why = "nss", "leaves Java out, and the system store, which feeds Java here"
+			}
+			a.hintf("%s   (%s)", again(name, "--stores", without), why)
+		}
 	}
 	a.infof("expires:       %s", cert.NotAfter.UTC().Format(time.DateOnly))
 
@@ -387,21 +397,22 @@ func ownerOf(c *x509.Certificate) string {
 
 // javaReaches says whether trusting a root in stores puts it in a Java
 // keystore: the java store, with Java on the machine, or the system store
-// where its refresh feeds Java (Debian's ca-certificates-java hook).
-func (a *app) javaReaches(stores []truststore.Store, root truststore.Root) bool {
+// where its refresh feeds Java (Debian's ca-certificates-java hook), which
+// feeds says.
+func (a *app) javaReaches(stores []truststore.Store, root truststore.Root) (reaches, feeds bool) {
 	for _, s := range stores {
 		switch s.Name() {
 		case "java":
 			if s.Status(root).State != truststore.NotPresent {
-				return true
+				reaches = true
 			}
 		case "system":
 			if sys, ok := s.(*truststore.System); ok && sys.FeedsJava() {
-				return true
+				reaches, feeds = true, true
 			}
 		}
 	}
-	return false
+	return reaches, feeds
 }
 
 // isVouchRoot says whether c's subject is a vouch CA's, whose OU names
@@ -482,8 +493,7 @@ func (a *app) friendRoot(b *record.Book, fp string, keep []*x509.Certificate) (t
 		if r := b.ByFingerprint(fp); r != nil {
 			label = r.Label
 		}
-		a.warnf("%v; read the root of %q from %s instead", err, label, from)
-		a.hintf("%s   (writes the record's copy again)", platform.Cmd{Argv: []string{"vouch", "trust", from, "--fingerprint", fp, "--name", label}})
+		a.warnf("%v; read the root of %q from %s instead", fsinfo.Bare(err), label, from)
 		return truststore.Root{Cert: lost, PEM: certs.CertPEM(lost.Raw), File: from, Keep: keep}, nil
 	}
 	return truststore.Root{Cert: c, PEM: certs.CertPEM(c.Raw), File: b.RootFile(fp), Keep: keep}, nil
@@ -498,10 +508,10 @@ func (a *app) lostRoot(b *record.Book, fp string) (*x509.Certificate, string) {
 	if r := b.ByFingerprint(fp); r != nil && filepath.IsAbs(r.Source) {
 		candidates = append(candidates, r.Source)
 	}
-	if sys, ok := a.systemStore(a.runner()).(*truststore.System); ok && len(fp) >= 16 {
+	if sys, ok := a.systemStore(a.runner()).(*truststore.System); ok && platform.AnchorNameOf(fp) != "" {
 		if ls, ok := sys.Sys.(*platform.LinuxSystem); ok {
 			if l, err := ls.Layout(); err == nil {
-				candidates = append(candidates, filepath.Join(a.fsRoot(), l.AnchorDir, "vouch-"+fp[:16]+".crt"))
+				candidates = append(candidates, filepath.Join(a.fsRoot(), l.AnchorDir, platform.AnchorNameOf(fp)))
 			}
 		}
 	}
@@ -600,7 +610,7 @@ func (a *app) untrust(book *record.Book, stores []truststore.Store, named bool, 
 		a.hintf("with the root's file from its owner, vouch trust writes the copy again: %s, then: vouch untrust %s", platform.Cmd{Argv: []string{"vouch", "trust", "ROOT_FILE", "--fingerprint", fp}}, label)
 		return exitFail
 	}
-	code, held := a.uninstallFrom(stores, named, root, false)
+	code, held, _ := a.uninstallFrom(stores, named, root, false)
 	if code != exitOK {
 		a.errorf("%q stays recorded, since not every store let go of it; run vouch untrust %s again once that is fixed", label, label)
 		return code
@@ -788,6 +798,11 @@ func (a *app) readBook(b *record.Book) []bookRoot {
 	for _, r := range b.Roots {
 		br := bookRoot{Root: r}
 		br.root, br.err = a.friendRoot(b, r.Fingerprint, nil)
+		if br.err == nil && br.root.File != b.RootFile(r.Fingerprint) {
+			// Read from elsewhere (friendRoot said where): trusting it
+			// again from there writes the record's copy back.
+			a.hintf("%s   (writes the record's copy again)", platform.Cmd{Argv: []string{"vouch", "trust", br.root.File, "--fingerprint", r.Fingerprint, "--name", r.Label}})
+		}
 		out = append(out, br)
 	}
 	return out

@@ -812,7 +812,7 @@ func TestHandEntryStillTrusted(t *testing.T) {
 	code := a.run([]string{"untrust", "alice"})
 	out := stderr.String()
 	if code != exitOK || !strings.Contains(out, "vouch: warning: nss: still trusted through entries vouch did not add") ||
-		!strings.Contains(out, `certutil -D -d `+db+` -n "alice's root"`) || strings.Contains(out, "no longer trusted:") ||
+		!strings.Contains(out, `certutil -D -d `+db+` -n 'alice'\''s root'`) || strings.Contains(out, "no longer trusted:") ||
 		!strings.Contains(out, `no longer recorded: "alice"`) {
 		t.Errorf("untrust = %d, stderr:\n%s\nwant exit 0, a warning naming the entry and the certutil that takes it out, and not \"no longer trusted\"", code, out)
 	}
@@ -938,6 +938,11 @@ func TestTrustJavaIgnoresLimits(t *testing.T) {
 		if got := strings.Contains(stderr.String(), warning); got != tt.warn {
 			t.Errorf("trust %s --stores %s: warned %v, want %v; stderr:\n%s", filepath.Base(tt.file), tt.stores, got, tt.warn, stderr)
 		}
+		// The way out is a hint: the same command without Java (the
+		// fake Debian's system store feeds no Java).
+		if hint := "vouch: hint: vouch trust " + tt.file + " --fingerprint " + tt.fp + " --stores system,nss   (leaves Java out)"; tt.warn && !strings.Contains(stderr.String(), hint) {
+			t.Errorf("trust %s --stores %s: stderr:\n%s\nwant the hint %q", filepath.Base(tt.file), tt.stores, stderr, hint)
+		}
 	}
 }
 
@@ -964,14 +969,51 @@ func TestUntrustCopyLost(t *testing.T) {
 			}
 			from = filepath.Join(d.root, debianAnchors, "vouch-"+fp[:16]+".crt")
 		}
+		// Status says where it read the root, and how to write the copy
+		// again from there.
+		stderr.Reset()
+		a.run([]string{"status", "--stores", "system"})
+		if out := stderr.String(); !strings.Contains(out, `read the root of "alice" from `+from+" instead") || !strings.Contains(out, "vouch trust "+from+" --fingerprint "+fp+" --name alice   (writes the record's copy again)") {
+			t.Errorf("status with the copy lost (source gone %v): stderr:\n%s\nwant where the root was read, and the trust that writes the copy again", sourceGone, out)
+		}
+		// Untrust takes it out, and hints no trust from a file it is
+		// about to remove (the anchor).
 		stderr.Reset()
 		code := a.run([]string{"untrust", "alice"})
 		out := stderr.String()
-		if code != exitOK || !strings.Contains(out, `read the root of "alice" from `+from+" instead") || !strings.Contains(out, `no longer trusted: "alice"`) {
-			t.Errorf("untrust with the copy lost (source gone %v) = %d, stderr:\n%s\nwant 0, the root read from %s", sourceGone, code, out, from)
+		if code != exitOK || !strings.Contains(out, `read the root of "alice" from `+from+" instead") || !strings.Contains(out, `no longer trusted: "alice"`) || strings.Contains(out, "writes the record's copy again") {
+			t.Errorf("untrust with the copy lost (source gone %v) = %d, stderr:\n%s\nwant 0, the root read from %s, no hint to trust it again", sourceGone, code, out, from)
 		}
 		if len(anchors(t, d)) != 0 {
 			t.Errorf("untrust left anchors %q", anchors(t, d))
 		}
+	}
+}
+
+// TestUninstallMkcertHintOnlyForMkcert: uninstall of an adopted mkcert CA
+// whose root is left only in an entry someone made by hand warns of that
+// entry, but does not hint uninstall --mkcert, which would not take it
+// out; before, any entry left brought the hint (found by review).
+func TestUninstallMkcertHintOnlyForMkcert(t *testing.T) {
+	_, a, stderr := certutilApp(t)
+	dir := a.getenv("VOUCH_CAROOT")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	mkcertFolder(t, dir)
+	db := "sql:" + filepath.Join(a.home, ".pki", "nssdb")
+	if err := os.MkdirAll(db[4:], 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"-N", "-d", db, "--empty-password"}, {"-A", "-d", db, "-n", "My dev CA", "-t", "C,,", "-i", filepath.Join(dir, certs.RootCertFile)}} {
+		if out, err := exec.Command("certutil", args...).CombinedOutput(); err != nil {
+			t.Fatalf("certutil %q: %v\n%s", args, err, out)
+		}
+	}
+	stderr.Reset()
+	code := a.run([]string{"uninstall"})
+	out := stderr.String()
+	if code != exitOK || !strings.Contains(out, `"My dev CA"`) || strings.Contains(out, "--mkcert   (takes out mkcert's own entries") {
+		t.Errorf("uninstall = %d, stderr:\n%s\nwant 0, the hand-made entry named, and no --mkcert hint", code, out)
 	}
 }

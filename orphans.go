@@ -223,7 +223,7 @@ func (a *app) uninstallLeftBehind(dir string, stores []truststore.Store, named, 
 	// With no CA folder to lock, the system store's lock alone; letting it
 	// go also ends the interrupt guard uninstallFrom begins.
 	defer a.lockSystem()()
-	code, _ := a.uninstallFrom(stores, named, r, true)
+	code, _, _ := a.uninstallFrom(stores, named, r, true)
 	if code == exitOK {
 		if still := a.leftBehind(stores, r); len(still.entries) > 0 {
 			a.errorf("still there: %s", strings.Join(still.entries, "; "))

@@ -741,8 +741,8 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge, mkcert bool) in
 		return exitFail
 	}
 	defer unlock()
-	code, left := a.uninstallFrom(stores, named, root, all)
-	if left && ca.Adopted && !mkcert {
+	code, _, mkcertLeft := a.uninstallFrom(stores, named, root, all)
+	if mkcertLeft && ca.Adopted && !mkcert {
 		a.hintf("%s   (takes out mkcert's own entries for this root too, as mkcert -uninstall does)", a.vouchCmd("uninstall", "--mkcert"))
 	}
 	if purge && code == exitOK && !all {
@@ -756,7 +756,7 @@ func (a *app) cmdUninstall(caroot, storeList string, all, purge, mkcert bool) in
 			a.infof("the CA vouch rotate retired to %s goes with the folder; taking its root out too", retired[i].Dir)
 			r := retiredRoot(retired[i])
 			r.Keep = root.Keep // keeping's, read once above
-			code, _ = a.uninstallFrom(stores, named, r, false)
+			code, _, _ = a.uninstallFrom(stores, named, r, false)
 		}
 	}
 	if !purge && !all {
@@ -794,10 +794,11 @@ func (a *app) noteRetiredTrusted(dir string, stores []truststore.Store, keep []*
 
 // uninstallFrom takes root out of each store (with all, also the stale
 // roots of other vouch CAs, never those root keeps); it returns the exit
-// code, and whether a store still trusts the root (through entries vouch
-// did not write). A store the user named (--stores) that lacks its tool
-// fails it.
-func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststore.Root, all bool) (code int, left bool) {
+// code, whether a store still trusts the root (through entries vouch did
+// not write), and whether mkcert's entries are among those (which
+// uninstall --mkcert takes out). A store the user named (--stores) that
+// lacks its tool fails it.
+func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststore.Root, all bool) (code int, left, mkcertLeft bool) {
 	code = exitOK
 	// The stores the system store's refresh reaches that hold the root
 	// now: when the refresh takes it out of them (Debian's Java hook),
@@ -814,13 +815,13 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 	}
 	finish := a.commandLine("vouch")
 	if a.partialStops(stores, root, "uninstall", finish, false, all) {
-		return exitFail, left
+		return exitFail, left, mkcertLeft
 	}
 	a.guard()
 	settled := false
 	for i, s := range stores {
 		if a.halted(stores[i:], root, named, false, held, finish, &settled) {
-			return exitFail, left
+			return exitFail, left, mkcertLeft
 		}
 		changed, err := s.Uninstall(context.Background(), root, all)
 		if err != nil {
@@ -842,9 +843,11 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 			}
 			a.warnf("%s: still trusted through entries vouch did not add, which it leaves: %s", s.Name(), strings.Join(st.Held, "; "))
 			left = true
+			mkcertLeft = mkcertLeft || strings.Contains(strings.Join(st.Held, "; "), "mkcert")
 		case st.State == truststore.Trusted:
 			a.warnf("%s: still trusted: %s", s.Name(), st.Reason)
 			left = true
+			mkcertLeft = mkcertLeft || strings.Contains(st.Reason, "mkcert")
 		case changed:
 			a.infof("%s: removed", s.Name())
 		case slices.Contains(held, s.Name()):
@@ -863,7 +866,7 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 			a.warnRefill(stores, root)
 		}
 	}
-	return code, left
+	return code, left, mkcertLeft
 }
 
 // warnRefill says, after Java's uninstall without the system store's,

@@ -224,6 +224,15 @@ func AnchorName(root *x509.Certificate) string {
 	return "vouch-" + shortFingerprint(root) + ".crt"
 }
 
+// AnchorNameOf is AnchorName for the root whose SHA-256 fingerprint is fp
+// (lowercase hex, as the record keeps it), "" for one too short.
+func AnchorNameOf(fp string) string {
+	if len(fp) < 16 {
+		return ""
+	}
+	return "vouch-" + fp[:16] + ".crt"
+}
+
 func shortFingerprint(c *x509.Certificate) string {
 	return fmt.Sprintf("%x", sha256Sum(c.Raw)[:8])
 }

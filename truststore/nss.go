@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -375,16 +376,14 @@ func (n *NSS) Status(r Root) Status {
 		default:
 			// Added by hand, or by a browser's certificate import (an
 			// invitation's steps): the root under a nickname of its own.
-			alias := n.findAlias(ctx, certutil, db, l, r.Cert)
-			switch {
-			case alias != "" && trustsForTLS(l[alias]):
+			// Only entries trusted for TLS are read: one held untrusted
+			// changes no verdict, and a Firefox profile lists many
+			// (intermediates it cached).
+			if alias := n.findAlias(ctx, certutil, db, l, r.Cert, true); alias != "" {
 				trusted++
 				verdict = fmt.Sprintf("trusted through %q, an entry vouch did not add", alias)
-				foreign = append(foreign, fmt.Sprintf("%q in %s (certutil -D -d %s -n %q takes it out)", alias, where, db.Spec(), alias))
-			case alias != "":
-				verdict = fmt.Sprintf("held as %q, an entry vouch did not add, not trusted for TLS (flags %s)", alias, l[alias])
-				not = append(not, where)
-			default:
+				foreign = append(foreign, fmt.Sprintf("%q in %s (%s takes it out)", alias, where, platform.Cmd{Argv: []string{"certutil", "-D", "-d", db.Spec(), "-n", alias}}))
+			} else {
 				verdict = "not trusted"
 				not = append(not, where)
 			}
@@ -426,7 +425,7 @@ func (n *NSS) Status(r Root) Status {
 	}
 	st.Held = foreign
 	for _, o := range others {
-		st.Held = append(st.Held, fmt.Sprintf("mkcert's %q in %s (vouch uninstall --mkcert takes it out)", mk, o))
+		st.Held = append(st.Held, fmt.Sprintf("mkcert's %q in %s, which only mkcert -uninstall or vouch uninstall --mkcert (with this CA's folder) removes", mk, o))
 	}
 	for _, rr := range slices.SortedFunc(maps.Keys(retired), func(x, y *RetiredRoot) int { return strings.Compare(x.Dir, y.Dir) }) {
 		st.Reason += retiredNote(strings.Join(retired[rr], ", "), rr)
@@ -493,14 +492,11 @@ func (n *NSS) installOne(ctx context.Context, certutil string, db platform.NSSDB
 	}
 	if _, present := before[ours]; !present {
 		// NSS keeps a certificate under its first nickname: held under
-		// another, the root can't be added as vouch's. Trusted there, it
-		// is trusted already (status names that entry); held untrusted,
-		// it is the user's to change.
-		if alias := n.findAlias(ctx, certutil, db, before, r.Cert); alias != "" {
-			if trustsForTLS(before[alias]) {
-				return false, nil
-			}
-			return false, heldAsError(alias, db)
+		// another and trusted there, it is trusted already (status names
+		// that entry). Held untrusted, add finds it after certutil -A
+		// and leaves it as it was.
+		if n.findAlias(ctx, certutil, db, before, r.Cert, true) != "" {
+			return false, nil
 		}
 	}
 	if db.Legacy {
@@ -571,7 +567,7 @@ func (n *NSS) add(ctx context.Context, certutil string, db platform.NSSDB, r Roo
 	// NSS keeps a certificate's first nickname: when the root was already
 	// there under another one, -A set that entry's trust instead. Put it
 	// back as it was and say which entry it is.
-	if alias := n.findAlias(ctx, certutil, db, after, r.Cert); alias != "" {
+	if alias := n.findAlias(ctx, certutil, db, after, r.Cert, false); alias != "" {
 		if before[alias] != after[alias] {
 			n.run(ctx, []string{certutil, "-M", "-d", db.Spec(), "-n", alias, "-t", before[alias], "-f", os.DevNull}, nil)
 		}
@@ -582,21 +578,21 @@ func (n *NSS) add(ctx context.Context, certutil string, db platform.NSSDB, r Roo
 
 // heldAsError: db holds the root under alias, not trusted for TLS.
 func heldAsError(alias string, db platform.NSSDB) error {
-	return fmt.Errorf("the database already holds this root as %q, not trusted for TLS (NSS keeps a certificate's first nickname), so vouch left it as it was; to let vouch manage it, remove that entry (certutil -D -d %s -n %q) and run this vouch command again", alias, db.Spec(), alias)
+	return fmt.Errorf("the database already holds this root as %q, not trusted for TLS (NSS keeps a certificate's first nickname), so vouch left it as it was; to let vouch manage it, remove that entry (%s) and run this vouch command again", alias, platform.Cmd{Argv: []string{"certutil", "-D", "-d", db.Spec(), "-n", alias}})
 }
 
-// findAlias is the nickname other than vouch's under which db,
-// whose listing is l, holds root, found by reading each entry's
-// certificate: one certutil run per entry, other vouch roots' left out
-// (their nicknames name other certificates). Only a database that does
-// not hold root as vouch's entry is searched, and a browser's own database
-// lists only the certificates added to it, so there are few; the answer
-// is cached with the database's listing.
-func (n *NSS) findAlias(ctx context.Context, certutil string, db platform.NSSDB, l listing, root *x509.Certificate) string {
+// findAlias is the nickname other than vouch's under which db, whose
+// listing is l, holds root (with tls, only among entries trusted for TLS),
+// found by reading each entry's certificate: one certutil run per entry,
+// a few at once, other vouch roots' left out (their nicknames name other
+// certificates). Only a database that does not hold root as vouch's entry
+// is searched. The answer is cached with the database's listing, unless a
+// read failed (then the next run reads again).
+func (n *NSS) findAlias(ctx context.Context, certutil string, db platform.NSSDB, l listing, root *x509.Certificate, tls bool) string {
 	ours := NSSNickname(root)
 	var nicks []string
 	for _, nick := range sortedKeys(l) {
-		if nick != ours && !staleNickname().MatchString(nick) {
+		if nick != ours && !staleNickname().MatchString(nick) && (!tls || trustsForTLS(l[nick])) {
 			nicks = append(nicks, nick)
 		}
 	}
@@ -606,20 +602,34 @@ func (n *NSS) findAlias(ctx context.Context, certutil string, db platform.NSSDB,
 	n.cacheOnce.Do(func() { n.cache = newListingCache(n.CacheFile) })
 	sum, cacheable := dbHash(db, certutil)
 	key := ours
+	if tls {
+		key += " tls"
+	}
 	if cacheable {
 		if nick, ok := n.cache.alias(db, sum, key); ok {
 			return nick
 		}
 	}
-	found := ""
-	for _, nick := range nicks {
-		der, err := n.run(ctx, []string{certutil, "-L", "-d", db.Spec(), "-n", nick, "-r"}, nil)
-		if err == nil && bytes.Equal(der, root.Raw) {
-			found = nick
-			break
-		}
+	holds := make([]bool, len(nicks))
+	failed := make([]bool, len(nicks))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for i, nick := range nicks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			der, err := n.run(ctx, []string{certutil, "-L", "-d", db.Spec(), "-n", nick, "-r"}, nil)
+			holds[i], failed[i] = err == nil && bytes.Equal(der, root.Raw), err != nil
+		}()
 	}
-	if cacheable {
+	wg.Wait()
+	found := ""
+	if i := slices.Index(holds, true); i >= 0 {
+		found = nicks[i]
+	}
+	if cacheable && (found != "" || !slices.Contains(failed, true)) {
 		n.cache.putAlias(db, sum, key, found)
 	}
 	return found
@@ -629,7 +639,7 @@ func (n *NSS) findAlias(ctx context.Context, certutil string, db platform.NSSDB,
 // database's password.
 func explainCertutil(err error, argv []string) error {
 	msg := err.Error()
-	if strings.Contains(msg, "SEC_ERROR_READ_ONLY") {
+	if strings.Contains(msg, "SEC_ERROR_READ_ONLY") && runtime.GOOS != "windows" {
 		// Files this user may read but not write: made by root (a
 		// browser or certutil run under sudo), or a read-only mount.
 		dir := ""
