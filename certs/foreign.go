@@ -172,12 +172,11 @@ func LimitsOf(cert *x509.Certificate) *Limits {
 	// address length (32, 128): one owner's servers fit in far less than
 	// a /8 of IPv4 or a /16 of IPv6; ranges that together span more
 	// (0.0.0.0/1 with 128.0.0.0/1 is every address) are other people's.
-	public := map[int]float64{}
-	publicRanges := map[int][]string{}
+	var spans []*net.IPNet // ranges reaching past the private ones
 	for _, r := range cert.PermittedIPRanges {
 		r = normalizeNet(r)
 		l.Ranges = append(l.Ranges, r)
-		ones, bits := r.Mask.Size()
+		ones, _ := r.Mask.Size()
 		switch {
 		case ones == 0:
 			l.Wide = append(l.Wide, fmt.Sprintf("it permits every IP address (%s)", r))
@@ -187,13 +186,12 @@ func LimitsOf(cert *x509.Certificate) *Limits {
 			if isLocalRange(r) {
 				l.Local = append(l.Local, r.String())
 			}
-			public[bits] += math.Exp2(float64(bits - ones))
-			publicRanges[bits] = append(publicRanges[bits], r.String())
+			spans = append(spans, r)
 		}
 	}
 	for _, f := range []struct{ bits, most int }{{32, 8}, {128, 16}} {
-		if public[f.bits] > math.Exp2(float64(f.bits-f.most)) {
-			l.Wide = append(l.Wide, fmt.Sprintf("its IP ranges (%s) span more public addresses than a /%d, more than one owner's servers", strings.Join(publicRanges[f.bits], ", "), f.most))
+		if n, rs := publicSpan(spans, f.bits); n > math.Exp2(float64(f.bits-f.most)) {
+			l.Wide = append(l.Wide, fmt.Sprintf("its IP ranges (%s) span more public addresses than a /%d, more than one owner's servers", strings.Join(rs, ", "), f.most))
 		}
 	}
 	if len(cert.PermittedIPRanges) == 0 && !ipClosed {
@@ -263,6 +261,40 @@ func isLocalDomain(d string) bool {
 		}
 	}
 	return false
+}
+
+// publicSpan counts the public addresses that ranges of one length (bits:
+// 32 or 128) permit together, each once (a range inside another counts
+// with it) and less the private ranges inside them; rs names the ranges
+// counted.
+func publicSpan(ranges []*net.IPNet, bits int) (n float64, rs []string) {
+	for i, r := range ranges {
+		ones, b := r.Mask.Size()
+		if b != bits {
+			continue
+		}
+		inside := false
+		for j, o := range ranges {
+			if j != i && rangeCovers(o, r) && (!rangeCovers(r, o) || j < i) {
+				inside = true // within another, or the same listed before
+				break
+			}
+		}
+		if inside {
+			continue
+		}
+		size := math.Exp2(float64(bits - ones))
+		for _, d := range DefaultRanges {
+			_, local, _ := net.ParseCIDR(d)
+			if local = normalizeNet(local); rangeCovers(r, local) {
+				lo, lb := local.Mask.Size()
+				size -= math.Exp2(float64(lb - lo))
+			}
+		}
+		n += size
+		rs = append(rs, r.String())
+	}
+	return n, rs
 }
 
 // withinLocalRange: every address in r is in one of the private or

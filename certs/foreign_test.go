@@ -184,6 +184,11 @@ func TestLimitsOf(t *testing.T) {
 		{"halves of IPv6", func(c *x509.Certificate) { c.PermittedIPRanges = []*net.IPNet{cidr("::/1"), cidr("8000::/1")} }, "span more public addresses than a /16", true},
 		{"two public /8s", func(c *x509.Certificate) { c.PermittedIPRanges = []*net.IPNet{cidr("11.0.0.0/8"), cidr("12.0.0.0/8")} }, "(11.0.0.0/8, 12.0.0.0/8) span more public addresses than a /8", false},
 		{"one public /8", func(c *x509.Certificate) { c.PermittedIPRanges = []*net.IPNet{cidr("11.0.0.0/8"), cidr("10.0.0.0/8")} }, "", true},
+		// Counted once each: a range inside another, or listed twice;
+		// and a range holding private space counts only its public part.
+		{"a /8 and a /9 inside it", func(c *x509.Certificate) { c.PermittedIPRanges = []*net.IPNet{cidr("11.0.0.0/8"), cidr("11.0.0.0/9")} }, "", false},
+		{"one /8 listed twice", func(c *x509.Certificate) { c.PermittedIPRanges = []*net.IPNet{cidr("11.0.0.0/8"), cidr("11.0.0.0/8")} }, "", false},
+		{"a /7 holding 10/8", func(c *x509.Certificate) { c.PermittedIPRanges = []*net.IPNet{cidr("10.0.0.0/7")} }, "", true},
 		{"a server's address", func(c *x509.Certificate) {
 			c.PermittedIPRanges = []*net.IPNet{cidr("203.0.113.7/32"), cidr("2001:db8::/48")}
 		}, "", false},
