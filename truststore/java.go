@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pavlo-v-chernykh/keystore-go/v4"
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/vouchdev/vouch/platform"
@@ -390,33 +389,37 @@ func (e *wrongPasswordError) Error() string {
 		platform.Cmd{Argv: []string{"keytool", "-storepasswd", "-keystore", path, "-storepass", "THAT_PASSWORD", "-new", javaStorePass}})
 }
 
+// parseJKS reads a JKS keystore as keytool does with the password
+// changeit: its integrity check must match. Entries come in alias order,
+// one per alias (where a damaged file repeats one, the last), as
+// keystore-go's Load and Aliases gave them; their certificates are slices
+// of data, not copies (a JDK's cacerts is about 150 certificates, and
+// copying each, as keystore-go does, took most of the time status spent
+// on it).
 func parseJKS(data []byte) (*keystoreFile, error) {
-	if err := checkJKS(data); err != nil {
+	records, digestAt, err := checkJKS(data)
+	if err != nil {
 		return nil, fmt.Errorf("a damaged JKS keystore: %w", err)
 	}
-	jks := keystore.New(keystore.WithCaseExactAliases(), keystore.WithOrderedAliases())
-	if err := jks.Load(bytes.NewReader(data), []byte(javaStorePass)); err != nil {
-		if err.Error() == "got invalid digest" {
-			return nil, wrongPassword("JKS")
-		}
-		return nil, fmt.Errorf("as a JKS keystore with password %s: %w", javaStorePass, err)
+	if !jksDigestMatches(data, digestAt, javaStorePass) {
+		return nil, wrongPassword("JKS")
 	}
-	ks := &keystoreFile{Format: "JKS", Aliases: true}
-	for _, alias := range jks.Aliases() {
-		e := ksEntry{Alias: alias}
-		if jks.IsTrustedCertificateEntry(alias) {
-			tc, err := jks.GetTrustedCertificateEntry(alias)
-			if err != nil {
-				return nil, err
-			}
-			e.Trusted = true
-			e.Certs = [][]byte{tc.Certificate.Content}
-		} else if chain, err := jks.GetPrivateKeyEntryCertificateChain(alias); err == nil {
-			for _, c := range chain {
-				e.Certs = append(e.Certs, c.Content)
-			}
+	last := make(map[string]int, len(records))
+	aliases := make([]string, 0, len(records))
+	for i, r := range records {
+		if _, seen := last[r.alias]; !seen {
+			aliases = append(aliases, r.alias)
 		}
-		ks.Entries = append(ks.Entries, e)
+		last[r.alias] = i
+	}
+	slices.Sort(aliases)
+	ks := &keystoreFile{Format: "JKS", Aliases: true}
+	if len(aliases) > 0 {
+		ks.Entries = make([]ksEntry, 0, len(aliases))
+	}
+	for _, alias := range aliases {
+		r := records[last[alias]]
+		ks.Entries = append(ks.Entries, ksEntry{Alias: alias, Trusted: r.trusted, Certs: r.certs})
 	}
 	return ks, nil
 }

@@ -1,104 +1,142 @@
 package truststore
 
 // A keystore is read from disk, where a crash, a full disk or another
-// tool may have left any bytes, by libraries that trust the file's own
-// numbers: keystore-go allocates whatever a length says, go-pkcs12 runs
-// whatever iteration count a file asks for. These checks read those
-// numbers first, so that a damaged keystore is an error, not a crash or
-// hours of work.
+// tool may have left any bytes. A JKS keystore is walked here, every
+// length checked against what is left of the file; a PKCS#12 one is read
+// by go-pkcs12, which runs whatever iteration count a file asks for, so
+// those counts are read first. A damaged keystore is then an error, not a
+// crash or hours of work.
 
 import (
+	"bytes"
+	"crypto/sha1"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/binary"
 	"fmt"
 )
 
-// checkJKS walks a JKS keystore's layout before the library reads it: the
-// library allocates whatever a length or count field says (a certificate
-// count of 2^32-1 asks for 160 GB, and Go stops with "out of memory"), so
-// every length must fit in what is left of the file first.
-func checkJKS(data []byte) error {
+// jksRecord is one entry of a JKS keystore as stored: its alias's bytes
+// as a string, and its certificates (one for a trusted certificate, the
+// chain for a private key), each a slice of the keystore's bytes.
+type jksRecord struct {
+	alias   string
+	trusted bool
+	certs   [][]byte
+}
+
+// checkJKS walks a JKS keystore's layout and returns its entries in file
+// order and the offset of its integrity check (after the entries). Every
+// length or count field must fit in what is left of the file: a
+// certificate count of 2^32-1 would otherwise ask for 160 GB.
+func checkJKS(data []byte) (records []jksRecord, digestAt int, err error) {
 	rest := data[4:] // the magic number, which parseKeystore read
-	take := func(n uint64, what string) ([]byte, error) {
+	// take's error names the field: what, then more (kept apart, so that
+	// a sound keystore builds no message).
+	take := func(n uint64, what, more string) ([]byte, error) {
 		if n > uint64(len(rest)) {
-			return nil, fmt.Errorf("%s needs %d bytes at offset %d, but the file ends %d bytes later", what, n, len(data)-len(rest), len(rest))
+			return nil, fmt.Errorf("%s%s needs %d bytes at offset %d, but the file ends %d bytes later", what, more, n, len(data)-len(rest), len(rest))
 		}
 		b := rest[:n]
 		rest = rest[n:]
 		return b, nil
 	}
 	u32 := func(what string) (uint64, error) {
-		b, err := take(4, what)
+		b, err := take(4, what, "")
 		if err != nil {
 			return 0, err
 		}
 		return uint64(binary.BigEndian.Uint32(b)), nil
 	}
-	// skip passes over a field that starts with its length in size bytes.
-	skip := func(size int, what string) error {
-		b, err := take(uint64(size), what+"'s length")
+	// field reads a field that starts with its length in size bytes.
+	field := func(size int, what string) ([]byte, error) {
+		b, err := take(uint64(size), what, "'s length")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		n := uint64(binary.BigEndian.Uint16(b[size-2:]))
 		if size == 4 {
 			n = uint64(binary.BigEndian.Uint32(b))
 		}
-		_, err = take(n, what)
-		return err
+		return take(n, what, "")
 	}
 	version, err := u32("the version")
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	if version != 1 && version != 2 {
-		return fmt.Errorf("version %d, where JKS has 1 or 2", version)
+		return nil, 0, fmt.Errorf("version %d, where JKS has 1 or 2", version)
 	}
-	cert := func() error {
+	cert := func() ([]byte, error) {
 		if version == 2 {
-			if err := skip(2, "a certificate's type"); err != nil {
-				return err
+			if _, err := field(2, "a certificate's type"); err != nil {
+				return nil, err
 			}
 		}
-		return skip(4, "a certificate")
+		return field(4, "a certificate")
 	}
 	count, err := u32("the entry count")
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	for i := uint64(1); i <= count; i++ {
+		var alias []byte
 		tag, err := u32("an entry's tag")
 		if err == nil {
-			err = skip(2, "an alias")
+			alias, err = field(2, "an alias")
 		}
 		if err == nil {
-			_, err = take(8, "a creation date")
+			_, err = take(8, "a creation date", "")
 		}
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
+		r := jksRecord{alias: string(alias)}
 		switch tag {
 		case 1: // a private key and its chain
-			err = skip(4, "a private key")
+			_, err = field(4, "a private key")
 			var n uint64
 			if err == nil {
 				n, err = u32("a chain's length")
 			}
 			for j := uint64(0); err == nil && j < n; j++ {
-				err = cert()
+				var c []byte
+				if c, err = cert(); err == nil {
+					r.certs = append(r.certs, c)
+				}
 			}
 		case 2: // a trusted certificate
-			err = cert()
+			var c []byte
+			c, err = cert()
+			r.trusted, r.certs = true, [][]byte{c}
 		default:
 			err = fmt.Errorf("entry %d has tag %d, where JKS has 1 (private key) or 2 (trusted certificate)", i, tag)
 		}
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
+		records = append(records, r)
 	}
-	_, err = take(20, "the integrity check (a SHA-1 digest)")
-	return err
+	digestAt = len(data) - len(rest)
+	if _, err = take(20, "the integrity check (a SHA-1 digest)", ""); err != nil {
+		return nil, 0, err
+	}
+	return records, digestAt, nil
+}
+
+// jksDigestMatches checks a JKS keystore's integrity check, the SHA-1
+// digest at digestAt, against password: keytool writes the digest of the
+// password (as UTF-16), the words "Mighty Aphrodite" and every byte of the
+// keystore before the digest. Bytes after it are not read, as keytool and
+// keystore-go do not read them.
+func jksDigestMatches(data []byte, digestAt int, password string) bool {
+	h := sha1.New()
+	for i := 0; i < len(password); i++ {
+		h.Write([]byte{0, password[i]})
+	}
+	h.Write([]byte("Mighty Aphrodite"))
+	h.Write(data[:digestAt])
+	return bytes.Equal(h.Sum(nil), data[digestAt:digestAt+sha1.Size])
 }
 
 // maxIterations bounds the key derivations a PKCS#12 keystore may ask for.
