@@ -36,6 +36,10 @@ type JavaSearch struct {
 	// through $JAVA_HOME or the PATH of that shell still trusts the root,
 	// and status and uninstall must reach it from any shell.
 	Recorded []string
+
+	// ends, during one FindJava, remembers where the paths it resolved
+	// lead (see linkEnds); nil resolves each path anew.
+	ends *linkEnds
 }
 
 // JavaHome is one JDK or JRE found, and how.
@@ -95,6 +99,7 @@ func FindJava(s JavaSearch) []JavaKeystore {
 		seenHome  = map[string]bool{}
 		storeInfo []fs.FileInfo
 	)
+	s.ends = &linkEnds{m: map[string]linkEnd{}}
 	for _, c := range s.candidates() {
 		for _, dir := range c.dirs(s) {
 			for _, home := range []string{dir, filepath.Join(dir, "Contents", "Home")} {
@@ -110,7 +115,7 @@ func (s JavaSearch) addHome(home, from string, seenHome map[string]bool, stores 
 	if err != nil || seenHome[realHome] {
 		return
 	}
-	info, err := os.Stat(realHome)
+	info, err := s.statResolved(realHome)
 	if err != nil || !info.IsDir() {
 		return
 	}
@@ -122,7 +127,7 @@ func (s JavaSearch) addHome(home, from string, seenHome map[string]bool, stores 
 		if err != nil {
 			continue
 		}
-		fi, err := os.Stat(real)
+		fi, err := s.statResolved(real)
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
@@ -328,7 +333,7 @@ func (s JavaSearch) stat(p string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return os.Stat(real)
+	return s.statResolved(real)
 }
 
 // host turns a path as the machine names it into one this process can open.
@@ -348,10 +353,132 @@ func (s JavaSearch) host(p string) string {
 // resolve follows every symbolic link in the host path p. Under a temp Root
 // an absolute link target is taken inside Root, as the machine would see it.
 func (s JavaSearch) resolve(p string) (string, error) {
+	if l := s.linkEnds(); l != nil {
+		return l.evalSymlinks(p)
+	}
 	if s.Root == "" || s.Root == "/" || runtime.GOOS == "windows" {
 		return filepath.EvalSymlinks(p)
 	}
 	return resolveInRoot(filepath.Clean(s.Root), p)
+}
+
+// statResolved is os.Stat of real, a path resolve gave.
+func (s JavaSearch) statResolved(real string) (fs.FileInfo, error) {
+	if l := s.linkEnds(); l != nil {
+		return l.stat(real)
+	}
+	return os.Stat(real)
+}
+
+// linkEnds is what FindJava learnt of where paths lead, when resolve uses
+// EvalSymlinks (not under a test's Root, nor on Windows, whose links Go
+// resolves its own way); nil otherwise.
+func (s JavaSearch) linkEnds() *linkEnds {
+	if s.ends == nil || runtime.GOOS == "windows" || (s.Root != "" && s.Root != "/") {
+		return nil
+	}
+	return s.ends
+}
+
+// linkEnds is filepath.EvalSymlinks for many paths that share folders:
+// FindJava resolves some 40 paths under the same few (/usr/lib/jvm/X,
+// each folder on PATH, /etc/ssl/certs/java where cacerts links lead), and
+// EvalSymlinks looks at every folder of each path again (~200 lstat calls
+// on a Debian machine with two JDKs). Here each path is resolved once:
+// its folder (remembered), then its own name there; a link is followed
+// from the folder it is in, as EvalSymlinks follows it on the way, and a
+// link whose target EvalSymlinks would read otherwise (a "." or a ".."
+// after a name) goes to EvalSymlinks itself. The answers are those of
+// EvalSymlinks on a file system that does not change during the search.
+type linkEnds struct{ m map[string]linkEnd }
+
+// linkEnd is where a path leads, and what is there (from the lstat that
+// found it was no link: os.Stat of path would say the same), or why it
+// can't be resolved.
+type linkEnd struct {
+	path string
+	info fs.FileInfo
+	err  error
+}
+
+// maxLinkHops bounds the links followed here for one path; a chain longer
+// than any real one (a loop) goes to EvalSymlinks, which says so.
+const maxLinkHops = 40
+
+func (l *linkEnds) evalSymlinks(p string) (string, error) {
+	e := l.end(p)
+	return e.path, e.err
+}
+
+// end is where p leads.
+func (l *linkEnds) end(p string) linkEnd {
+	if !filepath.IsAbs(p) || filepath.Clean(p) != p {
+		// Not a path FindJava builds (a "." or ".." in it, which
+		// EvalSymlinks takes after the links before it): as Go does it.
+		path, err := filepath.EvalSymlinks(p)
+		return linkEnd{path: path, err: err}
+	}
+	return l.resolve(p, 0)
+}
+
+// stat is os.Stat of real, a path with no links in it (as resolve gives),
+// from what resolving it found when it did.
+func (l *linkEnds) stat(real string) (fs.FileInfo, error) {
+	if e := l.end(real); e.err == nil && e.path == real && e.info != nil {
+		return e.info, nil
+	}
+	return os.Stat(real)
+}
+
+// resolve is where p, a clean absolute path, leads: where the folder p is
+// in leads, then p's own name there. hops counts the links followed to
+// get to p.
+func (l *linkEnds) resolve(p string, hops int) linkEnd {
+	dir := filepath.Dir(p)
+	if dir == p {
+		return linkEnd{path: p} // the root folder
+	}
+	if e, ok := l.m[p]; ok {
+		return e
+	}
+	e := l.resolve(dir, hops)
+	if e.err == nil {
+		full := filepath.Join(e.path, filepath.Base(p))
+		fi, err := os.Lstat(full)
+		switch {
+		case err != nil:
+			e = linkEnd{err: err}
+		case fi.Mode()&fs.ModeSymlink == 0:
+			e = linkEnd{path: full, info: fi}
+		default:
+			e = l.follow(full, hops)
+		}
+	}
+	l.m[p] = e
+	return e
+}
+
+// follow is where full, a link in a folder with no links on its path,
+// leads.
+func (l *linkEnds) follow(full string, hops int) linkEnd {
+	target, err := os.Readlink(full)
+	if err == nil && hops < maxLinkHops {
+		if !filepath.IsAbs(target) {
+			// A leading ".." climbs from the link's own folder, which
+			// has no links on its path: Join climbs the same.
+			rest := target
+			for strings.HasPrefix(rest, ".."+string(filepath.Separator)) {
+				rest = rest[3:]
+			}
+			if rest != ".." && filepath.Clean(rest) == rest && !strings.HasPrefix(rest, "..") {
+				return l.resolve(filepath.Join(filepath.Dir(full), target), hops+1)
+			}
+		} else if filepath.Clean(target) == target {
+			return l.resolve(target, hops+1)
+		}
+	}
+	path, err := filepath.EvalSymlinks(full)
+	return linkEnd{path: path, err: err}
 }
 
 // resolveInRoot resolves the links in path, which lies inside root, treating
@@ -495,7 +622,7 @@ func (s JavaSearch) javaOnPath() string {
 		if err != nil {
 			continue
 		}
-		if fi, err := os.Stat(real); err != nil || !fi.Mode().IsRegular() {
+		if fi, err := s.statResolved(real); err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
 		// real is HOME/bin/java; for a Java 8 JRE inside a JDK,
