@@ -282,6 +282,7 @@ func (s *LinuxSystem) State(root *x509.Certificate, keep ...*x509.Certificate) (
 	own := filepath.Join(l.AnchorDir, AnchorName(root))
 	st.Checked = append(st.Checked, l.AnchorDir)
 	var staleCerts [][]byte
+	m := newCertMatch(root)
 	entries, _ := os.ReadDir(s.path(l.AnchorDir))
 	for _, e := range entries {
 		if !e.Type().IsRegular() {
@@ -292,10 +293,11 @@ func (s *LinuxSystem) State(root *x509.Certificate, keep ...*x509.Certificate) (
 		if err != nil {
 			continue
 		}
+		holds := m.in(data)
 		switch {
-		case holdsCert(data, root) && (p == own || l.Store != nil):
+		case holds && (p == own || l.Store != nil):
 			st.Anchor = p
-		case holdsCert(data, root):
+		case holds:
 			st.Others = append(st.Others, p)
 		case (vouchRoot(data) && (strings.HasPrefix(e.Name(), "vouch-") || l.Store != nil) || l.Store == nil && vouchWrote(e.Name(), data)) && !holdsAny(data, keep):
 			st.Stale = append(st.Stale, p)
@@ -305,20 +307,20 @@ func (s *LinuxSystem) State(root *x509.Certificate, keep ...*x509.Certificate) (
 	sort.Strings(st.Stale)
 	st.Checked = append(st.Checked, l.Bundle)
 	if l.Hashed {
-		s.readHashed(&st, root, staleCerts)
+		s.readHashed(&st, m, staleCerts)
 		return st, nil
 	}
 	data, err := os.ReadFile(s.path(l.Bundle))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return st, fmt.Errorf("can't read the system bundle: %w", err)
 	}
-	st.InBundle = holdsCert(data, root)
+	st.InBundle = m.in(data)
 	return st, nil
 }
 
-// readHashed looks for root in a folder of hashed entries: any entry
+// readHashed looks for root (m) in a folder of hashed entries: any entry
 // holding it means OpenSSL and Go find it there.
-func (s *LinuxSystem) readHashed(st *SystemState, root *x509.Certificate, staleCerts [][]byte) {
+func (s *LinuxSystem) readHashed(st *SystemState, m certMatch, staleCerts [][]byte) {
 	dir := st.Layout.Bundle
 	entries, _ := os.ReadDir(s.path(dir))
 	for _, e := range entries {
@@ -331,7 +333,7 @@ func (s *LinuxSystem) readHashed(st *SystemState, root *x509.Certificate, staleC
 			continue // a link left dangling by a removed anchor
 		}
 		file := e.Type().IsRegular()
-		if holdsCert(data, root) {
+		if m.in(data) {
 			st.InBundle = true
 			if file {
 				st.Copies = append(st.Copies, p)
@@ -378,9 +380,24 @@ func pemCerts(data []byte) [][]byte {
 // written with 64-column base64, as vouch writes its anchors, so the encoded
 // body is looked for first; other wrappings are found by decoding it all.
 func holdsCert(data []byte, c *x509.Certificate) bool {
+	return newCertMatch(c).in(data)
+}
+
+// certMatch is holdsCert for one certificate and many files: its PEM
+// body is encoded once.
+type certMatch struct {
+	cert *x509.Certificate
+	body []byte
+}
+
+func newCertMatch(c *x509.Certificate) certMatch {
 	block := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
-	body := block[bytes.IndexByte(block, '\n')+1 : bytes.LastIndex(block, []byte("-----END"))]
-	if containsBody(data, body) {
+	return certMatch{cert: c, body: block[bytes.IndexByte(block, '\n')+1 : bytes.LastIndex(block, []byte("-----END"))]}
+}
+
+// in is holdsCert(data, m.cert).
+func (m certMatch) in(data []byte) bool {
+	if containsBody(data, m.body) {
 		return true
 	}
 	for {
@@ -389,31 +406,61 @@ func holdsCert(data []byte, c *x509.Certificate) bool {
 		if b == nil {
 			return false
 		}
-		if b.Type == "CERTIFICATE" && bytes.Equal(b.Bytes, c.Raw) {
+		if b.Type == "CERTIFICATE" && bytes.Equal(b.Bytes, m.cert.Raw) {
 			return true
 		}
 	}
 }
 
-// containsBody is bytes.Contains(data, body) for a PEM body of many lines:
-// it looks for the body's first 31 bytes, which bytes.Index finds with the
-// CPU's vector instructions (31: the most every architecture's takes), where a whole body (over a kilobyte) made it
-// fall back to a hash search of the bundle, a third of status's time.
+// containsBody is bytes.Contains(data, body) for a PEM body of many lines.
+// bytes.Index finds a needle of up to 31 bytes with the CPU's vector
+// instructions (31: the most every architecture's takes), where a whole
+// body (over a kilobyte) made it fall back to a hash search of the bundle,
+// a third of status's time; and it does so by looking for the needle's
+// first byte, then comparing. So the needle is the 31 bytes of the body
+// that start at its rarest byte (b64Rarity): a body starts with "MII",
+// and 'M' is among the commonest bytes of a bundle, which cost a compare
+// every 40 bytes. Each place the needle is found, the whole body is
+// compared where it would start.
 func containsBody(data, body []byte) bool {
 	const head = 31
 	if len(body) <= head {
 		return bytes.Contains(data, body)
 	}
-	for {
-		i := bytes.Index(data, body[:head])
+	at := rarestByte(body)
+	needle := body[at:min(at+head, len(body))]
+	for from := 0; ; {
+		i := bytes.Index(data[from:], needle)
 		if i < 0 {
 			return false
 		}
-		if bytes.HasPrefix(data[i:], body) {
+		if start := from + i - at; start >= 0 && bytes.HasPrefix(data[start:], body) {
 			return true
 		}
-		data = data[i+1:]
+		from += i + 1
 	}
+}
+
+// b64Rarity lists the bytes of a PEM body from the rarest to the
+// commonest, as counted in Debian's bundle of ~150 roots ('=' pads only
+// the end of a body; DER's many zero and small bytes make 'A', 'B', 'M'
+// common). A byte not listed ('\n') is taken last. Only speed depends on
+// this order, never an answer.
+const b64Rarity = "=+76ref/P5qt8nupiKOsL3mv49aXoy2kWSxHZhblc1Jzjd0YRFUTGVNCgwDIQMEBA"
+
+// rarestByte is the index in body of its first byte that comes earliest
+// in b64Rarity.
+func rarestByte(body []byte) int {
+	best, rank := 0, len(b64Rarity)
+	for i, b := range body {
+		if r := strings.IndexByte(b64Rarity, b); r >= 0 && r < rank {
+			best, rank = i, r
+			if r == 0 {
+				break
+			}
+		}
+	}
+	return best
 }
 
 func holdsAny(data []byte, certs []*x509.Certificate) bool {
@@ -502,7 +549,7 @@ func vouchRoot(data []byte) bool {
 		if b == nil {
 			return false
 		}
-		if b.Type != "CERTIFICATE" {
+		if b.Type != "CERTIFICATE" || !mayNameVouchCA(b.Bytes) {
 			continue
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
@@ -512,13 +559,37 @@ func vouchRoot(data []byte) bool {
 	}
 }
 
+// vouchCAName is the organization in the subject of every root vouch
+// makes, as Go's x509 reads it from DER: the same bytes in every string
+// type it reads (PrintableString, UTF8String, IA5String, T61String as
+// Latin-1), or UTF-16 in a BMPString.
+var vouchCAName, vouchCAName16 = []byte("vouch local CA"), utf16BE("vouch local CA")
+
+func utf16BE(s string) []byte {
+	var out []byte
+	for _, r := range s {
+		out = append(out, byte(r>>8), byte(r))
+	}
+	return out
+}
+
+// mayNameVouchCA is false when der can't hold a subject organization
+// vouchRoot would take for vouch's (its bytes are not in it in any form
+// x509 reads), so that the anchors of other CAs (a system folder's
+// RSA roots) are not parsed for nothing.
+func mayNameVouchCA(der []byte) bool {
+	return bytes.Contains(der, vouchCAName) || bytes.Contains(der, vouchCAName16)
+}
+
 // vouchWrote reports whether an anchor file is one vouch wrote: named
 // after the one root it holds. That root need not be one vouch made: an
 // adopted mkcert CA's root is anchored under vouch's name too, and is
 // as much vouch's to take out as the NSS and Java entries it has.
 func vouchWrote(name string, data []byte) bool {
 	cs := pemCerts(data)
-	if len(cs) != 1 {
+	// AnchorName of the certificate parsed from cs[0], whose Raw is
+	// cs[0]: parsed only when the name is that.
+	if len(cs) != 1 || name != "vouch-"+fmt.Sprintf("%x", sha256Sum(cs[0])[:8])+".crt" {
 		return false
 	}
 	c, err := x509.ParseCertificate(cs[0])
