@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -176,8 +177,14 @@ func FindNSSDBs(home string, getenv func(string) string, goos string) NSSSearch 
 			s.DBs = append(s.DBs, db)
 		}
 	}
+	absent := absentIn(home)
 	for _, p := range nssPlaces(home, getenv, goos) {
 		s.Looked = append(s.Looked, p.dir)
+		if absent(p.dir) {
+			// Nothing below it to read: no database, no profiles.ini, no
+			// profile folder, as each look would have found.
+			continue
+		}
 		if !p.profiles {
 			if db, ok := nssDBIn(p.dir, p.app, ""); ok {
 				if p.shadowedBy != "" && isDir(p.shadowedBy) {
@@ -202,6 +209,33 @@ func FindNSSDBs(home string, getenv func(string) string, goos string) NSSSearch 
 		}
 	}
 	return s
+}
+
+// absentIn returns what says whether a path lies in a folder of home's
+// that is not there (~/.var, ~/snap, ~/.mozilla on a machine without
+// Flatpak, snaps or Firefox): then every look below it finds nothing, and
+// one stat of that folder answers for the 2 to 24 paths FindNSSDBs would
+// look at below it. Paths outside home are never taken for absent.
+func absentIn(home string) func(string) bool {
+	known := map[string]bool{}
+	prefix := filepath.Clean(home) + string(filepath.Separator)
+	return func(p string) bool {
+		rest, ok := strings.CutPrefix(p, prefix)
+		if home == "" || !ok {
+			return false
+		}
+		top, _, _ := strings.Cut(rest, string(filepath.Separator))
+		if top == "" || top == "." || top == ".." {
+			return false
+		}
+		gone, ok := known[top]
+		if !ok {
+			_, err := os.Stat(prefix + top)
+			gone = errors.Is(err, fs.ErrNotExist)
+			known[top] = gone
+		}
+		return gone
+	}
 }
 
 // nssDBIn returns the database in dir, if dir holds one. cert9.db wins

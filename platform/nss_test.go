@@ -387,3 +387,37 @@ func TestCertutilHint(t *testing.T) {
 		}
 	}
 }
+
+// A folder of home's that is not there is looked at once, not once per
+// path below it: FindNSSDBs looks in some 30 places, 24 of them under
+// ~/.var and ~/snap, which most machines lack, and each look was a stat.
+// What it finds is as before where such a folder is there, a file, or a
+// link to nowhere (TestFindNSSDBs covers those that are there).
+func TestFindNSSDBsAbsentFolders(t *testing.T) {
+	home := t.TempDir()
+	empty := func(string) string { return "" }
+	// Each stat allocates; 160 is well under what looking at every path
+	// below the missing folders took (over 250).
+	if n := testing.AllocsPerRun(10, func() { FindNSSDBs(home, empty, "linux") }); n > 160 {
+		t.Errorf("FindNSSDBs on an empty home allocated %v times, want at most 160 (one look per missing folder)", n)
+	}
+	home = fakeHome(t, map[string]string{
+		".mozilla": "a file where the folder should be",
+		"snap":     "-> nowhere",
+		"elsewhere/.var/app/org.chromium.Chromium/.pki/nssdb/cert9.db": "",
+		".var":                          "-> elsewhere/.var",
+		".librewolf/x.default/cert9.db": "",
+	})
+	s := FindNSSDBs(home, empty, "linux")
+	want := []string{"sql:~/.var/app/org.chromium.Chromium/.pki/nssdb | chromium (flatpak)", "sql:~/.librewolf/x.default | librewolf"}
+	if got := found(home, s); !slices.Equal(got, want) {
+		t.Errorf("FindNSSDBs() =\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+	}
+	var noDB []string
+	for _, n := range s.NoDB {
+		noDB = append(noDB, strings.ReplaceAll(n, home, "~"))
+	}
+	if len(noDB) != 1 || !strings.HasPrefix(noDB[0], "~/.mozilla/firefox (firefox: ") || !strings.Contains(noDB[0], "not a directory") {
+		t.Errorf("FindNSSDBs().NoDB = %q, want the unreadable ~/.mozilla/firefox", noDB)
+	}
+}
