@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/vouchdev/vouch/internal/fsinfo"
 )
@@ -618,7 +620,18 @@ func (s JavaSearch) javaOnPath() string {
 		if dir == "" {
 			continue
 		}
-		real, err := s.resolve(filepath.Join(s.host(dir), s.exe("java")))
+		java := filepath.Join(s.host(dir), s.exe("java"))
+		if s.linkEnds() != nil {
+			// Most folders on PATH hold no java: one stat says so, where
+			// resolving would look at each folder on its way. A java
+			// that stat can't reach (ENOENT, ENOTDIR) resolve can't
+			// either; any other error (a chain of links longer than the
+			// kernel follows) is left to resolve.
+			if _, err := os.Stat(java); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+				continue
+			}
+		}
+		real, err := s.resolve(java)
 		if err != nil {
 			continue
 		}

@@ -169,3 +169,48 @@ func TestFindJavaMachineLinks(t *testing.T) {
 		t.Errorf("Homes = %q, want %q", homes, want)
 	}
 }
+
+// javaOnPath finds the same java with FindJava's linkEnds (where one stat
+// passes over each folder on PATH that holds none) as with EvalSymlinks
+// alone: past folders that are missing, files, links to nowhere or loops,
+// to a java at the end of a chain of links longer than the kernel follows
+// (which stat can't reach and EvalSymlinks can).
+func TestJavaOnPathAsEvalSymlinks(t *testing.T) {
+	spec := []string{
+		"jdk/bin/java", "jdk/bin/keytool", "jdk/lib/security/cacerts",
+		"afile",
+		"dangling -> /nowhere",
+		"loop/java -> java2", "loop/java2 -> java",
+		"isdir/java/",
+		"long/java -> l0",
+	}
+	for i := range 45 {
+		spec = append(spec, "long/l"+strconv.Itoa(i)+" -> l"+strconv.Itoa(i+1))
+	}
+	spec = append(spec, "long/l45 -> /jdk/bin/java", "short/java -> ../jdk/bin/java")
+	root := linkTree(t, spec...)
+	dirs := func(names ...string) string {
+		var out []string
+		for _, n := range names {
+			out = append(out, filepath.Join(root, n))
+		}
+		return strings.Join(out, ":")
+	}
+	for _, path := range []string{
+		dirs("missing", "afile", "dangling", "loop", "isdir", "short"),
+		dirs("missing", "long", "short"),
+		dirs("afile/below", "dangling/x"),
+		"relative/bin:" + dirs("short"),
+	} {
+		s := JavaSearch{Getenv: javaEnv("PATH", path), GOOS: runtime.GOOS}
+		want := s.javaOnPath()
+		s.ends = &linkEnds{m: map[string]linkEnd{}}
+		if got := s.javaOnPath(); got != want {
+			t.Errorf("PATH=%s: javaOnPath = %q, with EvalSymlinks alone %q", path, got, want)
+		}
+	}
+	s := JavaSearch{Getenv: javaEnv("PATH", dirs("missing", "long")), GOOS: runtime.GOOS, ends: &linkEnds{m: map[string]linkEnd{}}}
+	if got, want := s.javaOnPath(), filepath.Join(root, "jdk"); got != want {
+		t.Errorf("javaOnPath through 46 links = %q, want %q", got, want)
+	}
+}
