@@ -236,7 +236,7 @@ func (a *app) cmdInstall(caroot, storeList string, permit []string, unconstraine
 			return a.usageError("install", "%v", err)
 		}
 	}
-	ca, created, err := certs.LoadOrCreate(dir, !explicit, certs.CreateOptions{Constraints: planned, Owner: a.who(), Now: a.now, Waiting: a.waitingFor(dir)})
+	ca, created, err := certs.LoadOrCreate(dir, !explicit, certs.CreateOptions{Constraints: planned, OwnerFunc: a.who, Now: a.now, Waiting: a.waitingFor(dir)})
 	if err != nil {
 		if existed {
 			return a.badCA(dir, err) // there, but broken or not this user's

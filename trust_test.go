@@ -719,3 +719,24 @@ func TestCertBeforeInstall(t *testing.T) {
 		t.Errorf("cert -install a.test issued for %q, want [a.test]; stdout %s", leaf.DNSNames, stdout)
 	}
 }
+
+// The user is looked up (the user database read) only for a CA install
+// makes, whose subjects name them: a no-op install, the CA there, has no
+// use for it.
+func TestInstallLooksUserUpOnlyToMakeCA(t *testing.T) {
+	_, a, _, stderr := installedApp(t)
+	ca, err := certs.Load(a.getenv("VOUCH_CAROOT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ou := ca.Root.Subject.OrganizationalUnit; !slices.Equal(ou, []string{"tester@host"}) {
+		t.Errorf("the CA install made names %q, want tester@host", ou)
+	}
+	a.owner = ""
+	if code := a.run([]string{"install"}); code != exitOK {
+		t.Fatalf("second install = %d: %s", code, stderr)
+	}
+	if a.owner != "" {
+		t.Errorf("install with the CA there looked the user up (%q)", a.owner)
+	}
+}

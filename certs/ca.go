@@ -80,8 +80,12 @@ type CreateOptions struct {
 	KeyType     KeyType
 	// Owner names the person and machine, "user@host", in the subjects.
 	Owner string
-	Now   func() time.Time
-	Rand  io.Reader
+	// OwnerFunc gives Owner, when that is "", only once a CA is to be
+	// made: looking the user up reads the user database, which a
+	// LoadOrCreate that finds a CA (a no-op install) has no use for.
+	OwnerFunc func() string
+	Now       func() time.Time
+	Rand      io.Reader
 	// Waiting, when not nil, is called when another vouch holds the CA
 	// folder's lock (see Lock).
 	Waiting func()
@@ -374,6 +378,9 @@ func Create(dir string, opts CreateOptions) (*CA, error) {
 		return nil, fmt.Errorf("failed to generate the issuing key: %w", err)
 	}
 	owner := opts.Owner
+	if owner == "" && opts.OwnerFunc != nil {
+		owner = opts.OwnerFunc()
+	}
 	if owner == "" {
 		owner = "vouch"
 	}
