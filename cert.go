@@ -257,10 +257,20 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 	base := certs.FileBase(names, f.client)
 	certPath := orDefault(f.certFile, "./"+base+".pem")
 	keyPath := orDefault(f.keyFile, "./"+base+"-key.pem")
+	// Where each output leads, looked up once for the checks below.
+	targets := map[string]certs.Target{}
+	target := func(path string) certs.Target {
+		t, ok := targets[path]
+		if !ok {
+			t = certs.TargetOf(path)
+			targets[path] = t
+		}
+		return t
+	}
 	// Both into one file (or through a symlink to the other), as into one
 	// stream, is one PEM with the chain then the key, as mkcert writes it
 	// (for HAProxy, say), and readable only by its owner.
-	combined := !f.pkcs12 && csr == nil && certs.SameFile(certPath, keyPath)
+	combined := !f.pkcs12 && csr == nil && certs.SameTarget(target(certPath), target(keyPath))
 
 	outputs := []string{certPath, keyPath}
 	switch {
@@ -279,7 +289,7 @@ func (a *app) cmdCert(f *certFlags, args []string) int {
 		return exitFail
 	}
 	for _, o := range outputs {
-		if name, ok := certs.CAFile(dir, o); ok {
+		if name, ok := target(o).CAFile(dir); ok {
 			a.errorf("%s is the CA's own %s: writing there would destroy the CA; give a path outside %s", o, name, dir)
 			return exitFail
 		}

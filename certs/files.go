@@ -379,36 +379,86 @@ func wrapStream(f File, err error) error {
 	return nil
 }
 
+// Target is where a Named path would be written (through any symlink, or
+// into a stream), found once for the checks a command makes before it
+// writes: cert asks SameFile of its two paths and CAFile of each, and each
+// of those looked the path up anew (a stat, an fstat of stdout and of
+// stderr, a readlink and an lstat). WriteNamed looks again when it writes.
+type Target struct {
+	path string
+	out  output
+	err  error
+}
+
+// TargetOf looks up where path would be written.
+func TargetOf(path string) Target {
+	out, err := outputOf(path)
+	return Target{path: path, out: out, err: err}
+}
+
 // SameFile says whether two Named paths would be written to the same file
 // (one a symlink to the other, say), where the second would replace the
 // first. Two streams never are: both go in, one after the other.
 func SameFile(a, b string) bool {
-	oa, erra := outputOf(a)
-	ob, errb := outputOf(b)
-	if erra != nil || errb != nil {
-		return filepath.Clean(a) == filepath.Clean(b)
+	return SameTarget(TargetOf(a), TargetOf(b))
+}
+
+// SameTarget is SameFile for paths already looked up.
+func SameTarget(a, b Target) bool {
+	if a.err != nil || b.err != nil {
+		return filepath.Clean(a.path) == filepath.Clean(b.path)
 	}
-	if oa.stream || ob.stream {
+	if a.out.stream || b.out.stream {
 		return false
 	}
-	absA, erra := filepath.Abs(oa.path)
-	absB, errb := filepath.Abs(ob.path)
-	return erra == nil && errb == nil && absA == absB
+	abs, err := absPaths(a.out.path, b.out.path)
+	return err == nil && abs[0] == abs[1]
+}
+
+// absPaths is filepath.Abs of each path, the working folder looked up once
+// (Abs looks it up for each relative path, which os.Getwd checks with two
+// stats); on Windows, Abs itself.
+func absPaths(paths ...string) ([]string, error) {
+	out := make([]string, len(paths))
+	var wd string
+	for i, p := range paths {
+		var err error
+		switch {
+		case runtime.GOOS == "windows":
+			p, err = filepath.Abs(p)
+		case filepath.IsAbs(p):
+			p = filepath.Clean(p)
+		default:
+			if wd == "" {
+				wd, err = os.Getwd()
+			}
+			p = filepath.Join(wd, p)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p
+	}
+	return out, nil
 }
 
 // CAFile says whether path, written to (through any symlink), would
 // replace one of the files of the CA in dir, and which: a certificate
 // written over the issuing key destroys the CA, whose root key is gone.
 func CAFile(dir, path string) (string, bool) {
-	out, err := outputOf(path)
-	if err != nil || out.stream {
+	return TargetOf(path).CAFile(dir)
+}
+
+// CAFile is the package's CAFile for a path already looked up.
+func (t Target) CAFile(dir string) (string, bool) {
+	if t.err != nil || t.out.stream {
 		return "", false
 	}
-	base := filepath.Base(out.path)
+	base := filepath.Base(t.out.path)
 	for _, name := range []string{RootCertFile, RootKeyFile, IssuerCertFile, IssuerKeyFile, lockFileName} {
 		// macOS's and Windows' disks take rootca.pem for rootCA.pem.
 		if base == name || foldsCase && strings.EqualFold(base, name) {
-			return name, sameFolder(filepath.Dir(out.path), dir)
+			return name, sameFolder(filepath.Dir(t.out.path), dir)
 		}
 	}
 	return "", false
