@@ -384,20 +384,22 @@ func holdsCert(data []byte, c *x509.Certificate) bool {
 }
 
 // certMatch is holdsCert for one certificate and many files: its PEM
-// body is encoded once.
+// body is encoded, and its rarest byte found, once.
 type certMatch struct {
 	cert *x509.Certificate
 	body []byte
+	at   int // rarestByte(body)
 }
 
 func newCertMatch(c *x509.Certificate) certMatch {
 	block := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
-	return certMatch{cert: c, body: block[bytes.IndexByte(block, '\n')+1 : bytes.LastIndex(block, []byte("-----END"))]}
+	body := block[bytes.IndexByte(block, '\n')+1 : bytes.LastIndex(block, []byte("-----END"))]
+	return certMatch{cert: c, body: body, at: rarestByte(body)}
 }
 
 // in is holdsCert(data, m.cert).
 func (m certMatch) in(data []byte) bool {
-	if containsBody(data, m.body) {
+	if containsBodyAt(data, m.body, m.at) {
 		return true
 	}
 	for {
@@ -423,11 +425,15 @@ func (m certMatch) in(data []byte) bool {
 // every 40 bytes. Each place the needle is found, the whole body is
 // compared where it would start.
 func containsBody(data, body []byte) bool {
+	return containsBodyAt(data, body, rarestByte(body))
+}
+
+// containsBodyAt is containsBody with body's rarest byte at at.
+func containsBodyAt(data, body []byte, at int) bool {
 	const head = 31
 	if len(body) <= head {
 		return bytes.Contains(data, body)
 	}
-	at := rarestByte(body)
 	needle := body[at:min(at+head, len(body))]
 	for from := 0; ; {
 		i := bytes.Index(data[from:], needle)
@@ -448,12 +454,24 @@ func containsBody(data, body []byte) bool {
 // this order, never an answer.
 const b64Rarity = "=+76ref/P5qt8nupiKOsL3mv49aXoy2kWSxHZhblc1Jzjd0YRFUTGVNCgwDIQMEBA"
 
+// b64Rank is each byte's place in b64Rarity, len(b64Rarity) for the
+// bytes not in it.
+var b64Rank = func() (rank [256]uint8) {
+	for i := range rank {
+		rank[i] = uint8(len(b64Rarity))
+	}
+	for i := range len(b64Rarity) {
+		rank[b64Rarity[i]] = uint8(i)
+	}
+	return rank
+}()
+
 // rarestByte is the index in body of its first byte that comes earliest
 // in b64Rarity.
 func rarestByte(body []byte) int {
-	best, rank := 0, len(b64Rarity)
+	best, rank := 0, uint8(len(b64Rarity))
 	for i, b := range body {
-		if r := strings.IndexByte(b64Rarity, b); r >= 0 && r < rank {
+		if r := b64Rank[b]; r < rank {
 			best, rank = i, r
 			if r == 0 {
 				break
