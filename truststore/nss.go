@@ -51,6 +51,10 @@ type NSS struct {
 
 	cacheOnce sync.Once
 	cache     *listingCache
+	// sums are the hashes listing read each database's file to, by spec,
+	// for findAlias to file its answer under without reading it again.
+	sumsMu sync.Mutex
+	sums   map[string]string
 }
 
 // NewNSS returns the NSS store of the user whose home is home: getenv
@@ -293,6 +297,7 @@ func (n *NSS) listing(ctx context.Context, certutil string, db platform.NSSDB, f
 	if n.cache != nil {
 		sum, cacheable = dbHash(db, certutil)
 		if l, ok := n.cache.get(db, sum); fromCache && cacheable && ok {
+			n.noteSum(db, sum)
 			return l, nil
 		}
 	}
@@ -304,7 +309,19 @@ func (n *NSS) listing(ctx context.Context, certutil string, db platform.NSSDB, f
 	if cacheable {
 		n.cache.put(db, sum, l)
 	}
+	n.noteSum(db, sum)
 	return l, nil
+}
+
+// noteSum keeps the hash of db's file that its listing came from ("" for
+// one not cached), for findAlias.
+func (n *NSS) noteSum(db platform.NSSDB, sum string) {
+	n.sumsMu.Lock()
+	defer n.sumsMu.Unlock()
+	if n.sums == nil {
+		n.sums = map[string]string{}
+	}
+	n.sums[db.Spec()] = sum
 }
 
 // Status runs `certutil -L -d DB` once per database found, which reads the
@@ -599,8 +616,11 @@ func (n *NSS) findAlias(ctx context.Context, certutil string, db platform.NSSDB,
 	if len(nicks) == 0 {
 		return ""
 	}
-	n.cacheOnce.Do(func() { n.cache = newListingCache(n.CacheFile) })
-	sum, cacheable := dbHash(db, certutil)
+	// The hash listing read l's file to: the file is the one l came from.
+	n.sumsMu.Lock()
+	sum := n.sums[db.Spec()]
+	n.sumsMu.Unlock()
+	cacheable := n.cache != nil && sum != ""
 	key := ours
 	if tls {
 		key += " tls"
