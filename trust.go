@@ -843,11 +843,11 @@ func (a *app) uninstallFrom(stores []truststore.Store, named bool, root truststo
 			}
 			a.warnf("%s: still trusted through entries vouch did not add, which it leaves: %s", s.Name(), strings.Join(st.Held, "; "))
 			left = true
-			mkcertLeft = mkcertLeft || strings.Contains(strings.Join(st.Held, "; "), "mkcert")
+			mkcertLeft = mkcertLeft || st.Mkcert
 		case st.State == truststore.Trusted:
 			a.warnf("%s: still trusted: %s", s.Name(), st.Reason)
 			left = true
-			mkcertLeft = mkcertLeft || strings.Contains(st.Reason, "mkcert")
+			mkcertLeft = mkcertLeft || st.Mkcert
 		case changed:
 			a.infof("%s: removed", s.Name())
 		case slices.Contains(held, s.Name()):

@@ -519,6 +519,7 @@ func (j *Java) Status(r Root) Status {
 			failed++
 		case len(ks.holders) > 0:
 			trusted++
+			st.Mkcert = st.Mkcert || slices.ContainsFunc(ks.holders, func(h ksEntry) bool { return mkcertJavaAlias(r.Cert, h.Alias) })
 		}
 		lines = append(lines, ks.line(r.Cert))
 		held := map[*RetiredRoot][]string{} // a retired root's aliases here

@@ -440,7 +440,7 @@ func (n *NSS) Status(r Root) Status {
 	if len(foreign) > 0 {
 		st.Reason += "; through entries vouch did not add, which its uninstall leaves: " + strings.Join(foreign, "; ")
 	}
-	st.Held = foreign
+	st.Held, st.Mkcert = foreign, len(others) > 0
 	for _, o := range others {
 		st.Held = append(st.Held, fmt.Sprintf("mkcert's %q in %s, which only mkcert -uninstall or vouch uninstall --mkcert (with this CA's folder) removes", mk, o))
 	}

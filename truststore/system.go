@@ -50,7 +50,7 @@ func (s *System) Status(r Root) Status {
 	case ss.Anchor != "" && ss.InBundle:
 		st.State, st.Reason = Trusted, fmt.Sprintf("anchored in %s and present in %s", ss.Anchor, ss.Layout.Bundle)
 	case ss.InBundle && slices.ContainsFunc(ss.Others, func(p string) bool { return platform.MkcertAnchor(r.Cert, p) }):
-		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s through %s, which mkcert -install wrote, so only vouch uninstall --mkcert (or mkcert -uninstall) removes it", ss.Layout.Bundle, strings.Join(ss.Others, ", "))
+		st.State, st.Reason, st.Mkcert = Trusted, fmt.Sprintf("present in %s through %s, which mkcert -install wrote, so only vouch uninstall --mkcert (or mkcert -uninstall) removes it", ss.Layout.Bundle, strings.Join(ss.Others, ", ")), true
 	case ss.InBundle && len(ss.Others) > 0:
 		st.State, st.Reason = Trusted, fmt.Sprintf("present in %s through %s, which vouch did not write, so %s will not remove it", ss.Layout.Bundle, strings.Join(ss.Others, ", "), r.takeOut())
 	case orphaned(ss):

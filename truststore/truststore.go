@@ -128,6 +128,9 @@ type Status struct {
 	// vouch's uninstall leaves them, so it warns of them even when other
 	// places no longer trust the root. The reason says so in words.
 	Held []string `json:"-"`
+	// Mkcert: some of what still trusts the root is mkcert's own (its
+	// anchor, nickname or alias), which only uninstall --mkcert removes.
+	Mkcert bool `json:"-"`
 }
 
 // Store is one trust store. Status never changes anything; Install and
