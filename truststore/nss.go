@@ -51,10 +51,6 @@ type NSS struct {
 
 	cacheOnce sync.Once
 	cache     *listingCache
-	// sums are the hashes listing read each database's file to, by spec,
-	// for findAlias to file its answer under without reading it again.
-	sumsMu sync.Mutex
-	sums   map[string]string
 }
 
 // NewNSS returns the NSS store of the user whose home is home: getenv
@@ -286,42 +282,31 @@ func (n *NSS) run(ctx context.Context, argv []string, stdin []byte) ([]byte, err
 // and needs no password, even on a database that has one.
 // An unchanged database's listing comes from the cache (see listingCache).
 func (n *NSS) list(ctx context.Context, certutil string, db platform.NSSDB) (listing, error) {
-	return n.listing(ctx, certutil, db, true)
+	l, _, err := n.listing(ctx, certutil, db, true)
+	return l, err
 }
 
 // listing reads db's listing, from the cache only when fromCache; the
-// listing read is cached either way.
-func (n *NSS) listing(ctx context.Context, certutil string, db platform.NSSDB, fromCache bool) (listing, error) {
+// listing read is cached either way. sum is the hash of the file it came
+// from, under which findAlias files its answer ("" when not cached).
+func (n *NSS) listing(ctx context.Context, certutil string, db platform.NSSDB, fromCache bool) (l listing, sum string, err error) {
 	n.cacheOnce.Do(func() { n.cache = newListingCache(n.CacheFile) })
-	sum, cacheable := "", false
+	cacheable := false
 	if n.cache != nil {
 		sum, cacheable = dbHash(db, certutil)
 		if l, ok := n.cache.get(db, sum); fromCache && cacheable && ok {
-			n.noteSum(db, sum)
-			return l, nil
+			return l, sum, nil
 		}
 	}
 	out, err := n.run(ctx, []string{certutil, "-L", "-d", db.Spec()}, nil)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	l := parseListing(out)
+	l = parseListing(out)
 	if cacheable {
 		n.cache.put(db, sum, l)
 	}
-	n.noteSum(db, sum)
-	return l, nil
-}
-
-// noteSum keeps the hash of db's file that its listing came from ("" for
-// one not cached), for findAlias.
-func (n *NSS) noteSum(db platform.NSSDB, sum string) {
-	n.sumsMu.Lock()
-	defer n.sumsMu.Unlock()
-	if n.sums == nil {
-		n.sums = map[string]string{}
-	}
-	n.sums[db.Spec()] = sum
+	return l, sum, nil
 }
 
 // Status runs `certutil -L -d DB` once per database found, which reads the
@@ -355,20 +340,22 @@ func (n *NSS) Status(r Root) Status {
 	var trusted int
 	var not, others, foreign, failed []string
 	// Entries of roots vouch rotate retired from this CA: kept on
-	// purpose, named as such rather than stale; by retired CA folder.
+	// purpose, named as such rather than stale; by retired root.
 	retired := map[*RetiredRoot][]string{} // where each retired root is
 	stale := 0
 	ctx := context.Background()
-	// One certutil -L per database is all status costs; they read
-	// different files, so they run side by side.
+	// One certutil -L per database (and, where vouch's entry is missing,
+	// one read per other entry trusted for TLS); they read different
+	// files, so they run side by side.
 	lists := make([]listing, len(found.DBs))
+	sums := make([]string, len(found.DBs))
 	errs := make([]error, len(found.DBs))
 	var wg sync.WaitGroup
 	for i, db := range found.DBs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lists[i], errs[i] = n.list(ctx, certutil, db)
+			lists[i], sums[i], errs[i] = n.listing(ctx, certutil, db, true)
 		}()
 	}
 	wg.Wait()
@@ -396,7 +383,7 @@ func (n *NSS) Status(r Root) Status {
 			// Only entries trusted for TLS are read: one held untrusted
 			// changes no verdict, and a Firefox profile lists many
 			// (intermediates it cached).
-			if alias := n.findAlias(ctx, certutil, db, l, r.Cert, true); alias != "" {
+			if alias := n.findAlias(ctx, certutil, db, l, sums[i], r.Cert, true); alias != "" {
 				trusted++
 				verdict = fmt.Sprintf("trusted through %q, an entry vouch did not add", alias)
 				foreign = append(foreign, fmt.Sprintf("%q in %s (%s takes it out)", alias, where, platform.Cmd{Argv: []string{"certutil", "-D", "-d", db.Spec(), "-n", alias}}))
@@ -500,7 +487,7 @@ func (n *NSS) Install(ctx context.Context, r Root) (bool, error) {
 
 func (n *NSS) installOne(ctx context.Context, certutil string, db platform.NSSDB, r Root) (bool, error) {
 	ours := NSSNickname(r.Cert)
-	before, err := n.list(ctx, certutil, db)
+	before, sum, err := n.listing(ctx, certutil, db, true)
 	if err != nil {
 		return false, err
 	}
@@ -512,7 +499,7 @@ func (n *NSS) installOne(ctx context.Context, certutil string, db platform.NSSDB
 		// another and trusted there, it is trusted already (status names
 		// that entry). Held untrusted, add finds it after certutil -A
 		// and leaves it as it was.
-		if n.findAlias(ctx, certutil, db, before, r.Cert, true) != "" {
+		if n.findAlias(ctx, certutil, db, before, sum, r.Cert, true) != "" {
 			return false, nil
 		}
 	}
@@ -563,7 +550,7 @@ func (n *NSS) add(ctx context.Context, certutil string, db platform.NSSDB, r Roo
 		}
 	}
 	_, runErr := n.run(ctx, argv, stdin)
-	after, listErr := n.list(ctx, certutil, db)
+	after, sum, listErr := n.listing(ctx, certutil, db, true)
 	if runErr != nil {
 		// certutil -A adds the certificate first and sets its trust
 		// after; when that fails (a database with a primary password) it
@@ -584,7 +571,7 @@ func (n *NSS) add(ctx context.Context, certutil string, db platform.NSSDB, r Roo
 	// NSS keeps a certificate's first nickname: when the root was already
 	// there under another one, -A set that entry's trust instead. Put it
 	// back as it was and say which entry it is.
-	if alias := n.findAlias(ctx, certutil, db, after, r.Cert, false); alias != "" {
+	if alias := n.findAlias(ctx, certutil, db, after, sum, r.Cert, false); alias != "" {
 		if before[alias] != after[alias] {
 			n.run(ctx, []string{certutil, "-M", "-d", db.Spec(), "-n", alias, "-t", before[alias], "-f", os.DevNull}, nil)
 		}
@@ -603,9 +590,10 @@ func heldAsError(alias string, db platform.NSSDB) error {
 // found by reading each entry's certificate: one certutil run per entry,
 // a few at once, other vouch roots' left out (their nicknames name other
 // certificates). Only a database that does not hold root as vouch's entry
-// is searched. The answer is cached with the database's listing, unless a
-// read failed (then the next run reads again).
-func (n *NSS) findAlias(ctx context.Context, certutil string, db platform.NSSDB, l listing, root *x509.Certificate, tls bool) string {
+// is searched. The answer is cached with the database's listing, under
+// sum, the hash of the file l came from, unless a read failed (then the
+// next run reads again).
+func (n *NSS) findAlias(ctx context.Context, certutil string, db platform.NSSDB, l listing, sum string, root *x509.Certificate, tls bool) string {
 	ours := NSSNickname(root)
 	var nicks []string
 	for _, nick := range sortedKeys(l) {
@@ -616,11 +604,7 @@ func (n *NSS) findAlias(ctx context.Context, certutil string, db platform.NSSDB,
 	if len(nicks) == 0 {
 		return ""
 	}
-	// The hash listing read l's file to: the file is the one l came from.
-	n.sumsMu.Lock()
-	sum := n.sums[db.Spec()]
-	n.sumsMu.Unlock()
-	cacheable := n.cache != nil && sum != ""
+	cacheable := n.cache != nil && sum != "" // sum: of the file l came from
 	key := ours
 	if tls {
 		key += " tls"
@@ -789,7 +773,7 @@ func (n *NSS) restoreEach(ctx context.Context, certutil string, db platform.NSSD
 			}
 			// Read anew, not from the cache: what is there now decides
 			// what is still to take out.
-			if l, err = n.listing(ctx, certutil, db, false); err != nil {
+			if l, _, err = n.listing(ctx, certutil, db, false); err != nil {
 				return l, true, err
 			}
 			again = true
